@@ -1,0 +1,101 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ncae-repro/ncae/protocol/roc"
+)
+
+// Detector is what a method implements to take part in the protocol: it
+// learns from an unlabelled training set and scores new samples, higher
+// meaning more anomalous. Both may take long and must honour ctx.
+type Detector interface {
+	Fit(ctx context.Context, train Samples) error
+	Score(ctx context.Context, test Samples) ([]float64, error)
+}
+
+// ValidatedDetector is a Detector that selects a hyper-parameter on a
+// labelled validation set drawn from the test split — Deep SAD's declared
+// "unfair advantage" for the OC-SVM. Evaluate calls FitValidated instead of
+// Fit for such detectors.
+type ValidatedDetector interface {
+	Detector
+	FitValidated(ctx context.Context, train Samples, validation Labelled) error
+}
+
+// Reporter is implemented by detectors with something to record beside the
+// AUC (a selected γ or bandwidth, mining precision per epoch, …). The map is
+// stored in the result row's info column.
+type Reporter interface {
+	Info() map[string]string
+}
+
+// TruthObserver is implemented by detectors that report how well they find
+// the contamination. The harness hands them the training set's truth before
+// Fit; using it to train would break the protocol.
+type TruthObserver interface {
+	ObserveTruth(trainIsAnomaly []bool)
+}
+
+// ErrDiverged is wrapped by detectors whose training produced non-finite
+// values; such runs are recorded with status "diverged".
+var ErrDiverged = errors.New("training diverged")
+
+// Outcome is the result of evaluating one detector on one experiment.
+type Outcome struct {
+	AUC          float64
+	TrainSeconds float64
+	ScoreSeconds float64
+	Info         map[string]string
+}
+
+// Evaluate fits d on exp's training set and returns its AUC on the test set.
+func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error) {
+	var out Outcome
+	if o, ok := d.(TruthObserver); ok {
+		o.ObserveTruth(exp.TrainIsAnomaly)
+	}
+	start := time.Now()
+	var err error
+	if v, ok := d.(ValidatedDetector); ok {
+		val := Labelled{Samples: exp.Test.Subset(exp.Validation), IsAnomaly: make([]bool, len(exp.Validation))}
+		for i, j := range exp.Validation {
+			val.IsAnomaly[i] = exp.TestIsAnomaly[j]
+		}
+		err = v.FitValidated(ctx, exp.Train, val)
+	} else {
+		err = d.Fit(ctx, exp.Train)
+	}
+	out.TrainSeconds = time.Since(start).Seconds()
+	if r, ok := d.(Reporter); ok {
+		out.Info = r.Info()
+	}
+	if err != nil {
+		return out, fmt.Errorf("fit: %w", err)
+	}
+	start = time.Now()
+	scores, err := d.Score(ctx, exp.Test)
+	out.ScoreSeconds = time.Since(start).Seconds()
+	if r, ok := d.(Reporter); ok {
+		out.Info = r.Info()
+	}
+	if err != nil {
+		return out, fmt.Errorf("score: %w", err)
+	}
+	if len(scores) != exp.Test.N {
+		return out, fmt.Errorf("score: %d scores for %d test samples", len(scores), exp.Test.N)
+	}
+	for i, s := range scores {
+		if math.IsNaN(s) {
+			return out, fmt.Errorf("score: %w: score %d is NaN", ErrDiverged, i)
+		}
+	}
+	if out.AUC, err = roc.AUC(scores, exp.TestIsAnomaly); err != nil {
+		return out, err
+	}
+	return out, nil
+}
