@@ -1,0 +1,196 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+type fakeParams struct {
+	Sigma  float64 `toml:"sigma"`
+	Epochs int     `toml:"epochs"`
+}
+
+func (p *fakeParams) Validate() error {
+	if p.Sigma < 0 {
+		return fmt.Errorf("sigma = %g: must be ≥ 0", p.Sigma)
+	}
+	return nil
+}
+
+// testRegistry knows the default method names, with "ncae" given parameters.
+func testRegistry(t *testing.T) *registry.Registry {
+	t.Helper()
+	var ms []registry.Method
+	def := registry.Default()
+	for _, n := range def.Names() {
+		m, _ := def.Lookup(n)
+		if n == "ncae" {
+			m.NewParams = func() registry.Params { return &fakeParams{Sigma: 0.1, Epochs: 30} }
+			m.New = func(registry.Params, registry.Env) (protocol.Detector, error) { return nil, nil }
+		}
+		ms = append(ms, m)
+	}
+	r, err := registry.New(ms...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestPresetsLoad(t *testing.T) {
+	for _, name := range Presets() {
+		for _, reg := range []*registry.Registry{registry.Default(), testRegistry(t)} {
+			cfg, err := Load(Layers{Preset: name}, reg)
+			if err != nil {
+				t.Fatalf("preset %s: %v", name, err)
+			}
+			if n := len(cfg.ProtocolGrid().Keys()); n == 0 {
+				t.Errorf("preset %s has an empty grid", name)
+			}
+		}
+	}
+	paper, _ := Load(Layers{Preset: "paper"}, registry.Default())
+	if n := len(paper.ProtocolGrid().Keys()); n != 2*5*90 {
+		t.Errorf("paper grid: %d experiments, want 900", n)
+	}
+}
+
+func TestLayersOverride(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "my.toml")
+	os.WriteFile(file, []byte("[grid]\nrhos = [0.05]\nseeds = [1, 2]\n[ncae]\nsigma = 0.5\nepochs = 3\n"), 0o644)
+	cfg, err := Load(Layers{Preset: "smoke", File: file, Sets: []string{"ncae.sigma=0.2", "run.backend=xla:cuda", "grid.datasets=[\"fmnist\"]"}}, testRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Methods["ncae"].(*fakeParams)
+	switch {
+	case p.Sigma != 0.2: // setting beats file
+		t.Errorf("sigma = %v, want 0.2 from the setting", p.Sigma)
+	case p.Epochs != 3: // file beats default
+		t.Errorf("epochs = %v, want 3 from the file", p.Epochs)
+	case !slices.Equal(cfg.Grid.Rhos, []float64{0.05}) || !slices.Equal(cfg.Grid.Seeds, []int{1, 2}):
+		t.Errorf("grid from file: %+v", cfg.Grid)
+	case cfg.Protocol.MaxTrainNormal != 300: // preset value kept
+		t.Errorf("max_train_normal = %d, want the smoke preset's 300", cfg.Protocol.MaxTrainNormal)
+	case cfg.Run.Backend != "xla:cuda":
+		t.Errorf("backend = %q: an unquoted string setting should work", cfg.Run.Backend)
+	case !slices.Equal(cfg.Grid.Datasets, []string{"fmnist"}):
+		t.Errorf("datasets = %v", cfg.Grid.Datasets)
+	}
+	if got := cfg.Sources(); len(got) != 5 {
+		t.Errorf("sources = %v, want preset, file and three settings", got)
+	}
+}
+
+func TestRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		layers  Layers
+		wantKey string // the message must name this
+	}{
+		{"unknown preset", Layers{Preset: "huge"}, "huge"},
+		{"unknown key", Layers{Sets: []string{"grid.rhoss=[0.1]"}}, "grid.rhoss"},
+		{"unknown method key", Layers{Sets: []string{"ncae.sigmaa=1"}}, "ncae.sigmaa"},
+		{"unknown section", Layers{Sets: []string{"foo.bar=1"}}, "[foo]"},
+		{"unimplemented method section", Layers{Sets: []string{"kde.bandwidth=1"}}, "not implemented"},
+		{"rho = 1", Layers{Sets: []string{"grid.rhos=[0.1, 1.0]"}}, "grid.rhos[1]"},
+		{"negative rho", Layers{Sets: []string{"grid.rhos=[-0.1]"}}, "grid.rhos[0]"},
+		{"empty rhos", Layers{Sets: []string{"grid.rhos=[]"}}, "grid.rhos"},
+		{"duplicate rho", Layers{Sets: []string{"grid.rhos=[0.1,0.1]"}}, "grid.rhos[1]"},
+		{"negative sigma", Layers{Sets: []string{"ncae.sigma=-0.1"}}, "ncae.sigma"},
+		{"empty normal classes", Layers{Sets: []string{"grid.normal_classes=[]"}}, "grid.normal_classes"},
+		{"class 10", Layers{Sets: []string{"grid.anomaly_classes=[3, 10]"}}, "grid.anomaly_classes[1]"},
+		{"no anomaly class left", Layers{Sets: []string{"grid.normal_classes=[4]", "grid.anomaly_classes=[4]"}}, "grid.anomaly_classes"},
+		{"unknown data set", Layers{Sets: []string{"grid.datasets=[\"cifar10\"]"}}, "grid.datasets[0]"},
+		{"unknown method", Layers{Sets: []string{"grid.methods=[\"svdd\"]"}}, "grid.methods[0]"},
+		{"empty methods", Layers{Sets: []string{"grid.methods=[]"}}, "grid.methods"},
+		{"empty seeds", Layers{Sets: []string{"grid.seeds=[]"}}, "grid.seeds"},
+		{"bad mode", Layers{Sets: []string{"protocol.contamination=mixed"}}, "protocol.contamination"},
+		{"negative subset", Layers{Sets: []string{"protocol.max_train_normal=-5"}}, "protocol.max_train_normal"},
+		{"tiny test set", Layers{Sets: []string{"protocol.test_size=3"}}, "protocol.test_size"},
+		{"validation fraction", Layers{Sets: []string{"protocol.validation_fraction=1.5"}}, "protocol.validation_fraction"},
+		{"bad backend", Layers{Sets: []string{"run.backend=tpu"}}, "run.backend"},
+		{"negative jobs", Layers{Sets: []string{"run.jobs=-1"}}, "run.jobs"},
+		{"wrong type", Layers{Sets: []string{"grid.rhos=\"0.1\""}}, "grid"},
+		{"setting without section", Layers{Sets: []string{"rhos=[0.1]"}}, "section.key=value"},
+		{"setting without value", Layers{Sets: []string{"grid.rhos"}}, "section.key=value"},
+		{"missing file", Layers{File: "/nonexistent/cfg.toml"}, "--config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.layers, testRegistry(t))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.wantKey) {
+				t.Errorf("error %q does not name %q", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+func TestFileErrorNamesFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(file, []byte("[grid]\nrhos = [0.1,\n"), 0o644)
+	_, err := Load(Layers{File: file}, testRegistry(t))
+	if err == nil || !strings.Contains(err.Error(), file) {
+		t.Errorf("syntax error %v should name %s", err, file)
+	}
+}
+
+func TestHash(t *testing.T) {
+	reg := testRegistry(t)
+	load := func(sets ...string) *Config {
+		cfg, err := Load(Layers{Preset: "smoke", Sets: sets}, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	base := load()
+	h := base.Hash("ncae")
+	if len(h) != 12 || h != load().Hash("ncae") {
+		t.Fatalf("hash %q is not stable", h)
+	}
+	// The grid, the backend and the job count do not change what one run computes.
+	if load("grid.rhos=[0.2]", "run.jobs=2", "run.backend=xla:cuda", "data.dir=/x").Hash("ncae") != h {
+		t.Error("hash depends on grid or run settings")
+	}
+	if load("ncae.sigma=0.5").Hash("ncae") == h || load("protocol.test_size=100").Hash("ncae") == h {
+		t.Error("hash ignores a parameter that changes results")
+	}
+	if load("ncae.sigma=0.5").Hash("kde") != base.Hash("kde") {
+		t.Error("another method's parameter changed kde's hash")
+	}
+	if base.Hash("kde") == base.Hash("iforest") {
+		t.Error("two methods share a hash")
+	}
+}
+
+func TestTOMLRoundTrip(t *testing.T) {
+	reg := testRegistry(t)
+	cfg, err := Load(Layers{Preset: "smoke", Sets: []string{"ncae.sigma=0.3"}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := cfg.TOML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "eff.toml")
+	os.WriteFile(file, []byte(text), 0o644)
+	again, err := Load(Layers{Preset: "paper", File: file}, reg)
+	if err != nil {
+		t.Fatalf("effective config does not load back: %v\n%s", err, text)
+	}
+	if again.Hash("ncae") != cfg.Hash("ncae") || len(again.ProtocolGrid().Keys()) != len(cfg.ProtocolGrid().Keys()) {
+		t.Error("effective config does not reproduce the configuration")
+	}
+}

@@ -1,0 +1,117 @@
+// Package registry lists the anomaly detection methods the harness can run
+// and builds their detectors. Adding a detector means adding one Method here:
+// a name, a parameter struct with defaults (decoded from the config section of
+// the same name) and a constructor returning a protocol.Detector.
+package registry
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// Params is a method's parameter struct. Its exported fields, with toml
+// tags, form the method's config section; Validate reports a bad value with
+// the key's name (e.g. "sigma: must be ≥ 0").
+type Params interface {
+	Validate() error
+}
+
+// Env is what a detector may know about the experiment it runs in, beside
+// its parameters.
+type Env struct {
+	Key     protocol.Key
+	Seed    uint64 // the experiment's method seed; all randomness must derive from it
+	Backend string // GoMLX backend spec for deep models ("go", "xla:cuda", …)
+}
+
+// Method describes one detector.
+type Method struct {
+	Name    string
+	Summary string
+	// NewParams returns a fresh parameter struct holding the defaults.
+	NewParams func() Params
+	// New builds a detector for one experiment.
+	New func(p Params, env Env) (protocol.Detector, error)
+	// Pending, when New is nil, says where the missing implementation is tracked.
+	Pending string
+}
+
+// Implemented reports whether the method can run.
+func (m Method) Implemented() bool { return m.New != nil }
+
+// Registry is a set of methods by name.
+type Registry struct {
+	methods map[string]Method
+}
+
+// New returns a registry holding ms.
+func New(ms ...Method) (*Registry, error) {
+	r := &Registry{methods: map[string]Method{}}
+	for _, m := range ms {
+		if m.Name == "" || strings.ContainsAny(m.Name, " .,=/") {
+			return nil, fmt.Errorf("registry: bad method name %q", m.Name)
+		}
+		if _, dup := r.methods[m.Name]; dup {
+			return nil, fmt.Errorf("registry: method %q registered twice", m.Name)
+		}
+		if m.New != nil && m.NewParams == nil {
+			return nil, fmt.Errorf("registry: method %q has a constructor but no parameters", m.Name)
+		}
+		r.methods[m.Name] = m
+	}
+	return r, nil
+}
+
+// Default returns the registry of the project's methods.
+func Default() *Registry {
+	r := &Registry{methods: map[string]Method{}}
+	for _, m := range defaultMethods() {
+		r.methods[m.Name] = m
+	}
+	return r
+}
+
+// defaultMethods lists the project's methods; TestDefaultMethods checks the
+// list with New's rules.
+func defaultMethods() []Method {
+	return []Method{
+		{Name: "ncae", Summary: "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", Pending: "issue #5"},
+		{Name: "ncae-code", Summary: "NCAE with τ = 0, as the authors' released code runs", Pending: "issue #5"},
+		{Name: "cae", Summary: "convolutional autoencoder trained with plain MSE (GoMLX)", Pending: "issue #5"},
+		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out", Pending: "issue #3"},
+		{Name: "iforest", Summary: "isolation forest, 100 trees, sub-sample 256", Pending: "issue #3"},
+		{Name: "kde", Summary: "Gaussian kernel density, bandwidth by 5-fold CV", Pending: "issue #3"},
+	}
+}
+
+// Lookup returns the method called name.
+func (r *Registry) Lookup(name string) (Method, bool) {
+	m, ok := r.methods[name]
+	return m, ok
+}
+
+// Names returns all method names, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.methods))
+	for n := range r.methods {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Runnable returns the method called name if it is implemented, or an error
+// that says why not.
+func (r *Registry) Runnable(name string) (Method, error) {
+	m, ok := r.methods[name]
+	switch {
+	case !ok:
+		return m, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(r.Names(), ", "))
+	case !m.Implemented():
+		return m, fmt.Errorf("method %q is not implemented yet (%s)", name, m.Pending)
+	}
+	return m, nil
+}
