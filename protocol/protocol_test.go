@@ -260,7 +260,7 @@ func (f *fakeDetector) FitValidated(ctx context.Context, train Samples, val Labe
 	f.valN = len(val.IsAnomaly)
 	return f.Fit(ctx, train)
 }
-func (f *fakeDetector) ObserveTruth(t []bool)     { f.truthSeen = len(t) > 0 }
+func (f *fakeDetector) ObserveTruth(t []bool)   { f.truthSeen = len(t) > 0 }
 func (f *fakeDetector) Info() map[string]string { return map[string]string{"k": "v"} }
 func (f *fakeDetector) Score(ctx context.Context, test Samples) ([]float64, error) {
 	out := make([]float64, test.N)
