@@ -37,6 +37,9 @@ type Method struct {
 	New func(p Params, env Env) (protocol.Detector, error)
 	// Pending, when New is nil, says where the missing implementation is tracked.
 	Pending string
+	// UsesBackend marks GoMLX models, whose results depend on the backend;
+	// shallow methods run in plain Go and record backend "cpu".
+	UsesBackend bool
 }
 
 // Implemented reports whether the method can run.
@@ -78,9 +81,9 @@ func Default() *Registry {
 // list with New's rules.
 func defaultMethods() []Method {
 	return []Method{
-		{Name: "ncae", Summary: "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", Pending: "issue #5"},
-		{Name: "ncae-code", Summary: "NCAE with τ = 0, as the authors' released code runs", Pending: "issue #5"},
-		{Name: "cae", Summary: "convolutional autoencoder trained with plain MSE (GoMLX)", Pending: "issue #5"},
+		{Name: "ncae", UsesBackend: true, Summary: "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", Pending: "issue #5"},
+		{Name: "ncae-code", UsesBackend: true, Summary: "NCAE with τ = 0, as the authors' released code runs", Pending: "issue #5"},
+		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)", Pending: "issue #5"},
 		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out", Pending: "issue #3"},
 		{Name: "iforest", Summary: "isolation forest, 100 trees, sub-sample 256", Pending: "issue #3"},
 		{Name: "kde", Summary: "Gaussian kernel density, bandwidth by 5-fold CV", Pending: "issue #3"},

@@ -1,0 +1,256 @@
+// Package runner executes experiments: it draws each experiment's data once,
+// evaluates the requested methods on it, and records every outcome in the
+// results store, skipping runs that are already recorded. Cancelling the
+// context stops it between runs (and inside a run whose method honours the
+// context); what was recorded stays recorded.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// Runner runs experiments under one configuration.
+type Runner struct {
+	Config   *config.Config
+	Registry *registry.Registry
+	Data     *Data
+	Commit   string           // recorded in each row
+	Now      func() time.Time // nil means time.Now
+}
+
+// Task is one run: a method on an experiment.
+type Task struct {
+	Key        protocol.Key
+	Method     string
+	ConfigHash string
+}
+
+// StoreKey returns the task's key in the results store.
+func (t Task) StoreKey() store.Key {
+	return store.Key{Experiment: t.Key, Method: t.Method, ConfigHash: t.ConfigHash}
+}
+
+func (t Task) String() string { return t.Key.String() + " " + t.Method }
+
+// Tasks expands keys × methods, methods varying fastest.
+func (r *Runner) Tasks(keys []protocol.Key, methods []string) []Task {
+	tasks := make([]Task, 0, len(keys)*len(methods))
+	for _, k := range keys {
+		for _, m := range methods {
+			tasks = append(tasks, Task{Key: k, Method: m, ConfigHash: r.Config.Hash(m)})
+		}
+	}
+	return tasks
+}
+
+// Backend returns the GoMLX backend runs will use: the config's run.backend,
+// else $GOMLX_BACKEND, else "go" (pure Go).
+func (r *Runner) Backend() string {
+	if b := r.Config.Run.Backend; b != "" {
+		return b
+	}
+	if b := os.Getenv("GOMLX_BACKEND"); b != "" {
+		return b
+	}
+	return "go"
+}
+
+// Check returns an error naming the first method that cannot run.
+func (r *Runner) Check(methods []string) error {
+	for _, m := range methods {
+		if _, err := r.Registry.Runnable(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Experiment draws the data of one experiment.
+func (r *Runner) Experiment(key protocol.Key) (*protocol.Experiment, error) {
+	ds, err := r.Data.Get(key.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.Build(ds, key, r.Config.ProtocolOptions())
+}
+
+// Evaluate runs method on exp and returns its row. It returns an error only
+// when ctx was cancelled (there is then nothing to record); a failing or
+// diverging method gives a row with that status.
+func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method string) (store.Row, error) {
+	task := Task{Key: exp.Key, Method: method, ConfigHash: r.Config.Hash(method)}
+	row := store.Row{
+		Dataset: exp.Key.Dataset, Method: method, Rho: exp.Key.Rho, NormalClass: exp.Key.Normal,
+		AnomalyClass: exp.Key.Anomaly, Seed: exp.Key.Seed, ConfigHash: task.ConfigHash,
+		AUC: math.NaN(), TrainSeconds: math.NaN(), ScoreSeconds: math.NaN(),
+		Backend: "cpu", GitCommit: r.Commit, NTrain: exp.Train.N, NAnomaliesTrain: exp.AnomaliesTrain, NTest: exp.Test.N,
+	}
+	m, err := r.Registry.Runnable(method)
+	if err != nil {
+		return row, err
+	}
+	if m.UsesBackend {
+		row.Backend = r.Backend()
+	}
+	finish := func(status string, err error) store.Row {
+		row.Status = status
+		if err != nil {
+			row.Error = err.Error()
+		}
+		now := time.Now
+		if r.Now != nil {
+			now = r.Now
+		}
+		row.FinishedAt = now().UTC().Format(time.RFC3339)
+		return row
+	}
+	det, err := m.New(r.Config.Methods[method], registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: row.Backend})
+	if err != nil {
+		return finish(store.Failed, fmt.Errorf("build detector: %w", err)), nil
+	}
+	out, err := protocol.Evaluate(ctx, det, exp)
+	row.TrainSeconds, row.ScoreSeconds, row.Info = out.TrainSeconds, out.ScoreSeconds, out.Info
+	switch {
+	case ctx.Err() != nil:
+		return row, ctx.Err()
+	case errors.Is(err, protocol.ErrDiverged):
+		return finish(store.Diverged, err), nil
+	case err != nil:
+		return finish(store.Failed, err), nil
+	}
+	row.AUC = out.AUC
+	return finish(store.OK, nil), nil
+}
+
+// Event reports progress: a run finished (Row set) or was skipped.
+type Event struct {
+	Done, Total int // runs finished in this sweep (skipped ones excluded) and to do
+	Task        Task
+	Row         store.Row
+	Elapsed     time.Duration
+}
+
+// Summary counts what a sweep did.
+type Summary struct {
+	Skipped, Ran, Failed, Diverged int
+}
+
+// Sweep runs every task not yet finished in st, with Config.Run.Jobs workers,
+// and records each row as soon as it is done. progress, if not nil, is
+// called after each run (from one goroutine at a time).
+func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progress func(Event)) (Summary, error) {
+	var sum Summary
+	methods := map[string]bool{}
+	for _, t := range tasks {
+		if !methods[t.Method] {
+			methods[t.Method] = true
+			if _, err := r.Registry.Runnable(t.Method); err != nil {
+				return sum, err
+			}
+		}
+	}
+	done, err := st.Finished()
+	if err != nil {
+		return sum, err
+	}
+	// Group the remaining tasks by experiment so each is drawn once.
+	var groups [][]Task
+	index := map[protocol.Key]int{}
+	for _, t := range tasks {
+		if _, ok := done[t.StoreKey()]; ok {
+			sum.Skipped++
+			continue
+		}
+		i, ok := index[t.Key]
+		if !ok {
+			i = len(groups)
+			index[t.Key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], t)
+	}
+	total := len(tasks) - sum.Skipped
+	jobs := max(r.Config.Run.Jobs, 1)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		start    = time.Now()
+		next     = make(chan []Task)
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	for w := 0; w < jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for group := range next {
+				exp, err := r.Experiment(group[0].Key)
+				if err != nil {
+					fail(fmt.Errorf("%s: %w", group[0].Key, err))
+					return
+				}
+				for _, t := range group {
+					if ctx.Err() != nil {
+						return
+					}
+					row, err := r.Evaluate(ctx, exp, t.Method)
+					if err != nil {
+						fail(err)
+						return
+					}
+					if err := st.Append(row); err != nil {
+						fail(err)
+						return
+					}
+					mu.Lock()
+					sum.Ran++
+					switch row.Status {
+					case store.Failed:
+						sum.Failed++
+					case store.Diverged:
+						sum.Diverged++
+					}
+					if progress != nil {
+						progress(Event{Done: sum.Ran, Total: total, Task: t, Row: row, Elapsed: time.Since(start)})
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+feed:
+	for _, g := range groups {
+		select {
+		case next <- g:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil && !errors.Is(firstErr, context.Canceled) {
+		return sum, firstErr
+	}
+	return sum, ctx.Err()
+}
