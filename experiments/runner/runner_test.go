@@ -79,7 +79,9 @@ func setup(t *testing.T, onFit func() error, sets ...string) *Runner {
 	reg, err := registry.New(
 		registry.Method{Name: "noisy", NewParams: func() registry.Params { return &noiseParams{Noise: 0.5} }, New: newNoisy},
 		registry.Method{Name: "broken", NewParams: func() registry.Params { return &noiseParams{} },
-			New: func(registry.Params, registry.Env) (protocol.Detector, error) { return nil, errors.New("out of cheese") }},
+			New: func(registry.Params, registry.Env) (protocol.Detector, error) {
+				return nil, errors.New("out of cheese")
+			}},
 		registry.Method{Name: "nan", NewParams: func() registry.Params { return &noiseParams{} },
 			New: func(p registry.Params, env registry.Env) (protocol.Detector, error) {
 				return &noisy{onFit: func() error { return fmt.Errorf("epoch 3: %w", protocol.ErrDiverged) }}, nil
