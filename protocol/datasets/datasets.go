@@ -50,6 +50,8 @@ type Locator struct {
 	SystemDir string
 	// CacheFile stores verified checksums; empty disables the cache.
 	CacheFile string
+	// Rehash ignores cached verdicts (new ones are still recorded).
+	Rehash bool
 	// SkipChecksum accepts files whose content differs from the official
 	// release (a user's own data); headers, sizes and labels are still checked.
 	SkipChecksum bool
@@ -163,7 +165,18 @@ type Located struct {
 
 // Find locates spec's four files: the first directory holding all four wins.
 func (l *Locator) Find(spec Spec) (*Located, error) {
+	found, err := l.findAll(spec)
+	if err != nil {
+		return nil, err
+	}
+	return found[0], nil
+}
+
+// findAll returns every candidate directory holding all four files, in
+// search order.
+func (l *Locator) findAll(spec Spec) ([]*Located, error) {
 	dirs := l.candidateDirs(spec)
+	var found []*Located
 	for _, dir := range dirs {
 		loc := &Located{Spec: spec, Dir: dir}
 		complete := true
@@ -176,11 +189,14 @@ func (l *Locator) Find(spec Spec) (*Located, error) {
 			loc.Paths[i] = p
 		}
 		if complete {
-			return loc, nil
+			found = append(found, loc)
 		}
 	}
-	return nil, fmt.Errorf("%w: %s: %s(.gz) not found in %s; fix: %s, or pass --data-dir DIR (or set NCAE_DATA_DIR) to a folder holding the four IDX files",
-		ErrNotFound, spec.Name, spec.Files[0].Base, strings.Join(dirs, ", "), spec.Fix)
+	if len(found) == 0 {
+		return nil, fmt.Errorf("%w: %s: %s(.gz) not found in %s; fix: %s, or pass --data-dir DIR (or set NCAE_DATA_DIR) to a folder holding the four IDX files",
+			ErrNotFound, spec.Name, spec.Files[0].Base, strings.Join(dirs, ", "), spec.Fix)
+	}
+	return found, nil
 }
 
 func findFile(dir, base string) string {
@@ -202,12 +218,31 @@ type FileReport struct {
 
 // Load finds, verifies and parses spec's data set. The reports say, per
 // file, what was checked.
+//
+// When several directories hold the four files (a plain --data-dir may hold
+// the other data set), the first whose files pass the checks wins; if none
+// does, the first one's error is returned.
 func (l *Locator) Load(spec Spec) (*Dataset, [4]FileReport, error) {
-	var reports [4]FileReport
-	loc, err := l.Find(spec)
+	found, err := l.findAll(spec)
 	if err != nil {
-		return nil, reports, err
+		return nil, [4]FileReport{}, err
 	}
+	var firstErr error
+	for _, loc := range found {
+		ds, reports, err := l.load(loc)
+		if err == nil {
+			return ds, reports, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, [4]FileReport{}, firstErr
+}
+
+func (l *Locator) load(loc *Located) (*Dataset, [4]FileReport, error) {
+	spec := loc.Spec
+	var reports [4]FileReport
 	cache := loadVerdicts(l.CacheFile)
 	var raws [4][]byte
 	for i, p := range loc.Paths {
@@ -217,10 +252,9 @@ func (l *Locator) Load(spec Spec) (*Dataset, [4]FileReport, error) {
 		}
 		raws[i], reports[i] = raw, rep
 	}
-	if err := cache.save(); err != nil {
-		// A cache that cannot be written only costs time on the next load.
-		fmt.Fprintf(os.Stderr, "warning: cannot save data verification cache: %v\n", err)
-	}
+	// A cache that cannot be written only costs a re-hash on the next load.
+	_ = cache.save()
+	var err error
 	ds := &Dataset{Spec: spec, Dir: loc.Dir}
 	fail := func(i int, err error) error {
 		return fmt.Errorf("%w: %s: %s: %v; fix: %s", ErrCorrupt, spec.Name, loc.Paths[i], err, spec.Fix)
@@ -284,7 +318,7 @@ func (l *Locator) readVerified(spec Spec, f File, path string, cache *verdicts) 
 	if err != nil {
 		return nil, rep, fmt.Errorf("%s: %w", spec.Name, err)
 	}
-	if cache.ok(path, st, f.SHA256) {
+	if !l.Rehash && cache.ok(path, st, f.SHA256) {
 		rep.Cached = true
 		return raw, rep, nil
 	}

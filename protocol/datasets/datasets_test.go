@@ -204,3 +204,40 @@ func mustTime(s string) (t time.Time) {
 	}
 	return t
 }
+
+func TestRehashIgnoresCache(t *testing.T) {
+	dir := t.TempDir()
+	spec := fakeSet(t, dir, true)
+	l := &Locator{DataDir: dir, CacheFile: filepath.Join(t.TempDir(), "v.json")}
+	if _, _, err := l.Load(spec); err != nil {
+		t.Fatal(err)
+	}
+	l.Rehash = true
+	if _, reps, err := l.Load(spec); err != nil || reps[0].Cached || reps[0].SHA256 == "" {
+		t.Errorf("rehash: %+v, %v", reps[0], err)
+	}
+}
+
+func TestLoadFallsThroughToMatchingDir(t *testing.T) {
+	root := t.TempDir()
+	// The plain data dir holds another data set's files; the right ones are
+	// in the sub-folder.
+	other := fakeSet(t, root, true)
+	spec := fakeSet(t, filepath.Join(root, "FAKE", "raw"), false)
+	if other.Files[0].SHA256 != spec.Files[0].SHA256 {
+		t.Fatal("fixture: the two fake sets should differ only in compression")
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "FAKE", "raw", "t10k-labels-idx1-ubyte"))
+	b[len(b)-1] ^= 1
+	os.WriteFile(filepath.Join(root, "FAKE", "raw", "t10k-labels-idx1-ubyte"), b, 0o644)
+	spec.Files[3].SHA256 = sha(b)
+	ds, _, err := (&Locator{DataDir: root}).Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Dir != filepath.Join(root, "FAKE", "raw") {
+		t.Errorf("loaded from %s, want the sub-folder whose files match", ds.Dir)
+	}
+}
+
+func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/experiments/runner"
+	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/internal/provenance"
+)
+
+func runTable1(ctx context.Context, a *app, args []string) error {
+	var cf configFlags
+	fs := newFlagSet("table1", "table1 [--preset smoke|quick|paper] [--config FILE] [--datasets ...] [--methods ...] [--rhos ...] [flags]", a.stderr)
+	cf.register(fs, true)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	reg := registry.Default()
+	cfg, err := cf.load(fs, reg)
+	if err != nil {
+		return err
+	}
+	r := &runner.Runner{Config: cfg, Registry: reg, Data: runner.NewData(locator(cfg)), Commit: provenance.GitCommit()}
+	if err := r.Check(cfg.Grid.Methods); err != nil {
+		return fmt.Errorf("cannot run Table 1: %w; choose implemented methods with --methods (see: go run ./experiments methods)", err)
+	}
+	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
+	if err != nil {
+		return err
+	}
+	tasks := r.Tasks(cfg.ProtocolGrid().Keys(), cfg.Grid.Methods)
+	fmt.Fprintf(a.stderr, "table1: %d runs (%s), results in %s\n", len(tasks), cfg.Sources()[0], st.Path())
+	sum, err := r.Sweep(ctx, st, tasks, func(e runner.Event) { printProgress(a, e) })
+	fmt.Fprintf(a.stderr, "table1: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
+	if err != nil {
+		return err
+	}
+	return errors.New("the runs are recorded in " + st.Path() + ", but the tables and plots are not implemented yet (issue #4)")
+}
+
+// printProgress prints one line per finished run with an ETA.
+func printProgress(a *app, e runner.Event) {
+	eta := "?"
+	if e.Done > 0 {
+		left := time.Duration(float64(e.Elapsed) / float64(e.Done) * float64(e.Total-e.Done))
+		eta = left.Round(time.Second).String()
+	}
+	result := fmt.Sprintf("auc %.4f", e.Row.AUC)
+	if e.Row.Status != store.OK {
+		result = e.Row.Status + ": " + e.Row.Error
+	}
+	fmt.Fprintf(a.stderr, "[%d/%d] %s: %s (%.1fs) elapsed %s, ETA %s\n", e.Done, e.Total, e.Task, result,
+		e.Row.TrainSeconds+e.Row.ScoreSeconds, e.Elapsed.Round(time.Second), eta)
+}
+
+func runSweep(ctx context.Context, a *app, args []string) error {
+	var cf configFlags
+	fs := newFlagSet("sweep", "sweep --param NAME [--values v1,v2,...] [flags]", a.stderr)
+	cf.register(fs, true)
+	param := fs.String("param", "", "method parameter to vary: sigma, tau, rho, epochs, lr, …")
+	fs.String("values", "", "comma-separated values (default: the preset's Figure 2 values)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *param == "" {
+		return usageError{errors.New("--param is required")}
+	}
+	if _, err := cf.load(fs, registry.Default()); err != nil {
+		return err
+	}
+	return fmt.Errorf("sweep --param %s: parameter sweeps are not implemented yet (issue #4; NCAE's σ and τ need issue #5)", *param)
+}
+
+func runReport(ctx context.Context, a *app, args []string) error {
+	var cf configFlags
+	fs := newFlagSet("report", "report [flags] [more runs.csv files to merge]", a.stderr)
+	cf.register(fs, false)
+	if err := parseWithArgs(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.load(fs, registry.Default())
+	if err != nil {
+		return err
+	}
+	files := append([]string{filepath.Join(cfg.Run.ResultsDir, "runs.csv")}, fs.Args()...)
+	counts := map[string]int{}
+	for _, f := range files {
+		rows, err := store.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			counts[fmt.Sprintf("%-6s %-9s %s", row.Dataset, row.Method, row.Status)]++
+		}
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintln(a.stdout, "rows by data set, method and status:")
+	for _, k := range keys {
+		fmt.Fprintf(a.stdout, "  %s %d\n", k, counts[k])
+	}
+	return errors.New("tables and plots are not implemented yet (issue #4)")
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/protocol/datasets"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, " ") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// configFlags are the flags every command shares: where the configuration
+// comes from and the keys users change most.
+type configFlags struct {
+	preset, file string
+	sets         stringList
+	dataDir      string
+	backend      string
+	jobs         int
+	resultsDir   string
+	// grid flags, registered only by commands that run a grid
+	datasets, methods, rhos, seeds, normals string
+}
+
+func newFlagSet(name, usage string, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: go run ./experiments %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (c *configFlags) register(fs *flag.FlagSet, grid bool) {
+	fs.StringVar(&c.preset, "preset", "quick", "embedded preset: "+strings.Join(config.Presets(), ", "))
+	fs.StringVar(&c.file, "config", "", "TOML file applied over the preset")
+	fs.Var(&c.sets, "set", "`key=value` applied over the file, e.g. --set ncae.sigma=0.2 (repeatable)")
+	fs.StringVar(&c.dataDir, "data-dir", "", "folder with the IDX files (plain, mnist/, fmnist/, MNIST/raw, FashionMNIST/raw); default $NCAE_DATA_DIR, then the GoMNIST module and /usr/share/datasets")
+	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
+	fs.IntVar(&c.jobs, "jobs", -1, "experiments run in parallel (default: the config's run.jobs)")
+	fs.StringVar(&c.resultsDir, "results-dir", "", "where runs.csv and the tables go (default: the config's run.results_dir)")
+	if grid {
+		fs.StringVar(&c.datasets, "datasets", "", "comma-separated data sets: "+strings.Join(datasets.Names(), ","))
+		fs.StringVar(&c.methods, "methods", "", "comma-separated methods")
+		fs.StringVar(&c.rhos, "rhos", "", "comma-separated contamination ratios, e.g. 0,0.05,0.2")
+		fs.StringVar(&c.seeds, "seeds", "", "comma-separated replicate seeds")
+		fs.StringVar(&c.normals, "normal-classes", "", "comma-separated normal classes")
+	}
+}
+
+// load builds the configuration: preset, file, then --set and flag settings.
+func (c *configFlags) load(fs *flag.FlagSet, reg *registry.Registry) (*config.Config, error) {
+	sets := append([]string(nil), c.sets...)
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err != nil {
+			return
+		}
+		var s string
+		switch f.Name {
+		case "data-dir":
+			s = "data.dir=" + quote(c.dataDir)
+		case "backend":
+			s = "run.backend=" + quote(c.backend)
+		case "jobs":
+			s = "run.jobs=" + strconv.Itoa(c.jobs)
+		case "results-dir":
+			s = "run.results_dir=" + quote(c.resultsDir)
+		case "datasets":
+			s = "grid.datasets=" + stringArray(c.datasets)
+		case "methods":
+			s = "grid.methods=" + stringArray(c.methods)
+		case "rhos", "seeds", "normal-classes":
+			key := map[string]string{"rhos": "grid.rhos", "seeds": "grid.seeds", "normal-classes": "grid.normal_classes"}[f.Name]
+			var arr string
+			if arr, err = numberArray(f.Name, f.Value.String()); err == nil {
+				s = key + "=" + arr
+			}
+		default:
+			return
+		}
+		sets = append(sets, s)
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	cfg, err := config.Load(config.Layers{Preset: c.preset, File: c.file, Sets: sets}, reg)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// locator returns the data locator the configuration asks for.
+func locator(cfg *config.Config) *datasets.Locator {
+	dir := cfg.Data.Dir
+	if dir == "" {
+		dir = os.Getenv("NCAE_DATA_DIR")
+	}
+	return &datasets.Locator{DataDir: dir, CacheFile: datasets.DefaultCacheFile(), SkipChecksum: cfg.Data.SkipChecksum}
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func stringArray(list string) string {
+	var items []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			items = append(items, s)
+		}
+	}
+	b, _ := json.Marshal(items)
+	return string(b)
+}
+
+func numberArray(flagName, list string) (string, error) {
+	var items []string
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if _, err := strconv.ParseFloat(s, 64); err != nil {
+			return "", fmt.Errorf("--%s: %q is not a number", flagName, s)
+		}
+		if strings.HasPrefix(s, ".") {
+			s = "0" + s // TOML wants a leading digit
+		}
+		items = append(items, s)
+	}
+	return "[" + strings.Join(items, ", ") + "]", nil
+}
+
+// parse parses args, which must be flags only, turning flag errors into
+// usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := parseWithArgs(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+// parseWithArgs parses flags followed by positional arguments. The flag
+// package's own printing is silenced so that a mistake gives one line.
+func parseWithArgs(fs *flag.FlagSet, args []string) error {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err == flag.ErrHelp {
+		fs.Usage()
+		return err
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	return nil
+}
