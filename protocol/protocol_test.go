@@ -3,11 +3,11 @@ package protocol
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/ncae-repro/ncae/protocol/datasets"
+	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
 	"github.com/ncae-repro/ncae/protocol/idx"
 )
 
@@ -310,21 +310,8 @@ func TestRealCounts(t *testing.T) {
 		{datasets.FashionMNIST(), 0, 0.2, 6000, 1500, 1000},
 		{datasets.FashionMNIST(), 7, 0.05, 6000, 315, 1000},
 	}
-	loaded := map[string]*datasets.Dataset{}
 	for _, tt := range tests {
-		ds := loaded[tt.spec.Name]
-		if ds == nil {
-			l := &datasets.Locator{DataDir: os.Getenv("NCAE_DATA_DIR"), CacheFile: datasets.DefaultCacheFile()}
-			var err error
-			ds, _, err = l.Load(tt.spec)
-			if errors.Is(err, datasets.ErrNotFound) {
-				t.Skipf("%s not installed: %v", tt.spec.Title, err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			loaded[tt.spec.Name] = ds
-		}
+		ds := datasetstest.Load(t, tt.spec)
 		exp, err := Build(ds, Key{Dataset: tt.spec.Name, Normal: tt.normal, Anomaly: (tt.normal + 1) % 10, Rho: tt.rho}, Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -162,39 +162,6 @@ func TestGoMNISTVersionPinned(t *testing.T) {
 	}
 }
 
-// TestRealData checks the official files where they are installed; CI
-// installs both, so it runs there.
-func TestRealData(t *testing.T) {
-	wantTrain := map[string][]int{
-		"mnist":  {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949},
-		"fmnist": {6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000},
-	}
-	for _, spec := range Specs() {
-		t.Run(spec.Name, func(t *testing.T) {
-			l := &Locator{DataDir: os.Getenv("NCAE_DATA_DIR"), CacheFile: DefaultCacheFile()}
-			ds, _, err := l.Load(spec)
-			if errors.Is(err, ErrNotFound) {
-				t.Skipf("%s not installed (%v)", spec.Title, err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			counts := make([]int, 10)
-			for _, y := range ds.TrainLabels {
-				counts[y]++
-			}
-			for c, n := range counts {
-				if n != wantTrain[spec.Name][c] {
-					t.Errorf("class %d: %d training images, want %d", c, n, wantTrain[spec.Name][c])
-				}
-			}
-			if ds.TestImages.Count != 10000 || ds.TrainImages.Count != 60000 {
-				t.Errorf("%d train / %d test images", ds.TrainImages.Count, ds.TestImages.Count)
-			}
-		})
-	}
-}
-
 var time1 = mustTime("2001-02-03T04:05:06Z")
 
 func mustTime(s string) (t time.Time) {
