@@ -1,0 +1,98 @@
+// Package pairwise computes squared Euclidean distances between the rows of
+// two matrices with one matrix product (|a|² + |b|² − 2a·b), in float32
+// through gonum's BLAS, block by block so that callers can consume them
+// without holding the whole matrix and can be cancelled between blocks.
+package pairwise
+
+import (
+	"context"
+
+	"github.com/ncae-repro/ncae/protocol"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Matrix is a dense row-major matrix of float32.
+type Matrix struct {
+	Rows, Cols int
+	Data       []float32
+}
+
+// Row returns row i.
+func (m Matrix) Row(i int) []float32 { return m.Data[i*m.Cols : (i+1)*m.Cols] }
+
+// SubRows returns the rows at the given indices as a new matrix.
+func (m Matrix) SubRows(indices []int) Matrix {
+	out := Matrix{Rows: len(indices), Cols: m.Cols, Data: make([]float32, 0, len(indices)*m.Cols)}
+	for _, i := range indices {
+		out.Data = append(out.Data, m.Row(i)...)
+	}
+	return out
+}
+
+// SquaredNorms returns |row|² of every row, accumulated in float64.
+func SquaredNorms(m Matrix) []float32 {
+	out := make([]float32, m.Rows)
+	for i := range out {
+		var s float64
+		for _, v := range m.Row(i) {
+			s += float64(v) * float64(v)
+		}
+		out[i] = float32(s)
+	}
+	return out
+}
+
+// BlockRows is the number of rows of a computed per matrix product: large
+// enough for BLAS efficiency, small enough to bound memory (512 × 10,000
+// float32 = 20 MB) and to react to cancellation within a fraction of a second.
+const BlockRows = 512
+
+// Each calls fn for consecutive row blocks of the a.Rows × b.Rows matrix of
+// squared distances between rows of a and rows of b: fn(first, block) where
+// block holds rows first.. of that matrix, row-major with b.Rows columns. The
+// block's memory is reused between calls. Negative values from rounding are
+// clamped to 0. It returns ctx's error if cancelled, or fn's first error.
+func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) error) error {
+	normA, normB := SquaredNorms(a), SquaredNorms(b)
+	var impl gonum.Implementation
+	buf := make([]float32, min(BlockRows, a.Rows)*b.Rows)
+	for first := 0; first < a.Rows; first += BlockRows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rows := min(BlockRows, a.Rows-first)
+		block := buf[:rows*b.Rows]
+		impl.Sgemm(blas.NoTrans, blas.Trans, rows, b.Rows, a.Cols, -2, a.Data[first*a.Cols:], a.Cols, b.Data, b.Cols, 0, block, b.Rows)
+		for r := 0; r < rows; r++ {
+			na := normA[first+r]
+			row := block[r*b.Rows : (r+1)*b.Rows]
+			for j, v := range row {
+				d := v + na + normB[j]
+				if d < 0 {
+					d = 0
+				}
+				row[j] = d
+			}
+		}
+		if err := fn(first, block); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Full returns the whole a.Rows × b.Rows matrix of squared distances.
+func Full(ctx context.Context, a, b Matrix) (Matrix, error) {
+	out := Matrix{Rows: a.Rows, Cols: b.Rows, Data: make([]float32, a.Rows*b.Rows)}
+	err := Each(ctx, a, b, func(first int, block []float32) error {
+		copy(out.Data[first*b.Rows:], block)
+		return nil
+	})
+	return out, err
+}
+
+// FromSamples returns the samples' pixels scaled to [0, 1].
+func FromSamples(s protocol.Samples) Matrix {
+	return Matrix{Rows: s.N, Cols: s.Dim(), Data: s.Float32()}
+}
