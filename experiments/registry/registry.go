@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/ncae-repro/ncae/baselines/iforest"
+	"github.com/ncae-repro/ncae/baselines/kde"
+	"github.com/ncae-repro/ncae/baselines/ocsvm"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -85,13 +87,21 @@ func defaultMethods() []Method {
 		{Name: "ncae", UsesBackend: true, Summary: "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", Pending: "issue #5"},
 		{Name: "ncae-code", UsesBackend: true, Summary: "NCAE with τ = 0, as the authors' released code runs", Pending: "issue #5"},
 		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)", Pending: "issue #5"},
-		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out", Pending: "issue #3"},
+		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out",
+			NewParams: func() Params { return ocsvm.DefaultParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return ocsvm.New(*p.(*ocsvm.Params)), nil
+			}},
 		{Name: "iforest", Summary: "isolation forest, 100 trees, sub-sample 256",
 			NewParams: func() Params { return iforest.DefaultParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return iforest.New(*p.(*iforest.Params), env.Seed), nil
 			}},
-		{Name: "kde", Summary: "Gaussian kernel density, bandwidth by 5-fold CV", Pending: "issue #3"},
+		{Name: "kde", Summary: "Gaussian kernel density, bandwidth by 5-fold CV",
+			NewParams: func() Params { return kde.DefaultParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return kde.New(*p.(*kde.Params)), nil
+			}},
 	}
 }
 

@@ -1,0 +1,148 @@
+package ocsvm
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/ncae-repro/ncae/baselines/internal/pairwise"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// fixture is a small data set reproducible in NumPy (see the expected values).
+func fixture() (train, test protocol.Samples) {
+	train = protocol.Samples{N: 60, Rows: 3, Cols: 3}
+	for i := 0; i < 60; i++ {
+		for k := 0; k < 9; k++ {
+			train.Pixels = append(train.Pixels, byte((i*37+k*11+(i*i*k)%13)%256))
+		}
+	}
+	test = protocol.Samples{N: 8, Rows: 3, Cols: 3}
+	for i := 0; i < 8; i++ {
+		for k := 0; k < 9; k++ {
+			test.Pixels = append(test.Pixels, byte((i*53+k*7+100)%256))
+		}
+	}
+	return train, test
+}
+
+// TestMatchesScikitLearn compares with scikit-learn 1.2.1 (libsvm):
+//
+//	X = [[((i*37 + k*11 + (i*i*k) % 13) % 256)/255 for k in range(9)] for i in range(60)]
+//	T = [[((i*53 + k*7 + 100) % 256)/255 for k in range(9)] for i in range(8)]
+//	m = OneClassSVM(kernel='rbf', nu=0.1, gamma=g, tol=1e-6, shrinking=False).fit(X)
+//	-m.intercept_, len(m.support_), m.decision_function(T)
+func TestMatchesScikitLearn(t *testing.T) {
+	tests := []struct {
+		gamma float64
+		rho   float64
+		nSV   int
+		dec   []float64
+	}{
+		{0.5, 2.3178265663, 10, []float64{0.6632783671, 0.4022881408, -0.1741631034, -0.1070523806, 0.5057690442, 0.6534916570, 0.3107731950, -0.1088275132}},
+		{4.0, 0.6015950852, 27, []float64{-0.0342970798, -0.0091977797, -0.1382174494, -0.1163746126, -0.0183264913, -0.0350371909, 0.0005160963, -0.0517493699}},
+	}
+	train, test := fixture()
+	for _, tt := range tests {
+		o := New(Params{Nu: 0.1, Gammas: []float64{tt.gamma}, Tol: 1e-6})
+		if err := o.Fit(context.Background(), train); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(o.rho-tt.rho) > 1e-5 || o.sv.Rows != tt.nSV {
+			t.Errorf("γ=%v: ρ = %.10f with %d SVs, scikit-learn %.10f with %d", tt.gamma, o.rho, o.sv.Rows, tt.rho, tt.nSV)
+		}
+		var sum float64
+		for _, a := range o.alpha {
+			sum += a
+		}
+		if math.Abs(sum-6) > 1e-9 {
+			t.Errorf("Σα = %v, want νn = 6", sum)
+		}
+		scores, err := o.Score(context.Background(), test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range scores {
+			if math.Abs(-s-tt.dec[i]) > 1e-5 {
+				t.Errorf("γ=%v: decision[%d] = %.10f, scikit-learn %.10f", tt.gamma, i, -s, tt.dec[i])
+			}
+		}
+	}
+}
+
+// TestKKT checks the optimality conditions of the solution on random data.
+func TestKKT(t *testing.T) {
+	r := protocol.NewRand(5, "kkt")
+	const n, d = 200, 6
+	x := pairwise.Matrix{Rows: n, Cols: d, Data: make([]float32, n*d)}
+	for i := range x.Data {
+		x.Data[i] = float32(r.Float64())
+	}
+	dist, _ := pairwise.Full(context.Background(), x, x)
+	k := make([]float32, n*n)
+	for i, v := range dist.Data {
+		k[i] = float32(math.Exp(-2 * float64(v)))
+	}
+	const tol = 1e-4
+	m, err := solve(context.Background(), k, n, 0.15, tol, 0)
+	if err != nil || !m.converged {
+		t.Fatal(err)
+	}
+	alpha := make([]float64, n)
+	for s, i := range m.sv {
+		alpha[i] = m.alpha[s]
+	}
+	var sum float64
+	for i := 0; i < n; i++ {
+		sum += alpha[i]
+		if alpha[i] < 0 || alpha[i] > 1 {
+			t.Fatalf("α[%d] = %v outside [0, 1]", i, alpha[i])
+		}
+		var g float64
+		for j := 0; j < n; j++ {
+			g += float64(k[i*n+j]) * alpha[j]
+		}
+		// KKT: αᵢ = 0 ⇒ Gᵢ ≥ ρ; αᵢ = 1 ⇒ Gᵢ ≤ ρ; free ⇒ Gᵢ = ρ (up to tol).
+		switch {
+		case alpha[i] == 0 && g < m.rho-tol,
+			alpha[i] == 1 && g > m.rho+tol,
+			alpha[i] > 0 && alpha[i] < 1 && math.Abs(g-m.rho) > tol:
+			t.Errorf("KKT violated at %d: α = %v, G = %v, ρ = %v", i, alpha[i], g, m.rho)
+		}
+	}
+	if math.Abs(sum-0.15*n) > 1e-9 {
+		t.Errorf("Σα = %v, want %v", sum, 0.15*n)
+	}
+}
+
+func TestSelectsGammaOnValidation(t *testing.T) {
+	train, test := fixture()
+	val := protocol.Labelled{Samples: test, IsAnomaly: []bool{true, true, false, false, true, true, true, false}}
+	o := New(*DefaultParams())
+	if err := o.FitValidated(context.Background(), train, val); err != nil {
+		t.Fatal(err)
+	}
+	best := 0
+	for i, a := range o.valAUC {
+		if a > o.valAUC[best] {
+			best = i
+		}
+	}
+	if o.gamma != o.params.Gammas[best] {
+		t.Errorf("selected γ = %v, the best hold-out AUC %v is at γ = %v", o.gamma, o.valAUC, o.params.Gammas[best])
+	}
+	if err := New(*DefaultParams()).Fit(context.Background(), train); err == nil {
+		t.Error("Fit with ten gammas and no validation set should fail")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, p := range []Params{{Nu: 0, Gammas: []float64{1}, Tol: 1e-3}, {Nu: 0.1, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{-1}, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{1}}} {
+		if p.Validate() == nil {
+			t.Errorf("%+v accepted", p)
+		}
+	}
+	if err := DefaultParams().Validate(); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,159 @@
+package ocsvm
+
+import (
+	"context"
+	"math"
+)
+
+// model is a solved one-class SVM dual: the support vectors (indices into the
+// training set), their coefficients α and the offset ρ.
+type model struct {
+	sv        []int
+	alpha     []float64
+	rho       float64
+	iters     int
+	converged bool // false when maxIter stopped it, as libsvm warns and goes on
+}
+
+// tau replaces a non-positive curvature, as in libsvm.
+const tau = 1e-12
+
+// solve finds α minimising ½αᵀKα subject to 0 ≤ αᵢ ≤ 1 and Σαᵢ = νn, by
+// libsvm's SMO: second-order working-set selection (Fan, Chen and Lin 2005),
+// stopping when the maximal violation m(α) − M(α) falls below tol, and ρ
+// computed as libsvm's calculate_rho. K is the n×n kernel matrix in float32
+// (libsvm caches its kernel in float32 too); all sums are float64. The
+// initial point is libsvm's: the first ⌊νn⌋ αs at 1, the next at the
+// remainder.
+func solve(ctx context.Context, k []float32, n int, nu, tol float64, maxIter int) (*model, error) {
+	alpha := make([]float64, n)
+	total := nu * float64(n)
+	bound := int(total)
+	for i := 0; i < bound && i < n; i++ {
+		alpha[i] = 1
+	}
+	if bound < n {
+		alpha[bound] = total - float64(bound)
+	}
+	// G = Kα (the linear term of the one-class dual is zero).
+	grad := make([]float64, n)
+	for i, a := range alpha {
+		if a == 0 {
+			continue
+		}
+		col := k[i*n : (i+1)*n]
+		for t := range grad {
+			grad[t] += a * float64(col[t])
+		}
+	}
+	diag := make([]float64, n)
+	for i := range diag {
+		diag[i] = float64(k[i*n+i])
+	}
+	if maxIter <= 0 {
+		maxIter = max(10_000_000, 100*n)
+	}
+
+	iter := 0
+	for ; iter < maxIter; iter++ {
+		if iter%1000 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// i: the most violating index among those that may grow.
+		gmax, i := math.Inf(-1), -1
+		for t, a := range alpha {
+			if a < 1 && -grad[t] >= gmax {
+				gmax, i = -grad[t], t
+			}
+		}
+		// j: among those that may shrink, the one whose pairing with i
+		// decreases the objective most (second-order information).
+		gmax2, j := math.Inf(-1), -1
+		objMin := math.Inf(1)
+		if i >= 0 {
+			ki := k[i*n : (i+1)*n]
+			for t, a := range alpha {
+				if a <= 0 {
+					continue
+				}
+				if grad[t] >= gmax2 {
+					gmax2 = grad[t]
+				}
+				diff := gmax + grad[t]
+				if diff > 0 {
+					quad := diag[i] + diag[t] - 2*float64(ki[t])
+					if quad <= 0 {
+						quad = tau
+					}
+					if obj := -diff * diff / quad; obj <= objMin {
+						j, objMin = t, obj
+					}
+				}
+			}
+		}
+		if gmax+gmax2 < tol || j < 0 {
+			break
+		}
+
+		// Move along αᵢ − αⱼ, clipped to the box (libsvm's equal-label update).
+		ki, kj := k[i*n:(i+1)*n], k[j*n:(j+1)*n]
+		quad := diag[i] + diag[j] - 2*float64(ki[j])
+		if quad <= 0 {
+			quad = tau
+		}
+		oldI, oldJ := alpha[i], alpha[j]
+		delta := (grad[i] - grad[j]) / quad
+		sum := alpha[i] + alpha[j]
+		alpha[i] -= delta
+		alpha[j] += delta
+		if sum > 1 {
+			if alpha[i] > 1 {
+				alpha[i], alpha[j] = 1, sum-1
+			}
+		} else if alpha[j] < 0 {
+			alpha[j], alpha[i] = 0, sum
+		}
+		if sum > 1 {
+			if alpha[j] > 1 {
+				alpha[j], alpha[i] = 1, sum-1
+			}
+		} else if alpha[i] < 0 {
+			alpha[i], alpha[j] = 0, sum
+		}
+		di, dj := alpha[i]-oldI, alpha[j]-oldJ
+		for t := range grad {
+			grad[t] += float64(ki[t])*di + float64(kj[t])*dj
+		}
+	}
+	m := &model{iters: iter, converged: iter < maxIter, rho: rho(alpha, grad)}
+	for i, a := range alpha {
+		if a > 0 {
+			m.sv = append(m.sv, i)
+			m.alpha = append(m.alpha, a)
+		}
+	}
+	return m, nil
+}
+
+// rho is libsvm's offset for labels all +1: the mean gradient over free αs,
+// or the midpoint of the feasible interval when no α is free.
+func rho(alpha, grad []float64) float64 {
+	ub, lb := math.Inf(1), math.Inf(-1)
+	var sumFree float64
+	nFree := 0
+	for t, a := range alpha {
+		switch {
+		case a >= 1:
+			lb = max(lb, grad[t])
+		case a <= 0:
+			ub = min(ub, grad[t])
+		default:
+			nFree++
+			sumFree += grad[t]
+		}
+	}
+	if nFree > 0 {
+		return sumFree / float64(nFree)
+	}
+	return (ub + lb) / 2
+}
