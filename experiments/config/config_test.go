@@ -99,7 +99,7 @@ func TestRejects(t *testing.T) {
 		{"unknown key", Layers{Sets: []string{"grid.rhoss=[0.1]"}}, "grid.rhoss"},
 		{"unknown method key", Layers{Sets: []string{"ncae.sigmaa=1"}}, "ncae.sigmaa"},
 		{"unknown section", Layers{Sets: []string{"foo.bar=1"}}, "[foo]"},
-		{"unimplemented method section", Layers{Sets: []string{"kde.bandwidth=1"}}, "not implemented"},
+		{"unimplemented method section", Layers{Sets: []string{"ncae-code.sigma=1"}}, "not implemented"},
 		{"rho = 1", Layers{Sets: []string{"grid.rhos=[0.1, 1.0]"}}, "grid.rhos[1]"},
 		{"negative rho", Layers{Sets: []string{"grid.rhos=[-0.1]"}}, "grid.rhos[0]"},
 		{"empty rhos", Layers{Sets: []string{"grid.rhos=[]"}}, "grid.rhos"},
