@@ -1,0 +1,212 @@
+// Command crosscheck runs our shallow baselines and scikit-learn's on the
+// same experiment and prints their AUCs, times and selected hyper-parameters
+// side by side:
+//
+//	go run ./baselines/crosscheck --dataset mnist --normal 0 --rho 0.1
+//
+// It exports the experiment's training set, test set, labels and OC-SVM
+// hold-out as .npy files, runs our methods in-process, then runs
+// sklearn_baselines.py (beside this file) with Debian's python3-sklearn.
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/ncae-repro/ncae/baselines/iforest"
+	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/experiments/runner"
+	"github.com/ncae-repro/ncae/protocol"
+	"github.com/ncae-repro/ncae/protocol/datasets"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "crosscheck:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	AUC     float64
+	Seconds float64
+	Param   string
+	Detail  string
+}
+
+func run() error {
+	dataset := flag.String("dataset", "mnist", "mnist or fmnist")
+	normal := flag.Int("normal", 0, "normal class")
+	rho := flag.Float64("rho", 0.1, "contamination ratio")
+	seed := flag.Int("seed", 0, "replicate seed")
+	methods := flag.String("methods", "ocsvm,iforest,kde", "comma-separated methods")
+	python := flag.String("python", "/usr/bin/python3", "Python with scikit-learn (Debian's python3-sklearn)")
+	repeats := flag.Int("repeats", 10, "isolation forest: fits with this many seeds on each side (it is random); mean ± std are compared")
+	skipSklearn := flag.Bool("ours-only", false, "run only our implementations")
+	script := flag.String("script", "baselines/crosscheck/sklearn_baselines.py", "the scikit-learn side (run from the repository root)")
+	keep := flag.String("export", "", "folder for the exported .npy files (default: a temporary folder, removed)")
+	flag.Parse()
+
+	reg := registry.Default()
+	cfg, err := config.Load(config.Layers{Preset: "paper"}, reg)
+	if err != nil {
+		return err
+	}
+	r := &runner.Runner{Config: cfg, Registry: reg, Data: runner.NewData(&datasets.Locator{
+		DataDir: os.Getenv("NCAE_DATA_DIR"), CacheFile: datasets.DefaultCacheFile()})}
+	key := protocol.Key{Dataset: *dataset, Normal: *normal, Anomaly: (*normal + 1) % 10, Seed: *seed, Rho: *rho}
+	exp, err := r.Experiment(key)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %d training images (%d anomalies), %d test images, %d-image hold-out\n",
+		key, exp.Train.N, exp.AnomaliesTrain, exp.Test.N, len(exp.Validation))
+
+	ms := strings.Split(*methods, ",")
+	ours := map[string]result{}
+	for _, m := range ms {
+		row, err := r.Evaluate(context.Background(), exp, m)
+		if err != nil {
+			return err
+		}
+		if row.Status != "ok" {
+			return fmt.Errorf("%s: %s: %s", m, row.Status, row.Error)
+		}
+		ours[m] = result{AUC: row.AUC, Seconds: row.TrainSeconds + row.ScoreSeconds,
+			Param: row.Info["gamma"] + row.Info["bandwidth"], Detail: row.Info["val_auc"] + row.Info["cv_loglik"]}
+		if m == "iforest" && *repeats > 1 {
+			if ours[m], err = forestRepeats(exp, *repeats, ours[m].Seconds); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("ours    %-8s AUC %.4f  %7.1f s  %s\n", m, row.AUC, ours[m].Seconds, ours[m].Param)
+	}
+	if *skipSklearn {
+		return nil
+	}
+
+	dir := *keep
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "crosscheck-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := export(dir, exp); err != nil {
+		return err
+	}
+	cmd := exec.Command(*python, *script, dir, *methods, fmt.Sprint(*repeats))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w (is python3-sklearn installed? apt-get install python3-sklearn)", *python, *script, err)
+	}
+	theirs := map[string]result{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			return fmt.Errorf("scikit-learn output %q: %w", line, err)
+		}
+		res := result{AUC: v["auc"].(float64), Seconds: v["seconds"].(float64)}
+		if sd, ok := v["auc_std"]; ok {
+			res.Param = fmt.Sprintf("mean of %v seeds, std %.2f", *repeats, 100*sd.(float64))
+		}
+		if g, ok := v["gamma"]; ok {
+			res.Param = fmt.Sprintf("%g", g)
+			res.Detail = fmt.Sprint(v["val_auc"])
+		}
+		if h, ok := v["bandwidth"]; ok {
+			res.Param = fmt.Sprintf("%.6g", h)
+			res.Detail = fmt.Sprint(v["cv_loglik"])
+		}
+		theirs[v["method"].(string)] = res
+	}
+
+	fmt.Printf("\n| method | ours AUC | sklearn AUC | Δ (points) | ours s | sklearn s | time ratio | ours param | sklearn param |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|\n")
+	for _, m := range ms {
+		o, t := ours[m], theirs[m]
+		fmt.Printf("| %s | %.2f | %.2f | %+.2f | %.1f | %.1f | %.3f | %s | %s |\n", m, 100*o.AUC, 100*t.AUC,
+			100*(o.AUC-t.AUC), o.Seconds, t.Seconds, o.Seconds/t.Seconds, o.Param, t.Param)
+	}
+	for _, m := range ms {
+		if o, t := ours[m], theirs[m]; o.Detail != "" {
+			fmt.Printf("\n%s curve, ours:    %s\n%s curve, sklearn: %s\n", m, o.Detail, m, t.Detail)
+		}
+	}
+	return nil
+}
+
+// forestRepeats fits the isolation forest with n seeds and returns the mean
+// AUC, with the standard deviation in Param; seconds is one fit's time.
+func forestRepeats(exp *protocol.Experiment, n int, seconds float64) (result, error) {
+	var aucs []float64
+	for r := 0; r < n; r++ {
+		f := iforest.New(*iforest.DefaultParams(), protocol.DeriveSeed(exp.Key.MethodSeed(), fmt.Sprint("repeat", r)))
+		out, err := protocol.Evaluate(context.Background(), f, exp)
+		if err != nil {
+			return result{}, err
+		}
+		aucs = append(aucs, out.AUC)
+	}
+	mean, std := stat.MeanStdDev(aucs, nil)
+	return result{AUC: mean, Seconds: seconds, Param: fmt.Sprintf("mean of %d seeds, std %.2f", n, 100*std)}, nil
+}
+
+// export writes the experiment as .npy files: raw pixels (uint8), test
+// labels (1 = anomaly) and the hold-out's indices into the test set.
+func export(dir string, exp *protocol.Experiment) error {
+	d := exp.Train.Dim()
+	if err := writeNpy(filepath.Join(dir, "train.npy"), "|u1", []int{exp.Train.N, d}, exp.Train.Pixels); err != nil {
+		return err
+	}
+	if err := writeNpy(filepath.Join(dir, "test.npy"), "|u1", []int{exp.Test.N, d}, exp.Test.Pixels); err != nil {
+		return err
+	}
+	labels := make([]byte, exp.Test.N)
+	for i, a := range exp.TestIsAnomaly {
+		if a {
+			labels[i] = 1
+		}
+	}
+	if err := writeNpy(filepath.Join(dir, "test_labels.npy"), "|u1", []int{exp.Test.N}, labels); err != nil {
+		return err
+	}
+	val := make([]byte, 8*len(exp.Validation))
+	for i, v := range exp.Validation {
+		binary.LittleEndian.PutUint64(val[8*i:], uint64(v))
+	}
+	return writeNpy(filepath.Join(dir, "validation.npy"), "<i8", []int{len(exp.Validation)}, val)
+}
+
+// writeNpy writes NumPy's .npy format, version 1.0.
+func writeNpy(path, dtype string, shape []int, data []byte) error {
+	dims := make([]string, len(shape))
+	for i, s := range shape {
+		dims[i] = fmt.Sprint(s)
+	}
+	tuple := strings.Join(dims, ", ")
+	if len(shape) == 1 {
+		tuple += ","
+	}
+	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", dtype, tuple)
+	pad := 64 - (10+len(header)+1)%64
+	header += strings.Repeat(" ", pad%64) + "\n"
+	buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
+	buf = append(buf, header...)
+	buf = append(buf, data...)
+	return os.WriteFile(path, buf, 0o644)
+}
+
