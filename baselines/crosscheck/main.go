@@ -209,4 +209,3 @@ func writeNpy(path, dtype string, shape []int, data []byte) error {
 	buf = append(buf, data...)
 	return os.WriteFile(path, buf, 0o644)
 }
-

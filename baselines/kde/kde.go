@@ -161,15 +161,15 @@ func (k *KDE) crossValidate(ctx context.Context) ([]float64, error) {
 		}
 	}
 	sums := newLogSums(hs, k.train.Cols)
+	dist, err := pairwise.Symmetric(ctx, k.train)
+	if err != nil {
+		return nil, err
+	}
 	loglik := make([]float64, n*len(hs)) // per held-out sample and bandwidth
-	err := pairwise.Each(ctx, k.train, k.train, func(first int, block []float32) error {
-		return par.For(ctx, len(block)/n, func(r int) {
-			i := first + r
-			row := block[r*n : (r+1)*n]
-			f := fs[foldOf[i]]
-			// Two ranges: the samples before and after i's fold.
-			sums.logDensitySplit(row, f[0], f[1], loglik[i*len(hs):(i+1)*len(hs)])
-		})
+	err = par.For(ctx, n, func(i int) {
+		f := fs[foldOf[i]]
+		// The density of the other folds: row i without i's own fold.
+		sums.logDensitySplit(dist.Row(i), f[0], f[1], loglik[i*len(hs):(i+1)*len(hs)])
 	})
 	if err != nil {
 		return nil, err

@@ -101,7 +101,7 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 	if float64(n)*o.params.Nu < 1 {
 		return fmt.Errorf("ocsvm: ν·n = %g < 1: too few training samples", o.params.Nu*float64(n))
 	}
-	dist, err := pairwise.Full(ctx, x, x)
+	dist, err := pairwise.Symmetric(ctx, x)
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,14 @@
 // Package pairwise computes squared Euclidean distances between the rows of
-// two matrices with one matrix product (|a|² + |b|² − 2a·b), in float32
-// through gonum's BLAS, block by block so that callers can consume them
-// without holding the whole matrix and can be cancelled between blocks.
+// two matrices with one matrix product (|a|² + |b|² − 2a·b) in float32 —
+// gonum's pure-Go BLAS by default, OpenBLAS with -tags openblas — block by
+// block, so that callers can consume them without holding the whole matrix
+// and can be cancelled between blocks.
 package pairwise
 
 import (
 	"context"
 
 	"github.com/ncae-repro/ncae/protocol"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Matrix is a dense row-major matrix of float32.
@@ -55,7 +54,6 @@ const BlockRows = 512
 // clamped to 0. It returns ctx's error if cancelled, or fn's first error.
 func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) error) error {
 	normA, normB := SquaredNorms(a), SquaredNorms(b)
-	var impl gonum.Implementation
 	buf := make([]float32, min(BlockRows, a.Rows)*b.Rows)
 	for first := 0; first < a.Rows; first += BlockRows {
 		if err := ctx.Err(); err != nil {
@@ -63,7 +61,7 @@ func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) 
 		}
 		rows := min(BlockRows, a.Rows-first)
 		block := buf[:rows*b.Rows]
-		impl.Sgemm(blas.NoTrans, blas.Trans, rows, b.Rows, a.Cols, -2, a.Data[first*a.Cols:], a.Cols, b.Data, b.Cols, 0, block, b.Rows)
+		gemmABt(rows, b.Rows, a.Cols, -2, a.Data[first*a.Cols:], a.Cols, b.Data, b.Cols, block, b.Rows)
 		for r := 0; r < rows; r++ {
 			na := normA[first+r]
 			row := block[r*b.Rows : (r+1)*b.Rows]
@@ -80,6 +78,48 @@ func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) 
 		}
 	}
 	return nil
+}
+
+// Symmetric returns the a.Rows × a.Rows matrix of squared distances between
+// the rows of a. It computes only the blocks on and above the diagonal (half
+// the arithmetic of Full(a, a)) and mirrors them.
+func Symmetric(ctx context.Context, a Matrix) (Matrix, error) {
+	n := a.Rows
+	out := Matrix{Rows: n, Cols: n, Data: make([]float32, n*n)}
+	norm := SquaredNorms(a)
+	for first := 0; first < n; first += BlockRows {
+		if err := ctx.Err(); err != nil {
+			return Matrix{}, err
+		}
+		rows := min(BlockRows, n-first)
+		// Rows first.. against columns first..n, written in place.
+		cols := n - first
+		block := out.Data[first*n+first:]
+		gemmABt(rows, cols, a.Cols, -2, a.Data[first*a.Cols:], a.Cols, a.Data[first*a.Cols:], a.Cols, block, n)
+		for r := 0; r < rows; r++ {
+			i := first + r
+			row := out.Data[i*n : (i+1)*n]
+			for j := first; j < n; j++ {
+				d := row[j] + norm[i] + norm[j]
+				if d < 0 || j == i {
+					d = 0
+				}
+				row[j] = d
+			}
+		}
+	}
+	// Mirror the upper triangle into the lower one, in tiles for the cache.
+	const tile = 64
+	for i0 := 0; i0 < n; i0 += tile {
+		for j0 := 0; j0 <= i0; j0 += tile {
+			for i := i0; i < min(i0+tile, n); i++ {
+				for j := j0; j < min(j0+tile, i); j++ {
+					out.Data[i*n+j] = out.Data[j*n+i]
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // Full returns the whole a.Rows × b.Rows matrix of squared distances.

@@ -54,3 +54,38 @@ func TestEachCancels(t *testing.T) {
 		t.Errorf("err %v after %d blocks, want context.Canceled after 1", err, calls)
 	}
 }
+
+func TestSymmetricMatchesFull(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	a := random(r, 2*BlockRows+21, 30)
+	full, _ := Full(context.Background(), a, a)
+	sym, err := Symmetric(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < a.Rows; i++ {
+		for j := 0; j < a.Rows; j++ {
+			got, want := sym.Row(i)[j], full.Row(i)[j]
+			if i == j {
+				want = 0
+			}
+			if math.Abs(float64(got-want)) > 1e-4*(1+float64(want)) || got != sym.Row(j)[i] {
+				t.Fatalf("sym[%d][%d] = %v (mirror %v), full %v", i, j, got, sym.Row(j)[i], want)
+			}
+		}
+	}
+}
+
+// BenchmarkSymmetric is the training-set distance matrix of the speed setup
+// (6,581 × 784); GFLOP/s counts the half that Symmetric computes.
+func BenchmarkSymmetric(b *testing.B) {
+	a := random(rand.New(rand.NewPCG(1, 2)), 6581, 784)
+	for b.Loop() {
+		if _, err := Symmetric(context.Background(), a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	flops := float64(a.Rows) * float64(a.Rows) * float64(a.Cols) // ≈ 2·n²·d / 2
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.Logf("backend %s", Backend)
+}
