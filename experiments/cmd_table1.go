@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
+	"github.com/ncae-repro/ncae/experiments/paperref"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/experiments/summary"
 	"github.com/ncae-repro/ncae/internal/provenance"
+	"github.com/ncae-repro/ncae/protocol"
 )
 
 func runTable1(ctx context.Context, a *app, args []string) error {
@@ -41,7 +45,12 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	return errors.New("the runs are recorded in " + st.Path() + ", but the tables and plots are not implemented yet (issue #4)")
+	rows, err := st.Rows()
+	if err != nil {
+		return err
+	}
+	printSummary(a, rows)
+	return nil
 }
 
 // printProgress prints one line per finished run with an ETA.
@@ -88,25 +97,49 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	files := append([]string{filepath.Join(cfg.Run.ResultsDir, "runs.csv")}, fs.Args()...)
-	counts := map[string]int{}
-	for _, f := range files {
-		rows, err := store.ReadFile(f)
+	var rows []store.Row
+	for i, f := range append([]string{filepath.Join(cfg.Run.ResultsDir, "runs.csv")}, fs.Args()...) {
+		rs, err := store.ReadFile(f)
+		if i == 0 && errors.Is(err, os.ErrNotExist) {
+			continue // no runs of our own yet; merged files must exist
+		}
 		if err != nil {
 			return err
 		}
-		for _, row := range rows {
-			counts[fmt.Sprintf("%-6s %-9s %s", row.Dataset, row.Method, row.Status)]++
+		rows = append(rows, rs...)
+	}
+	if len(rows) == 0 {
+		return errors.New("no recorded runs yet; run table1 first")
+	}
+	printSummary(a, rows)
+	return nil
+}
+
+// printSummary prints Table 1's cells from rows beside the paper's values.
+func printSummary(a *app, rows []store.Row) {
+	fmt.Fprintln(a.stdout, "| data set | method | ρ | n | AUC % (ours) | AUC % (paper) | Δ | not ok |")
+	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|---|---|")
+	for _, c := range summary.Table1(rows) {
+		paper, delta := "—", "—"
+		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
+			paper = fmt.Sprintf("%.1f ± %.1f", p.Mean, p.Std)
+			if c.N > 0 {
+				delta = fmt.Sprintf("%+.1f", 100*c.Mean-p.Mean)
+			}
 		}
+		fmt.Fprintf(a.stdout, "| %s | %s | %s | %d | %s | %s | %s | %d |\n", c.Dataset, c.Method,
+			protocol.FormatRho(c.Rho), c.N, percent(c.Mean, c.Std), paper, delta, c.NotOK)
 	}
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
+	fmt.Fprintln(a.stderr, "note: results/table1.csv, table1.md, the Figure 2 CSVs and the plots are not written yet (issue #4)")
+}
+
+// percent renders mean ± std of AUCs in percent with one decimal.
+func percent(mean, std float64) string {
+	switch {
+	case math.IsNaN(mean):
+		return "—"
+	case math.IsNaN(std):
+		return fmt.Sprintf("%.1f", 100*mean)
 	}
-	sort.Strings(keys)
-	fmt.Fprintln(a.stdout, "rows by data set, method and status:")
-	for _, k := range keys {
-		fmt.Fprintf(a.stdout, "  %s %d\n", k, counts[k])
-	}
-	return errors.New("tables and plots are not implemented yet (issue #4)")
+	return fmt.Sprintf("%.1f ± %.1f", 100*mean, 100*std)
 }

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/ncae-repro/ncae/protocol/datasets"
+	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -24,6 +28,7 @@ func TestCommandLine(t *testing.T) {
 		{"rho out of range", []string{"table1", "--rhos", "0,1.2"}, 2, "", "grid.rhos[1] = 1.2"},
 		{"unknown preset", []string{"table1", "--preset", "huge"}, 2, "", `unknown preset "huge"`},
 		{"pending methods", []string{"table1", "--preset", "smoke"}, 1, "", "not implemented yet (issue #"},
+		{"report without runs", []string{"report", "--results-dir", "/nonexistent-ncae"}, 1, "", "no recorded runs"},
 		{"sweep is pending", []string{"sweep", "--param", "sigma"}, 1, "", "issue #4"},
 		{"sweep needs a param", []string{"sweep"}, 2, "", "--param is required"},
 		{"run needs a method", []string{"run", "--dataset", "mnist", "--normal", "0"}, 2, "", "--method is required"},
@@ -53,5 +58,51 @@ func TestCommandLine(t *testing.T) {
 				t.Errorf("usage error printed %d lines:\n%s", strings.Count(stderr.String(), "\n"), stderr.String())
 			}
 		})
+	}
+}
+
+// TestTable1Smoke runs the shallow baselines on the smoke preset twice: the
+// second run trains nothing and prints the same table.
+func TestTable1Smoke(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	datasetstest.Load(t, datasets.FashionMNIST())
+	dir := t.TempDir()
+	args := []string{"table1", "--preset", "smoke", "--methods", "iforest,kde,ocsvm", "--results-dir", dir}
+	var out1, err1, out2, err2 bytes.Buffer
+	if code := runMain(context.Background(), args, &out1, &err1); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, err1.String())
+	}
+	if !strings.Contains(err1.String(), "6 run, 0 already done") {
+		t.Errorf("first run should run 2 experiments × 3 methods:\n%s", err1.String())
+	}
+	if code := runMain(context.Background(), args, &out2, &err2); code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, err2.String())
+	}
+	if !strings.Contains(err2.String(), "0 run, 6 already done") {
+		t.Errorf("second run should skip everything:\n%s", err2.String())
+	}
+	if out1.String() != out2.String() || !strings.Contains(out1.String(), "| mnist | ocsvm | 0.1 | 1 |") {
+		t.Errorf("tables differ or lack the ocsvm row:\n%s\n---\n%s", out1.String(), out2.String())
+	}
+	var rep bytes.Buffer
+	if code := runMain(context.Background(), []string{"report", "--results-dir", dir}, &rep, &bytes.Buffer{}); code != 0 || rep.String() != out1.String() {
+		t.Errorf("report (exit %d) differs from table1's table:\n%s", code, rep.String())
+	}
+}
+
+func TestRunPrintsJSON(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	var out, errOut bytes.Buffer
+	args := []string{"run", "--preset", "smoke", "--method", "iforest", "--dataset", "mnist", "--normal", "3", "--rho", "0.2"}
+	if code := runMain(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var res runResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %q", err, out.String())
+	}
+	// smoke: 300 normal training images, ⌊0.25·300⌋ = 75 anomalies, 500 test images.
+	if res.Status != "ok" || res.AUC == nil || *res.AUC < 0.5 || res.NTrain != 375 || res.NAnomaliesTrain != 75 || res.NTest != 500 {
+		t.Errorf("result %+v", res)
 	}
 }

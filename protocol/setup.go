@@ -143,8 +143,9 @@ func checkKey(k Key) error {
 }
 
 // Stratified returns n indices of labels (sorted), keeping the anomaly
-// proportion: ⌊n·n_anomalies/len⌋ anomalies, the rest normal — Deep SAD's
-// class-proportional hold-out.
+// proportion: ⌊n·n_anomalies/len⌋ anomalies, the rest normal. This is Deep
+// SAD's class-proportional hold-out, except that Deep SAD floors the normal
+// count too, so its hold-out can be one sample short of n.
 func Stratified(isAnomaly []bool, n int, r *Rand) []int {
 	var norm, anom []int
 	for i, a := range isAnomaly {

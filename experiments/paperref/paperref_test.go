@@ -1,0 +1,25 @@
+package paperref
+
+import "testing"
+
+func TestLookup(t *testing.T) {
+	tests := []struct {
+		ds, m string
+		rho   float64
+		want  Cell
+	}{
+		{"mnist", "ocsvm", 0, Cell{96.0, 2.9}},
+		{"mnist", "ncae", 0.2, Cell{89.8, 7.4}},
+		{"fmnist", "iforest", 0.1, Cell{90.2, 6.3}},
+		{"fmnist", "deepsvdd", 0.05, Cell{80.6, 7.1}},
+		{"fmnist", "kde", 0.2, Cell{77.4, 13.6}},
+	}
+	for _, tt := range tests {
+		if got, ok := Lookup(tt.ds, tt.m, tt.rho); !ok || got != tt.want {
+			t.Errorf("%s %s ρ=%v: %v, want %v", tt.ds, tt.m, tt.rho, got, tt.want)
+		}
+	}
+	if _, ok := Lookup("mnist", "ncae-code", 0.1); ok {
+		t.Error("the paper has no ncae-code column")
+	}
+}

@@ -1,0 +1,84 @@
+// Package summary aggregates recorded runs into Table 1's cells: mean and
+// sample standard deviation of AUC per data set, method and ρ, over the runs
+// whose status is ok; runs with another status are counted, never averaged.
+package summary
+
+import (
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/ncae-repro/ncae/experiments/store"
+)
+
+// Cell is one (data set, method, ρ) entry.
+type Cell struct {
+	Dataset, Method string
+	Rho             float64
+	N               int     // ok runs averaged
+	NotOK           int     // failed or diverged runs, not averaged
+	Mean, Std       float64 // AUC in [0, 1]; NaN when N = 0 (Std when N < 2)
+}
+
+// Latest keeps, for every run key, the last final row (or the last row if
+// none is final), in the order the keys first appear.
+func Latest(rows []store.Row) []store.Row {
+	index := map[store.Key]int{}
+	var out []store.Row
+	for _, r := range rows {
+		i, seen := index[r.Key()]
+		switch {
+		case !seen:
+			index[r.Key()] = len(out)
+			out = append(out, r)
+		case r.Final() || !out[i].Final():
+			out[i] = r
+		}
+	}
+	return out
+}
+
+// Table1 aggregates rows (deduplicated with Latest) into cells sorted by data
+// set, method and ρ.
+func Table1(rows []store.Row) []Cell {
+	type key struct {
+		ds, m string
+		rho   float64
+	}
+	aucs := map[key][]float64{}
+	notOK := map[key]int{}
+	for _, r := range Latest(rows) {
+		k := key{r.Dataset, r.Method, r.Rho}
+		if r.Status == store.OK {
+			aucs[k] = append(aucs[k], r.AUC)
+		} else {
+			notOK[k]++
+			if _, ok := aucs[k]; !ok {
+				aucs[k] = nil // the cell exists even if no run succeeded
+			}
+		}
+	}
+	cells := make([]Cell, 0, len(aucs))
+	for k, xs := range aucs {
+		c := Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, N: len(xs), NotOK: notOK[k], Mean: math.NaN(), Std: math.NaN()}
+		if len(xs) > 0 {
+			c.Mean = stat.Mean(xs, nil)
+		}
+		if len(xs) > 1 {
+			c.Std = stat.StdDev(xs, nil) // sample (n−1) standard deviation
+		}
+		cells = append(cells, c)
+	}
+	sort.Slice(cells, func(i, j int) bool {
+		a, b := cells[i], cells[j]
+		if a.Dataset != b.Dataset {
+			return a.Dataset > b.Dataset // mnist before fmnist, as in the paper
+		}
+		if a.Method != b.Method {
+			return a.Method < b.Method
+		}
+		return a.Rho < b.Rho
+	})
+	return cells
+}
