@@ -49,7 +49,18 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	printSummary(a, rows)
+	// Only this configuration's runs: the file may hold others.
+	hashes := map[string]bool{}
+	for _, m := range cfg.Grid.Methods {
+		hashes[cfg.Hash(m)] = true
+	}
+	var mine []store.Row
+	for _, row := range rows {
+		if hashes[row.ConfigHash] {
+			mine = append(mine, row)
+		}
+	}
+	printSummary(a, mine)
 	return nil
 }
 
@@ -117,8 +128,8 @@ func runReport(ctx context.Context, a *app, args []string) error {
 
 // printSummary prints Table 1's cells from rows beside the paper's values.
 func printSummary(a *app, rows []store.Row) {
-	fmt.Fprintln(a.stdout, "| data set | method | ρ | n | AUC % (ours) | AUC % (paper) | Δ | not ok |")
-	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(a.stdout, "| data set | method | ρ | config | n | AUC % (ours) | AUC % (paper) | Δ | not ok |")
+	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|---|---|---|")
 	for _, c := range summary.Table1(rows) {
 		paper, delta := "—", "—"
 		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
@@ -127,8 +138,8 @@ func printSummary(a *app, rows []store.Row) {
 				delta = fmt.Sprintf("%+.1f", 100*c.Mean-p.Mean)
 			}
 		}
-		fmt.Fprintf(a.stdout, "| %s | %s | %s | %d | %s | %s | %s | %d |\n", c.Dataset, c.Method,
-			protocol.FormatRho(c.Rho), c.N, percent(c.Mean, c.Std), paper, delta, c.NotOK)
+		fmt.Fprintf(a.stdout, "| %s | %s | %s | %s | %d | %s | %s | %s | %d |\n", c.Dataset, c.Method,
+			protocol.FormatRho(c.Rho), c.ConfigHash, c.N, percent(c.Mean, c.Std), paper, delta, c.NotOK)
 	}
 	fmt.Fprintln(a.stderr, "note: results/table1.csv, table1.md, the Figure 2 CSVs and the plots are not written yet (issue #4)")
 }

@@ -12,10 +12,12 @@ import (
 	"github.com/ncae-repro/ncae/experiments/store"
 )
 
-// Cell is one (data set, method, ρ) entry.
+// Cell is one (data set, method, ρ, config hash) entry: runs under different
+// configurations (a smoke run, a changed parameter) are never averaged together.
 type Cell struct {
 	Dataset, Method string
 	Rho             float64
+	ConfigHash      string
 	N               int     // ok runs averaged
 	NotOK           int     // failed or diverged runs, not averaged
 	Mean, Std       float64 // AUC in [0, 1]; NaN when N = 0 (Std when N < 2)
@@ -40,16 +42,17 @@ func Latest(rows []store.Row) []store.Row {
 }
 
 // Table1 aggregates rows (deduplicated with Latest) into cells sorted by data
-// set, method and ρ.
+// set, method, ρ and config hash.
 func Table1(rows []store.Row) []Cell {
 	type key struct {
 		ds, m string
 		rho   float64
+		hash  string
 	}
 	aucs := map[key][]float64{}
 	notOK := map[key]int{}
 	for _, r := range Latest(rows) {
-		k := key{r.Dataset, r.Method, r.Rho}
+		k := key{r.Dataset, r.Method, r.Rho, r.ConfigHash}
 		if r.Status == store.OK {
 			aucs[k] = append(aucs[k], r.AUC)
 		} else {
@@ -61,7 +64,7 @@ func Table1(rows []store.Row) []Cell {
 	}
 	cells := make([]Cell, 0, len(aucs))
 	for k, xs := range aucs {
-		c := Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, N: len(xs), NotOK: notOK[k], Mean: math.NaN(), Std: math.NaN()}
+		c := Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(xs), NotOK: notOK[k], Mean: math.NaN(), Std: math.NaN()}
 		if len(xs) > 0 {
 			c.Mean = stat.Mean(xs, nil)
 		}
@@ -78,7 +81,10 @@ func Table1(rows []store.Row) []Cell {
 		if a.Method != b.Method {
 			return a.Method < b.Method
 		}
-		return a.Rho < b.Rho
+		if a.Rho != b.Rho {
+			return a.Rho < b.Rho
+		}
+		return a.ConfigHash < b.ConfigHash
 	})
 	return cells
 }
