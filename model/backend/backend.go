@@ -1,0 +1,89 @@
+// Package backend opens the GoMLX backend a model runs on, by name, and adds
+// to GoMLX's pure-Go backend ("go", SimpleGo) the few operations the NCAE
+// networks need that it lacks.
+//
+// Names: "go" (SimpleGo, tuned for small networks), "go:OPTIONS" (SimpleGo
+// with its own option string), "xla:cpu", "xla:cuda", "xla:/path/plugin.so"
+// (XLA through a PJRT plugin). The XLA plugins are never downloaded: a missing
+// plugin is an error that says how to provide one.
+package backend
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+)
+
+// Default is the backend used when neither the config nor GOMLX_BACKEND
+// names one.
+const Default = "go"
+
+// GoOptions is SimpleGo's option string for "go": the small-matrix DotGeneral
+// kernel is ~2.4× faster for these networks, and unlimited parallelism
+// avoids the worker pool's deadlock on 2-CPU machines with concurrent
+// matrix products (see README "Speed").
+const GoOptions = "dotgeneral_small,parallelism=-1"
+
+// Backend is an open backend with what the model code needs to know about
+// it.
+type Backend struct {
+	backends.Backend
+	// Spec is the name it was opened with, as recorded in runs.csv.
+	Spec string
+	// NativeConv reports whether the backend's own convolution is fast and
+	// differentiable; when false the model lowers convolutions to patch
+	// extraction and one matrix product.
+	NativeConv bool
+}
+
+// Open opens the backend named spec.
+func Open(spec string) (*Backend, error) {
+	name, opts, _ := strings.Cut(spec, ":")
+	switch name {
+	case "go":
+		if opts == "" {
+			opts = GoOptions
+		}
+		b, err := openSimpleGo(opts)
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %w", spec, err)
+		}
+		return &Backend{Backend: Compat(b), Spec: spec}, nil
+	case "xla":
+		if opts == "" {
+			return nil, fmt.Errorf("backend %q: name the PJRT plugin: xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
+		}
+		b, err := openXLA(opts)
+		if err != nil {
+			return nil, err
+		}
+		return &Backend{Backend: b, Spec: spec, NativeConv: true}, nil
+	}
+	return nil, fmt.Errorf("backend %q: unknown; use go, go:OPTIONS, xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
+}
+
+// stdoutMu serialises the swap of the process-wide os.Stdout in
+// openSimpleGo.
+var stdoutMu sync.Mutex
+
+// openSimpleGo creates a SimpleGo backend. SimpleGo announces a parallelism
+// setting on standard output; that line would corrupt the CLI's output, so
+// it is swallowed.
+func openSimpleGo(opts string) (backends.Backend, error) {
+	stdoutMu.Lock()
+	defer stdoutMu.Unlock()
+	stdout := os.Stdout
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err == nil {
+		os.Stdout = devNull
+		defer func() {
+			os.Stdout = stdout
+			devNull.Close()
+		}()
+	}
+	return simplego.New(opts)
+}
