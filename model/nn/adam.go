@@ -36,6 +36,6 @@ func (a Adam) Update(p, g, m, v, sched *Node) (p2, m2, v2 *Node) {
 	m2 = Add(MulScalar(m, a.Beta1), MulScalar(g, 1-a.Beta1))
 	v2 = Add(MulScalar(v, a.Beta2), MulScalar(Square(g), 1-a.Beta2))
 	denom := AddScalar(Div(Sqrt(v2), Sqrt(bc2)), a.Eps)
-	p2 = Sub(p, Mul(Div(lr, bc1), Div(m2, denom)))
+	p2 = Sub(p, Mul(Div(m2, denom), Div(lr, bc1))) // scalar on the right: SimpleGo's fast path
 	return p2, m2, v2
 }

@@ -161,7 +161,7 @@ func (s Seq) Apply(f *Frame, prefix string, x *Node) *Node {
 		case OpReshape:
 			x = Reshape(x, append([]int{x.Shape().Dimensions[0]}, layer.Dims...)...)
 		case OpDense:
-			x = MatMul(x, f.Vars[s.name(prefix, i, "dense")])
+			x = Matmul(x, f.Vars[s.name(prefix, i, "dense")])
 		case OpSigmoid:
 			x = Sigmoid(x)
 		}
@@ -169,43 +169,108 @@ func (s Seq) Apply(f *Frame, prefix string, x *Node) *Node {
 	return x
 }
 
-// LeakyReLU2 is max(x, slope·x) for 0 ≤ slope ≤ 1.
+// The layers below are written for SimpleGo's fast paths: elementwise ops
+// on equal shapes or with a scalar right operand, contiguous slices and
+// concatenations, and DotGeneral. Implicit broadcasting, reductions over
+// leading axes and ReduceMax's gradient go through SimpleGo's per-element
+// index iterators and cost 5–10× more; XLA fuses either form equally well.
+
+// LeakyReLU2 is x·(slope + (1−slope)·[x > 0]), the mask held constant so the
+// gradient is one multiplication.
 func LeakyReLU2(x *Node, slope float64) *Node {
-	return Max(x, MulScalar(x, slope))
+	positive := ConvertDType(GreaterThan(x, ScalarZero(x.Graph(), x.DType())), x.DType())
+	return Mul(x, StopGradient(AddScalar(MulScalar(positive, 1-slope), slope)))
 }
 
-// MaxPool2x2 pools NHWC input by reshaping to [B,H/2,2,W/2,2,C] and taking
-// the maximum over the two window axes; its gradient needs only ReduceMax's.
+// max2 is the elementwise maximum b + [a ≥ b]·(a − b), whose gradient needs
+// no broadcasting (GoMLX's Max gradient subtracts from a scalar).
+func max2(a, b *Node) *Node {
+	pick := StopGradient(ConvertDType(GreaterOrEqual(a, b), a.DType()))
+	return Add(b, Mul(pick, Sub(a, b)))
+}
+
+// MaxPool2x2 pools NHWC input: the maximum of row pairs, then of column
+// pairs, each pair taken as two contiguous halves of a reshaped row.
 func MaxPool2x2(x *Node) *Node {
 	d := x.Shape().Dimensions
-	x = Reshape(x, d[0], d[1]/2, 2, d[2]/2, 2, d[3])
-	return ReduceMax(x, 2, 4)
+	b, h, w, c := d[0], d[1], d[2], d[3]
+	rows := Reshape(x, b*h/2, 2*w*c) // image rows 2i and 2i+1 side by side
+	x = max2(Slice(rows, AxisRange(), AxisRange(0, w*c)), Slice(rows, AxisRange(), AxisRange(w*c, 2*w*c)))
+	cols := Reshape(x, b*h/2*w/2, 2*c) // pixels 2j and 2j+1 side by side
+	x = max2(Slice(cols, AxisRange(), AxisRange(0, c)), Slice(cols, AxisRange(), AxisRange(c, 2*c)))
+	return Reshape(x, b, h/2, w/2, c)
 }
 
-// Upsample2x2 is nearest-neighbour upsampling ×2 of NHWC input.
+// Upsample2x2 is nearest-neighbour upsampling ×2 of NHWC input, by
+// concatenating each pixel with itself, then each row with itself.
 func Upsample2x2(x *Node) *Node {
 	d := x.Shape().Dimensions
-	x = Reshape(x, d[0], d[1], 1, d[2], 1, d[3])
-	x = BroadcastToDims(x, d[0], d[1], 2, d[2], 2, d[3])
-	return Reshape(x, d[0], 2*d[1], 2*d[2], d[3])
+	b, h, w, c := d[0], d[1], d[2], d[3]
+	px := Reshape(x, b*h*w, c)
+	px = Concatenate([]*Node{px, px}, 1)
+	rows := Reshape(px, b*h, 2*w*c)
+	rows = Concatenate([]*Node{rows, rows}, 1)
+	return Reshape(rows, b, 2*h, 2*w, c)
+}
+
+// ColumnMean is the mean of each column of x [n, c], as [1, c], by a
+// matrix product with a row of ones.
+func ColumnMean(x *Node) *Node {
+	n := x.Shape().Dimensions[0]
+	ones := Ones(x.Graph(), shapes.Make(x.DType(), 1, n))
+	return MulScalar(Matmul(ones, x), 1/float64(n))
+}
+
+// RowMean is the mean of each row of x [n, c], as [n].
+func RowMean(x *Node) *Node {
+	d := x.Shape().Dimensions
+	ones := Ones(x.Graph(), shapes.Make(x.DType(), d[1], 1))
+	return Reshape(MulScalar(Matmul(x, ones), 1/float64(d[1])), d[0])
+}
+
+// repeatRows broadcasts v [1, c] to [n, c] by a matrix product.
+func repeatRows(v *Node, n int) *Node {
+	return Matmul(Ones(v.Graph(), shapes.Make(v.DType(), n, 1)), v)
 }
 
 // Conv2D convolves NHWC x with kernel [k,k,cin,cout], stride 1, zero padding
-// pad. Lowered, it pads, gathers the k² shifted windows side by side on the
-// channel axis and multiplies by the kernel reshaped to [k²·cin, cout]: one
-// large matrix product instead of SimpleGo's scalar convolution loop.
+// pad. Lowered, it avoids SimpleGo's scalar convolution loop in one of two
+// ways, whichever copies less: with cout ≥ cin it gathers the k² shifted
+// windows side by side on the channel axis and multiplies by the kernel
+// reshaped to [k²·cin, cout] (one large matrix product); with cout < cin
+// it multiplies the unshifted input by each of the k² kernel taps first and
+// sums the k² shifted products, so only cout channels are ever shifted.
 func Conv2D(x, kernel *Node, pad int, lower bool) *Node {
 	if !lower {
 		return Convolve(x, kernel).Strides(1).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
 	}
 	kd := kernel.Shape().Dimensions
 	k, cin, cout := kd[0], kd[2], kd[3]
-	if pad > 0 {
-		x = zeroPad(x, 1, pad)
-		x = zeroPad(x, 2, pad)
-	}
 	d := x.Shape().Dimensions
-	h, w := d[1]-k+1, d[2]-k+1
+	b, h, w := d[0], d[1]+2*pad-k+1, d[2]+2*pad-k+1
+	if cout < cin {
+		x2 := Reshape(x, b*d[1]*d[2], cin)
+		var sum *Node
+		for dy := range k {
+			for dx := range k {
+				tap := Reshape(Slice(kernel, AxisElem(dy), AxisElem(dx), AxisRange(), AxisRange()), cin, cout)
+				y := Reshape(Matmul(x2, tap), b, d[1], d[2], cout)
+				if pad > 0 {
+					y = zeroPad(zeroPad(y, 1, pad), 2, pad)
+				}
+				y = Slice(y, AxisRange(), AxisRange(dy, dy+h), AxisRange(dx, dx+w), AxisRange())
+				if sum == nil {
+					sum = y
+				} else {
+					sum = Add(sum, y)
+				}
+			}
+		}
+		return sum
+	}
+	if pad > 0 {
+		x = zeroPad(zeroPad(x, 1, pad), 2, pad)
+	}
 	windows := make([]*Node, 0, k*k)
 	for dy := range k {
 		for dx := range k {
@@ -213,8 +278,8 @@ func Conv2D(x, kernel *Node, pad int, lower bool) *Node {
 		}
 	}
 	patches := Concatenate(windows, 3)
-	out := MatMul(Reshape(patches, d[0]*h*w, k*k*cin), Reshape(kernel, k*k*cin, cout))
-	return Reshape(out, d[0], h, w, cout)
+	out := Matmul(Reshape(patches, b*h*w, k*k*cin), Reshape(kernel, k*k*cin, cout))
+	return Reshape(out, b, h, w, cout)
 }
 
 // zeroPad adds pad zeros on both sides of axis by concatenation, which
@@ -226,31 +291,39 @@ func zeroPad(x *Node, axis, pad int) *Node {
 	return Concatenate([]*Node{zeros, x, zeros}, axis)
 }
 
-// batchNorm normalises over every axis but the last, PyTorch style.
+// batchNorm normalises over every axis but the last, PyTorch style: batch
+// statistics (biased variance, with gradient) in training, running
+// statistics (momentum 0.1, unbiased variance) at inference.
 func (f *Frame) batchNorm(x *Node, meanName, varName string) *Node {
-	axes := make([]int, x.Rank()-1)
-	for i := range axes {
-		axes[i] = i
-	}
-	c := x.Shape().Dimensions[x.Rank()-1]
-	bcast := make([]int, x.Rank())
-	for i := range bcast {
-		bcast[i] = 1
-	}
-	bcast[x.Rank()-1] = c
-	if !f.Train {
-		mean, variance := Reshape(f.Vars[meanName], bcast...), Reshape(f.Vars[varName], bcast...)
-		return Div(Sub(x, mean), Sqrt(AddScalar(variance, BNEps)))
-	}
-	mean := ReduceMean(x, axes...)
-	centred := Sub(x, Reshape(mean, bcast...))
-	variance := ReduceMean(Square(centred), axes...)
-	if f.Updates != nil {
-		n := float64(x.Shape().Size() / x.Shape().Dimensions[x.Rank()-1])
-		unbiased := MulScalar(StopGradient(variance), n/(n-1))
-		f.Updates[meanName] = Add(MulScalar(f.Vars[meanName], 1-BNMomentum), MulScalar(StopGradient(mean), BNMomentum))
-		f.Updates[varName] = Add(MulScalar(f.Vars[varName], 1-BNMomentum), MulScalar(unbiased, BNMomentum))
+	dims := x.Shape().Dimensions
+	c := dims[len(dims)-1]
+	n := x.Shape().Size() / c
+	x2 := Reshape(x, n, c)
+	var mean, variance *Node
+	if f.Train {
+		mean = ColumnMean(x2)
+		variance = ColumnMean(Square(Sub(x2, repeatRows(mean, n))))
+		if f.Updates != nil {
+			unbiased := MulScalar(StopGradient(Reshape(variance, c)), float64(n)/float64(n-1))
+			f.Updates[meanName] = Add(MulScalar(f.Vars[meanName], 1-BNMomentum), MulScalar(StopGradient(Reshape(mean, c)), BNMomentum))
+			f.Updates[varName] = Add(MulScalar(f.Vars[varName], 1-BNMomentum), MulScalar(unbiased, BNMomentum))
+		}
+	} else {
+		mean, variance = Reshape(f.Vars[meanName], 1, c), Reshape(f.Vars[varName], 1, c)
 	}
 	// x/√(v+ε) rather than Rsqrt, whose gradient SimpleGo lacks.
-	return Div(centred, Sqrt(AddScalar(Reshape(variance, bcast...), BNEps)))
+	sd := Sqrt(AddScalar(variance, BNEps))
+	y := Div(Sub(x2, repeatRows(mean, n)), repeatRows(sd, n))
+	return Reshape(y, dims...)
+}
+
+// Clone returns a copy of s that appending to cannot alias.
+func (s Seq) Clone() Seq { return slices.Clone(s) }
+
+// Matmul is the product of matrices a [i, j] and b [j, k] as one
+// DotGeneral. GoMLX's MatMul of two matrices becomes a Dot node whose
+// gradient materialises the [i, j, k] product, which is ruinous on SimpleGo;
+// DotGeneral's gradient is two DotGenerals.
+func Matmul(a, b *Node) *Node {
+	return DotGeneral(a, []int{1}, nil, b, []int{0}, nil)
 }

@@ -62,6 +62,8 @@ func TestConv2DLowered(t *testing.T) {
 		{"pad2", 2, 7, 6, 3, 5, 4, 2},
 		{"pad1 shrink", 3, 8, 8, 2, 5, 1, 1},
 		{"no pad", 1, 6, 5, 1, 3, 2, 0},
+		{"cout < cin, pad2", 2, 7, 6, 4, 5, 1, 2},
+		{"cout < cin, pad1 shrink", 2, 8, 8, 8, 5, 3, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,4 +137,48 @@ func sameDims(a, b []int) bool {
 
 func backendsPadAxis(start, end int) backends.PadAxis {
 	return backends.PadAxis{Start: start, End: end}
+}
+
+// TestMatmulGradient checks the registered matrix-product gradient against
+// GoMLX's generic one (used for the batched form of the same product) for
+// every layout of the operands.
+func TestMatmulGradient(t *testing.T) {
+	b := openGo(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, ca := range []int{0, 1} {
+		for _, cb := range []int{0, 1} {
+			dimsA := []int{3, 4} // i=3, j=4
+			if ca == 0 {
+				dimsA = []int{4, 3}
+			}
+			dimsB := []int{4, 5} // k=5
+			if cb == 1 {
+				dimsB = []int{5, 4}
+			}
+			x, y, w := randTensor(r, dimsA...), randTensor(r, dimsB...), randTensor(r, 3, 5)
+			exec, err := NewExec(b, func(in []*Node) []*Node {
+				x, y, w := in[0], in[1], in[2]
+				out := DotGeneral(x, []int{ca}, nil, y, []int{cb}, nil)
+				g := Gradient(ReduceAllSum(Mul(out, w)), x, y)
+				// The same product with a unit batch axis takes GoMLX's generic rule.
+				x3, y3 := ExpandAxes(x, 0), ExpandAxes(y, 0)
+				out3 := DotGeneral(x3, []int{ca + 1}, []int{0}, y3, []int{cb + 1}, []int{0})
+				g3 := Gradient(ReduceAllSum(Mul(Reshape(out3, 3, 5), w)), x3, y3)
+				return []*Node{g[0], g[1], Reshape(g3[0], dimsA...), Reshape(g3[1], dimsB...)}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := exec.Exec(x, y, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxDiff(flat(res[0]), flat(res[2])); d > 1e-12 {
+				t.Errorf("ca=%d cb=%d: ∂a differs by %g", ca, cb, d)
+			}
+			if d := maxDiff(flat(res[1]), flat(res[3])); d > 1e-12 {
+				t.Errorf("ca=%d cb=%d: ∂b differs by %g", ca, cb, d)
+			}
+		}
+	}
 }

@@ -1,0 +1,115 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/ncae-repro/ncae/model/backend"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// BenchResult is the measured speed of one network on one backend.
+type BenchResult struct {
+	Dataset, Backend string
+	Batch            int
+	CompileSeconds   map[string]float64 // graph build + compile + first step
+	SamplesPerSecond map[string]float64 // "cae step", "ncae step", "inference"
+}
+
+// Bench times steps of CAE training, full NCAE training and inference on
+// random images at the given batch size, after one warm-up call each.
+func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (BenchResult, error) {
+	res := BenchResult{Dataset: dataset, Backend: backendSpec, Batch: batch,
+		CompileSeconds: map[string]float64{}, SamplesPerSecond: map[string]float64{}}
+	b, err := backend.Open(backendSpec)
+	if err != nil {
+		return res, err
+	}
+	defer b.Finalize()
+	r := protocol.NewRand(1, "bench")
+	pixels := make([]float32, batch*784)
+	for i := range pixels {
+		pixels[i] = float32(r.Float64())
+	}
+	ae := DefaultAEParams()
+	ae.BatchSize = batch
+	for _, variant := range []string{"cae step", "ncae step"} {
+		d, err := newDetector(ae, nil, Env{Dataset: dataset, Seed: 1, Backend: backendSpec})
+		if variant == "ncae step" {
+			p := DefaultNCAEParams()
+			p.AEParams = ae
+			d, err = newDetector(ae, p, Env{Dataset: dataset, Seed: 1, Backend: backendSpec})
+		}
+		if err != nil {
+			return res, err
+		}
+		d.b = b
+		st, err := newState(d.arch, d.ncae != nil, protocol.NewRand(1, "init"))
+		if err != nil {
+			return res, err
+		}
+		t, err := newTrainer(d, st)
+		if err != nil {
+			return res, err
+		}
+		if d.ncae != nil {
+			t.mu = make([]float32, d.arch.Latent)
+		}
+		one := func(step int) error {
+			x := tensors.FromFlatDataAndDimensions(pixels, batch, 28, 28, 1)
+			args := append(st.args(), x, ae.adamSchedule(t.adamAE, ae.LR, 0, step))
+			if d.ncae != nil {
+				args = append(args, t.normals(batch, d.arch.Latent), t.normals(batch, d.arch.Latent),
+					tensors.FromFlatDataAndDimensions(t.mu, d.arch.Latent), ae.adamSchedule(t.adamGAN, d.ncae.GANLR, 0, step))
+			}
+			out, err := t.step.Exec(args...)
+			if err != nil {
+				return err
+			}
+			st.replace(t.outNames, out[:len(t.outNames)])
+			for _, o := range out[len(t.outNames):] {
+				o.FinalizeAll()
+			}
+			return nil
+		}
+		start := time.Now()
+		if err := one(1); err != nil {
+			return res, fmt.Errorf("%s: %w", variant, err)
+		}
+		res.CompileSeconds[variant] = time.Since(start).Seconds()
+		start = time.Now()
+		for s := range steps {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			if err := one(s + 2); err != nil {
+				return res, err
+			}
+		}
+		res.SamplesPerSecond[variant] = float64(steps*batch) / time.Since(start).Seconds()
+		t.close()
+		if variant == "cae step" {
+			// Inference with the trained state.
+			d.state = st
+			test := protocol.Samples{N: steps * scoreBatch, Rows: 28, Cols: 28, Pixels: make([]byte, steps*scoreBatch*784)}
+			warm := protocol.Samples{N: scoreBatch, Rows: 28, Cols: 28, Pixels: make([]byte, scoreBatch*784)}
+			start = time.Now()
+			if _, err := d.Score(ctx, warm); err != nil {
+				return res, err
+			}
+			res.CompileSeconds["inference"] = time.Since(start).Seconds()
+			start = time.Now()
+			if _, err := d.Score(ctx, test); err != nil {
+				return res, err
+			}
+			res.SamplesPerSecond["inference"] = float64(test.N) / time.Since(start).Seconds()
+			d.closeScorer()
+		}
+		st.close()
+	}
+	return res, nil
+}
+

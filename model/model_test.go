@@ -1,0 +1,167 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ncae-repro/ncae/model/nn"
+	"github.com/ncae-repro/ncae/protocol"
+	"github.com/ncae-repro/ncae/protocol/roc"
+)
+
+// synthetic returns n 28×28 images: normals are a bright square at the
+// top left, anomalies one at the bottom right, both with noise.
+func synthetic(n int, anomalyEvery int, seed uint64) (protocol.Samples, []bool) {
+	r := rand.New(rand.NewPCG(seed, 7))
+	s := protocol.Samples{N: n, Rows: 28, Cols: 28, Pixels: make([]byte, n*784)}
+	truth := make([]bool, n)
+	for i := range n {
+		truth[i] = anomalyEvery > 0 && i%anomalyEvery == anomalyEvery-1
+		off := 4
+		if truth[i] {
+			off = 16
+		}
+		px := s.Pixels[i*784 : (i+1)*784]
+		for j := range px {
+			px[j] = byte(r.IntN(40))
+		}
+		for y := off; y < off+8; y++ {
+			for x := off; x < off+8; x++ {
+				px[y*28+x] = byte(200 + r.IntN(56))
+			}
+		}
+	}
+	return s, truth
+}
+
+func smallAE() AEParams {
+	p := DefaultAEParams()
+	p.Epochs, p.BatchSize = 2, 32
+	return p
+}
+
+func TestParameterCounts(t *testing.T) {
+	tests := []struct {
+		dataset   string
+		ae, total int
+	}{
+		// MNIST: convs 200+800, dense 196·32; decoder convs 200+800+200.
+		{"mnist", 200 + 800 + 196*32 + 200 + 800 + 200, 0},
+		// F-MNIST: convs 400+12,800, dense 1568·128 + 128·64; decoder 64·128 + 12,800·... see ArchFor.
+		{"fmnist", 400 + 12800 + 1568*128 + 128*64 + 64*128 + 8*32*25 + 32*16*25 + 16*25, 0},
+	}
+	for _, tc := range tests {
+		arch, err := ArchFor(tc.dataset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l nn.Layout
+		if err := arch.declare(&l, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := l.CountWeights(); got != tc.ae {
+			t.Errorf("%s autoencoder has %d weights, want %d", tc.dataset, got, tc.ae)
+		}
+		var full nn.Layout
+		if err := arch.declare(&full, true); err != nil {
+			t.Fatalf("%s with discriminators: %v", tc.dataset, err)
+		}
+	}
+	if _, err := ArchFor("cifar10"); err == nil {
+		t.Error("ArchFor accepted cifar10")
+	}
+}
+
+func TestCAETrainsAndIsDeterministic(t *testing.T) {
+	train, _ := synthetic(200, 10, 1)
+	test, truth := synthetic(120, 4, 2)
+	run := func(seed uint64) []float64 {
+		p := &CAEParams{smallAE()}
+		d, err := NewCAE(p, Env{Dataset: "mnist", Seed: seed, Backend: "go"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Fit(context.Background(), train); err != nil {
+			t.Fatal(err)
+		}
+		scores, err := d.Score(context.Background(), test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return scores
+	}
+	a, b, c := run(1), run(1), run(2)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same seed, score %d differs: %v vs %v", i, a[i], b[i])
+		}
+	}
+	if a[0] == c[0] && a[1] == c[1] {
+		t.Error("different seeds gave identical scores")
+	}
+	auc, err := roc.AUC(a, truth)
+	if err != nil || math.IsNaN(auc) {
+		t.Fatalf("AUC %v, %v", auc, err)
+	}
+	t.Logf("CAE AUC on synthetic squares: %.3f", auc)
+}
+
+func TestNCAETrainsAndReportsMining(t *testing.T) {
+	train, trainTruth := synthetic(200, 5, 3)
+	test, truth := synthetic(120, 4, 4)
+	p := DefaultNCAEParams()
+	p.AEParams = smallAE()
+	var reports []EpochReport
+	d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: 5, Backend: "go", Progress: func(r EpochReport) { reports = append(reports, r) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ObserveTruth(trainTruth)
+	if err := d.Fit(context.Background(), train); err != nil {
+		t.Fatal(err)
+	}
+	scores, err := d.Score(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auc, err := roc.AUC(scores, truth)
+	if err != nil || math.IsNaN(auc) {
+		t.Fatalf("AUC %v, %v", auc, err)
+	}
+	if len(reports) != 2 || math.IsNaN(reports[1].Precision) {
+		t.Fatalf("epoch reports %+v", reports)
+	}
+	info := d.Info()
+	if info["epochs"] != "2" || info["mining_precision"] == "" || info["mining_recall"] == "" {
+		t.Errorf("info %v", info)
+	}
+	t.Logf("NCAE AUC %.3f, info %v", auc, info)
+}
+
+func TestFitRejects(t *testing.T) {
+	small, _ := synthetic(20, 0, 1)
+	d, err := NewCAE(&CAEParams{smallAE()}, Env{Dataset: "mnist", Seed: 1, Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Fit(context.Background(), small); err == nil {
+		t.Error("Fit accepted fewer images than one batch")
+	}
+	if _, err := NewCAE(&CAEParams{smallAE()}, Env{Dataset: "mnist", Seed: 1, Backend: "tpu"}); err != nil {
+		t.Fatal(err) // the backend opens at Fit
+	}
+	d, _ = NewCAE(&CAEParams{smallAE()}, Env{Dataset: "mnist", Seed: 1, Backend: "tpu"})
+	train, _ := synthetic(64, 0, 1)
+	if err := d.Fit(context.Background(), train); err == nil {
+		t.Error("Fit accepted backend tpu")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d, _ = NewCAE(&CAEParams{smallAE()}, Env{Dataset: "mnist", Seed: 1, Backend: "go"})
+	if err := d.Fit(ctx, train); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Fit: %v", err)
+	}
+}

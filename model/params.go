@@ -1,0 +1,169 @@
+// Package model implements NCAE (Yu et al.) and its plain-autoencoder
+// baseline CAE in GoMLX, as protocol.Detectors: Deep SAD's LeNet
+// autoencoders, the latent and sample discriminators, contamination mining
+// and the normality-calibrated reconstruction loss, trained one compiled
+// graph per step on any GoMLX backend (see package backend).
+package model
+
+import (
+	"fmt"
+	"math"
+)
+
+// AEParams are the settings shared by CAE and NCAE: the autoencoder, its
+// optimiser and schedule. Defaults are the paper's (Section 3.1) where it
+// states them.
+type AEParams struct {
+	Epochs    int `toml:"epochs"`     // the paper does not say; 30 takes lr below 1e-5
+	BatchSize int `toml:"batch_size"` // 128; the last partial batch of an epoch is dropped
+	// LR is the autoencoder's Adam learning rate (paper 0.01; released code 1e-3).
+	LR float64 `toml:"lr"`
+	// LRDecayEvery and LRDecay: multiply every rate by LRDecay each
+	// LRDecayEvery epochs (paper: ×0.1 every 10; released code: at 20/50/70/90).
+	LRDecayEvery int     `toml:"lr_decay_every"`
+	LRDecay      float64 `toml:"lr_decay"`
+	// WeightDecay is Adam's L2 term on the autoencoder (paper silent;
+	// released code and Deep SAD 5e-7).
+	WeightDecay float64 `toml:"weight_decay"`
+	// LeakySlope is LeakyReLU's negative slope (paper 0.1; code 0.01).
+	LeakySlope float64 `toml:"leaky_slope"`
+}
+
+// DefaultAEParams returns the paper's autoencoder settings.
+func DefaultAEParams() AEParams {
+	return AEParams{Epochs: 30, BatchSize: 128, LR: 0.01, LRDecayEvery: 10, LRDecay: 0.1,
+		WeightDecay: 5e-7, LeakySlope: 0.1}
+}
+
+// Validate reports a bad value with its key.
+func (p *AEParams) Validate() error {
+	switch {
+	case p.Epochs < 1:
+		return fmt.Errorf("epochs = %d: must be ≥ 1", p.Epochs)
+	case p.BatchSize < 2:
+		return fmt.Errorf("batch_size = %d: must be ≥ 2 (batch norm needs a batch)", p.BatchSize)
+	case !(p.LR > 0) || math.IsInf(p.LR, 0):
+		return fmt.Errorf("lr = %g: must be > 0", p.LR)
+	case p.LRDecayEvery < 0:
+		return fmt.Errorf("lr_decay_every = %d: must be ≥ 0 (0 = constant rate)", p.LRDecayEvery)
+	case !(p.LRDecay > 0 && p.LRDecay <= 1):
+		return fmt.Errorf("lr_decay = %g: must be in (0, 1]", p.LRDecay)
+	case !(p.WeightDecay >= 0):
+		return fmt.Errorf("weight_decay = %g: must be ≥ 0", p.WeightDecay)
+	case !(p.LeakySlope >= 0 && p.LeakySlope < 1):
+		return fmt.Errorf("leaky_slope = %g: must be in [0, 1)", p.LeakySlope)
+	}
+	return nil
+}
+
+// rateAt returns base decayed for the 0-based epoch.
+func (p *AEParams) rateAt(base float64, epoch int) float64 {
+	if p.LRDecayEvery == 0 {
+		return base
+	}
+	return base * math.Pow(p.LRDecay, float64(epoch/p.LRDecayEvery))
+}
+
+// CAEParams configure CAE: the autoencoder trained with plain MSE.
+type CAEParams struct {
+	AEParams
+}
+
+// DefaultCAEParams returns CAE's defaults (the NCAE autoencoder's).
+func DefaultCAEParams() *CAEParams { return &CAEParams{DefaultAEParams()} }
+
+// NCR modes: how predicted-contaminated samples enter the loss.
+const (
+	// ModeCalibrate (default) reconstructs them towards the nearest
+	// generated normal sample, raising their error against their own input
+	// boundedly.
+	ModeCalibrate = "calibrate"
+	// ModeNegate subtracts their reconstruction error, capped at a margin
+	// (the paper's Eq. 7a taken literally).
+	ModeNegate = "negate"
+)
+
+// NCAEParams configure NCAE. Every setting where the paper and the released
+// code differ is here, with the paper's value as default (SPEC §3).
+type NCAEParams struct {
+	AEParams
+	// GANLR is the Adam rate of the generator, D_l and D_s (paper: one rate
+	// 0.01 for all; code 5e-4), decayed like LR.
+	GANLR float64 `toml:"gan_lr"`
+	// GANBeta1 is β1 of the generator's and discriminators' Adam.
+	GANBeta1 float64 `toml:"gan_beta1"`
+	// Sigma is the spread of the generator's prior N(μ, σ): a standard
+	// deviation (released code) unless SigmaIsVariance.
+	Sigma           float64 `toml:"sigma"`
+	SigmaIsVariance bool    `toml:"sigma_is_variance"`
+	// Tau is the fraction ⌈τ·m⌉ of each batch mined as contaminated
+	// (paper 0.1; released code effectively 0).
+	Tau float64 `toml:"tau"`
+	// NCRMode is "calibrate" or "negate"; NegateMargin caps the negated
+	// per-pixel error in negate mode.
+	NCRMode      string  `toml:"ncr_mode"`
+	NegateMargin float64 `toml:"negate_margin"`
+	// AdvWeight and RecWeight weigh the encoder's latent-adversarial term and
+	// the NCR reconstruction term (paper Eq. 7: 1 and 1; code 1 and 0.1 with
+	// a zero encoder gradient in the adversarial term).
+	AdvWeight float64 `toml:"adv_weight"`
+	RecWeight float64 `toml:"rec_weight"`
+	// MuUpdate is "dimension" (Eq. 4 per latent dimension) or "scalar" (the
+	// code's one mean over every element).
+	MuUpdate string `toml:"mu_update"`
+}
+
+// DefaultNCAEParams returns the paper's NCAE settings.
+func DefaultNCAEParams() *NCAEParams {
+	return &NCAEParams{AEParams: DefaultAEParams(), GANLR: 0.01, GANBeta1: 0.5,
+		Sigma: 0.1, Tau: 0.1, NCRMode: ModeCalibrate, NegateMargin: 0.1,
+		AdvWeight: 1, RecWeight: 1, MuUpdate: "dimension"}
+}
+
+// DefaultNCAECodeParams returns NCAE with mining off (τ = 0), as the
+// authors' released code runs.
+func DefaultNCAECodeParams() *NCAEParams {
+	p := DefaultNCAEParams()
+	p.Tau = 0
+	return p
+}
+
+// Validate reports a bad value with its key.
+func (p *NCAEParams) Validate() error {
+	if err := p.AEParams.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case !(p.GANLR > 0) || math.IsInf(p.GANLR, 0):
+		return fmt.Errorf("gan_lr = %g: must be > 0", p.GANLR)
+	case !(p.GANBeta1 >= 0 && p.GANBeta1 < 1):
+		return fmt.Errorf("gan_beta1 = %g: must be in [0, 1)", p.GANBeta1)
+	case !(p.Sigma > 0) || math.IsInf(p.Sigma, 0):
+		return fmt.Errorf("sigma = %g: must be > 0", p.Sigma)
+	case !(p.Tau >= 0 && p.Tau < 1):
+		return fmt.Errorf("tau = %g: must be in [0, 1)", p.Tau)
+	case p.NCRMode != ModeCalibrate && p.NCRMode != ModeNegate:
+		return fmt.Errorf("ncr_mode = %q: must be %q or %q", p.NCRMode, ModeCalibrate, ModeNegate)
+	case !(p.NegateMargin > 0):
+		return fmt.Errorf("negate_margin = %g: must be > 0", p.NegateMargin)
+	case !(p.AdvWeight >= 0) || !(p.RecWeight > 0):
+		return fmt.Errorf("adv_weight = %g, rec_weight = %g: need adv_weight ≥ 0 and rec_weight > 0", p.AdvWeight, p.RecWeight)
+	case p.MuUpdate != "dimension" && p.MuUpdate != "scalar":
+		return fmt.Errorf("mu_update = %q: must be \"dimension\" or \"scalar\"", p.MuUpdate)
+	}
+	return nil
+}
+
+// sigmaStd is σ as a standard deviation.
+func (p *NCAEParams) sigmaStd() float64 {
+	if p.SigmaIsVariance {
+		return math.Sqrt(p.Sigma)
+	}
+	return p.Sigma
+}
+
+// mined is ⌈τ·m⌉, the number of samples of a batch of m predicted
+// contaminated.
+func (p *NCAEParams) mined() int {
+	return int(math.Ceil(p.Tau*float64(p.BatchSize) - 1e-9))
+}
