@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/internal/provenance"
+	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -76,7 +78,8 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	if _, err := reg.Runnable(*method); err != nil {
 		return err
 	}
-	r := &runner.Runner{Config: cfg, Registry: reg, Data: runner.NewData(locator(cfg)), Commit: provenance.GitCommit()}
+	r := newRunner(a, cfg, reg)
+	defer r.Backends.Close()
 	exp, err := r.Experiment(protocol.Key{Dataset: *dataset, Normal: *normal, Anomaly: *anomaly, Seed: *seed, Rho: *rho})
 	if err != nil {
 		return err
@@ -94,6 +97,14 @@ func runOne(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("run failed: %s", row.Error)
 	}
 	return nil
+}
+
+// newRunner returns the runner of cfg, sharing GoMLX backends between runs
+// and printing deep models' epochs to stderr.
+func newRunner(a *app, cfg *config.Config, reg *registry.Registry) *runner.Runner {
+	return &runner.Runner{Config: cfg, Registry: reg, Data: runner.NewData(locator(cfg)), Commit: provenance.GitCommit(),
+		Backends: &backend.Pool{},
+		Progress: func(t runner.Task, line string) { fmt.Fprintf(a.stderr, "  %s %s: %s\n", t.Key, t.Method, line) }}
 }
 
 func resultOf(row store.Row) runResult {

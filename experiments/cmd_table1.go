@@ -14,7 +14,6 @@ import (
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/experiments/summary"
-	"github.com/ncae-repro/ncae/internal/provenance"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -30,7 +29,8 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	r := &runner.Runner{Config: cfg, Registry: reg, Data: runner.NewData(locator(cfg)), Commit: provenance.GitCommit()}
+	r := newRunner(a, cfg, reg)
+	defer r.Backends.Close()
 	if err := r.Check(cfg.Grid.Methods); err != nil {
 		return fmt.Errorf("cannot run Table 1: %w; choose implemented methods with --methods (see: go run ./experiments methods)", err)
 	}

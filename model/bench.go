@@ -112,4 +112,3 @@ func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (
 	}
 	return res, nil
 }
-

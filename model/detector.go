@@ -39,6 +39,15 @@ type EpochReport struct {
 	Elapsed           time.Duration
 }
 
+// String is a one-line summary, e.g. "epoch 3/30 loss 0.01234 mining P 0.41 R 0.20 (1m23s)".
+func (r EpochReport) String() string {
+	s := fmt.Sprintf("epoch %d/%d loss %.5f", r.Epoch, r.Epochs, r.Loss)
+	if !math.IsNaN(r.Precision) {
+		s += fmt.Sprintf(" mining P %.2f R %.2f", r.Precision, r.Recall)
+	}
+	return s + fmt.Sprintf(" (%s)", r.Elapsed.Round(time.Second))
+}
+
 // scoreBatch is the batch size of inference; the last batch is padded.
 const scoreBatch = 250
 

@@ -12,6 +12,8 @@ import (
 	"github.com/ncae-repro/ncae/baselines/iforest"
 	"github.com/ncae-repro/ncae/baselines/kde"
 	"github.com/ncae-repro/ncae/baselines/ocsvm"
+	"github.com/ncae-repro/ncae/model"
+	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -28,6 +30,19 @@ type Env struct {
 	Key     protocol.Key
 	Seed    uint64 // the experiment's method seed; all randomness must derive from it
 	Backend string // GoMLX backend spec for deep models ("go", "xla:cuda", …)
+	// Backends shares open backends between the runs of a sweep; may be nil.
+	Backends *backend.Pool
+	// Progress, when set, receives a line per training epoch of deep models.
+	Progress func(line string)
+}
+
+// modelEnv is the deep models' view of env.
+func modelEnv(env Env) model.Env {
+	me := model.Env{Dataset: env.Key.Dataset, Seed: env.Seed, Backend: env.Backend, Backends: env.Backends}
+	if env.Progress != nil {
+		me.Progress = func(r model.EpochReport) { env.Progress(r.String()) }
+	}
+	return me
 }
 
 // Method describes one detector.
@@ -84,9 +99,21 @@ func Default() *Registry {
 // list with New's rules.
 func defaultMethods() []Method {
 	return []Method{
-		{Name: "ncae", UsesBackend: true, Summary: "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", Pending: "issue #5"},
-		{Name: "ncae-code", UsesBackend: true, Summary: "NCAE with τ = 0, as the authors' released code runs", Pending: "issue #5"},
-		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)", Pending: "issue #5"},
+		{Name: "ncae", UsesBackend: true, Summary: "Normality-Calibrated Autoencoder (the paper's method, GoMLX)",
+			NewParams: func() Params { return model.DefaultNCAEParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
+			}},
+		{Name: "ncae-code", UsesBackend: true, Summary: "NCAE with τ = 0, as the authors' released code runs",
+			NewParams: func() Params { return model.DefaultNCAECodeParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
+			}},
+		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)",
+			NewParams: func() Params { return model.DefaultCAEParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewCAE(p.(*model.CAEParams), modelEnv(env))
+			}},
 		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out",
 			NewParams: func() Params { return ocsvm.DefaultParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -27,6 +28,10 @@ type Runner struct {
 	Data     *Data
 	Commit   string           // recorded in each row
 	Now      func() time.Time // nil means time.Now
+	// Backends shares GoMLX backends between runs; nil opens one per run.
+	Backends *backend.Pool
+	// Progress, when set, receives per-epoch lines of deep models.
+	Progress func(task Task, line string)
 }
 
 // Task is one run: a method on an experiment.
@@ -115,7 +120,11 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 		row.FinishedAt = now().UTC().Format(time.RFC3339)
 		return row
 	}
-	det, err := m.New(r.Config.Methods[method], registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: row.Backend})
+	env := registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: row.Backend, Backends: r.Backends}
+	if r.Progress != nil {
+		env.Progress = func(line string) { r.Progress(task, line) }
+	}
+	det, err := m.New(r.Config.Methods[method], env)
 	if err != nil {
 		return finish(store.Failed, fmt.Errorf("build detector: %w", err)), nil
 	}
