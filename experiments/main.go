@@ -7,6 +7,7 @@
 //	go run ./experiments report
 //	go run ./experiments config show --preset paper
 //	go run ./experiments methods
+//	go run ./experiments bench --torch
 //
 // Every command takes --preset NAME, --config FILE and --set key=value, plus
 // flags for the common keys; flags win over the file, the file over the
@@ -49,6 +50,7 @@ func commands() []command {
 		{"table1", "run the Table 1 grid of the preset, skipping finished runs", runTable1},
 		{"sweep", "run one method parameter over a list of values (Figure 2)", runSweep},
 		{"report", "write tables and plots from results/runs.csv", runReport},
+		{"bench", "time the deep models' train and inference steps (and PyTorch's with --torch)", runBench},
 		{"config", "config show: print the effective configuration and its hashes", runConfig},
 		{"methods", "list the methods and whether they are implemented", runMethods},
 	}

@@ -27,7 +27,6 @@ func TestCommandLine(t *testing.T) {
 		{"bad rho list", []string{"table1", "--rhos", "0,x"}, 2, "", `--rhos: "x" is not a number`},
 		{"rho out of range", []string{"table1", "--rhos", "0,1.2"}, 2, "", "grid.rhos[1] = 1.2"},
 		{"unknown preset", []string{"table1", "--preset", "huge"}, 2, "", `unknown preset "huge"`},
-		{"pending methods", []string{"table1", "--preset", "smoke"}, 1, "", "not implemented yet (issue #"},
 		{"report without runs", []string{"report", "--results-dir", "/nonexistent-ncae"}, 1, "", "no recorded runs"},
 		{"sweep is pending", []string{"sweep", "--param", "sigma"}, 1, "", "issue #4"},
 		{"sweep needs a param", []string{"sweep"}, 2, "", "--param is required"},
@@ -35,7 +34,10 @@ func TestCommandLine(t *testing.T) {
 		{"run bad class", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "12"}, 2, "", "--normal 12"},
 		{"run same classes", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--anomaly", "3"}, 2, "", "--anomaly 3"},
 		{"run unknown data set", []string{"run", "--method", "kde", "--dataset", "cifar", "--normal", "3"}, 2, "", `grid.datasets[0] = "cifar"`},
-		{"run pending method", []string{"run", "--method", "ncae", "--dataset", "mnist", "--normal", "3"}, 1, "", "issue #5"},
+		{"run bad backend", []string{"run", "--method", "cae", "--dataset", "mnist", "--normal", "3", "--backend", "tpu"}, 2, "", "backend"},
+		{"run bad model value", []string{"run", "--method", "ncae", "--dataset", "mnist", "--normal", "3", "--set", "ncae.tau=1.5"}, 2, "", "tau = 1.5"},
+		{"run bad ncr mode", []string{"run", "--method", "ncae", "--dataset", "mnist", "--normal", "3", "--set", `ncae.ncr_mode="flip"`}, 2, "", "ncr_mode"},
+		{"bench bad data set", []string{"bench", "--datasets", "cifar"}, 2, "", `unknown data set "cifar"`},
 		{"config show", []string{"config", "show", "--preset", "paper"}, 0, "900 experiments × 6 methods", ""},
 		{"config bad set", []string{"config", "show", "--set", "grid.seeds=[-1]"}, 2, "", "grid.seeds[0] = -1"},
 		{"methods", []string{"methods"}, 0, "ocsvm", ""},
@@ -105,4 +107,38 @@ func TestRunPrintsJSON(t *testing.T) {
 	if res.Status != "ok" || res.AUC == nil || *res.AUC < 0.5 || res.NTrain != 375 || res.NAnomaliesTrain != 75 || res.NTest != 500 {
 		t.Errorf("result %+v", res)
 	}
+}
+
+// TestDeepModelsSmoke trains NCAE and CAE for one short epoch on the smoke
+// preset: finite AUCs, mining diagnostics recorded, and the same AUC when
+// NCAE runs twice.
+func TestDeepModelsSmoke(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	run := func(method string) runResult {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		args := []string{"run", "--preset", "smoke", "--method", method, "--dataset", "mnist", "--normal", "0", "--rho", "0.2"}
+		if code := runMain(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%s: exit %d: %s", method, code, errOut.String())
+		}
+		if !strings.Contains(errOut.String(), "epoch 1/1") {
+			t.Errorf("%s: no epoch progress on stderr: %q", method, errOut.String())
+		}
+		var res runResult
+		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+			t.Fatalf("%v: %q", err, out.String())
+		}
+		if res.Status != "ok" || res.AUC == nil || *res.AUC <= 0 || *res.AUC >= 1 || res.Backend != "go" {
+			t.Fatalf("%s: result %+v", method, res)
+		}
+		return res
+	}
+	a, b := run("ncae"), run("ncae")
+	if *a.AUC != *b.AUC {
+		t.Errorf("NCAE twice: AUC %v then %v", *a.AUC, *b.AUC)
+	}
+	if a.Info["mining_precision"] == "" || a.Info["mining_recall"] == "" || a.Info["epochs"] != "1" {
+		t.Errorf("NCAE info lacks mining diagnostics: %v", a.Info)
+	}
+	run("cae")
 }

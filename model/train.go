@@ -206,11 +206,12 @@ func (t *trainer) ncaeStep(inputs []*Node) []*Node {
 // generated sample g(ω'_k) whose latent is nearest (cosine) to f(x_i): the
 // calibrate mode's reconstruction target.
 func mine(z, zg, xg *Node, k int) (mask, target *Node) {
-	m := z.Shape().Dimensions[0]
+	m, mg := z.Shape().Dimensions[0], zg.Shape().Dimensions[0]
 	cos := nn.Matmul(unitRows(z), Transpose(unitRows(zg), 0, 1)) // [i, j] = cos(f(x_i), f(g(ω'_j)))
 	mask = lowest(ReduceMean(cos, 1), k)
-	nearest := OneHot(ArgMax(cos, 1), m, xg.DType())
-	target = Reshape(nn.Matmul(nearest, Reshape(xg, m, -1)), xg.Shape().Dimensions...)
+	nearest := OneHot(ArgMax(cos, 1), mg, xg.DType())
+	img := xg.Shape().Dimensions[1:]
+	target = Reshape(nn.Matmul(nearest, Reshape(xg, mg, -1)), append([]int{m}, img...)...)
 	return mask, target
 }
 

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/ncae-repro/ncae/model"
+)
+
+// runBench times the deep models' training and inference steps on a
+// backend and, with --torch, the same networks in PyTorch on the CPU.
+func runBench(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("bench", "bench [--backend B] [--datasets mnist,fmnist] [--batch 128] [--steps 10] [--torch]", a.stderr)
+	backendSpec := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go)")
+	datasets := fs.String("datasets", "mnist,fmnist", "networks to time")
+	batch := fs.Int("batch", 128, "batch size")
+	steps := fs.Int("steps", 10, "timed steps after one warm-up step")
+	torch := fs.Bool("torch", false, "also run model/torchref/bench_torch.py (needs python3-torch) with 1 and 2 threads")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *backendSpec == "" {
+		*backendSpec = os.Getenv("GOMLX_BACKEND")
+	}
+	if *backendSpec == "" {
+		*backendSpec = "go"
+	}
+	if *batch < 2 || *steps < 1 {
+		return usageError{fmt.Errorf("--batch %d --steps %d: need batch ≥ 2 and steps ≥ 1", *batch, *steps)}
+	}
+	fmt.Fprintln(a.stdout, "| data set | engine | CAE step samples/s | NCAE step samples/s | inference samples/s | first CAE / NCAE step (compile) s |")
+	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|")
+	for _, ds := range strings.Split(*datasets, ",") {
+		if ds != "mnist" && ds != "fmnist" {
+			return usageError{fmt.Errorf("--datasets: unknown data set %q (want mnist, fmnist)", ds)}
+		}
+		fmt.Fprintf(a.stderr, "bench: %s on %s, batch %d, %d steps…\n", ds, *backendSpec, *batch, *steps)
+		res, err := model.Bench(ctx, ds, *backendSpec, *batch, *steps)
+		if err != nil {
+			return err
+		}
+		sps := res.SamplesPerSecond
+		fmt.Fprintf(a.stdout, "| %s | GoMLX %s | %.0f | %.0f | %.0f | %.1f / %.1f |\n", ds, *backendSpec,
+			sps["cae step"], sps["ncae step"], sps["inference"], res.CompileSeconds["cae step"], res.CompileSeconds["ncae step"])
+		if !*torch {
+			continue
+		}
+		for _, threads := range []int{1, 2} {
+			out, err := exec.CommandContext(ctx, "python3", "model/torchref/bench_torch.py", "--dataset", ds,
+				"--batch", fmt.Sprint(*batch), "--steps", fmt.Sprint(*steps), "--threads", fmt.Sprint(threads)).Output()
+			if err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					err = fmt.Errorf("%w: %s", err, strings.TrimSpace(string(ee.Stderr)))
+				}
+				return fmt.Errorf("PyTorch reference (install python3-torch, run from the repository root): %w", err)
+			}
+			var t map[string]any
+			if err := json.Unmarshal(out, &t); err != nil {
+				return fmt.Errorf("PyTorch reference printed %q: %w", out, err)
+			}
+			fmt.Fprintf(a.stdout, "| %s | PyTorch %v CPU, %d thread(s) | %.0f | %.0f | %.0f | — |\n", ds, t["torch"], threads,
+				t["cae step"], t["ncae step"], t["inference"])
+		}
+	}
+	return nil
+}
