@@ -21,6 +21,7 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	batch := fs.Int("batch", 128, "batch size")
 	steps := fs.Int("steps", 10, "timed steps after one warm-up step")
 	torch := fs.Bool("torch", false, "also run model/torchref/bench_torch.py (needs python3-torch) with 1 and 2 threads")
+	python := fs.String("python", defaultPython(), "Python interpreter with torch (Debian's python3-torch installs into /usr/bin/python3)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func runBench(ctx context.Context, a *app, args []string) error {
 			continue
 		}
 		for _, threads := range []int{1, 2} {
-			out, err := exec.CommandContext(ctx, "python3", "model/torchref/bench_torch.py", "--dataset", ds,
+			out, err := exec.CommandContext(ctx, *python, "model/torchref/bench_torch.py", "--dataset", ds,
 				"--batch", fmt.Sprint(*batch), "--steps", fmt.Sprint(*steps), "--threads", fmt.Sprint(threads)).Output()
 			if err != nil {
 				var ee *exec.ExitError
@@ -69,4 +70,13 @@ func runBench(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	return nil
+}
+
+// defaultPython prefers the system interpreter, where Debian's python3-torch
+// lives, over whatever python3 is first on PATH (often a pyenv shim).
+func defaultPython() string {
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		return "/usr/bin/python3"
+	}
+	return "python3"
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/ncae-repro/ncae/model/nn"
@@ -163,5 +164,23 @@ func TestFitRejects(t *testing.T) {
 	d, _ = NewCAE(&CAEParams{smallAE()}, Env{Dataset: "mnist", Seed: 1, Backend: "go"})
 	if err := d.Fit(ctx, train); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled Fit: %v", err)
+	}
+}
+
+// TestDivergedIsReported drives the weights to overflow with an absurd
+// learning rate: the run must end with ErrDiverged naming the epoch, not a
+// crash or a NaN AUC.
+func TestDivergedIsReported(t *testing.T) {
+	train, _ := synthetic(64, 0, 1)
+	p := DefaultNCAEParams()
+	p.AEParams = smallAE()
+	p.LR, p.GANLR = 1e30, 1e30
+	d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: 1, Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Fit(context.Background(), train)
+	if !errors.Is(err, protocol.ErrDiverged) || !strings.Contains(err.Error(), "epoch") {
+		t.Fatalf("Fit: %v, want ErrDiverged with the epoch", err)
 	}
 }
