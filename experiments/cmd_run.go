@@ -75,11 +75,11 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := reg.Runnable(*method); err != nil {
-		return err
-	}
 	r := newRunner(a, cfg, reg)
 	defer r.Backends.Close()
+	if err := r.Check([]string{*method}); err != nil {
+		return err
+	}
 	exp, err := r.Experiment(protocol.Key{Dataset: *dataset, Normal: *normal, Anomaly: *anomaly, Seed: *seed, Rho: *rho})
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	r := newRunner(a, cfg, reg)
 	defer r.Backends.Close()
 	if err := r.Check(cfg.Grid.Methods); err != nil {
-		return fmt.Errorf("cannot run Table 1: %w; choose implemented methods with --methods (see: go run ./experiments methods)", err)
+		return fmt.Errorf("cannot run Table 1: %w", err)
 	}
 	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil {

@@ -37,6 +37,7 @@ func TestCommandLine(t *testing.T) {
 		{"run bad backend", []string{"run", "--method", "cae", "--dataset", "mnist", "--normal", "3", "--backend", "tpu"}, 2, "", "backend"},
 		{"run bad model value", []string{"run", "--method", "ncae", "--dataset", "mnist", "--normal", "3", "--set", "ncae.tau=1.5"}, 2, "", "tau = 1.5"},
 		{"run bad ncr mode", []string{"run", "--method", "ncae", "--dataset", "mnist", "--normal", "3", "--set", `ncae.ncr_mode="flip"`}, 2, "", "ncr_mode"},
+		{"missing XLA plugin", []string{"table1", "--preset", "smoke", "--methods", "cae", "--backend", "xla:/nonexistent/plugin.so"}, 1, "", "fix: give the path of a PJRT plugin"},
 		{"bench bad data set", []string{"bench", "--datasets", "cifar"}, 2, "", `unknown data set "cifar"`},
 		{"config show", []string{"config", "show", "--preset", "paper"}, 0, "900 experiments × 6 methods", ""},
 		{"config bad set", []string{"config", "show", "--set", "grid.seeds=[-1]"}, 2, "", "grid.seeds[0] = -1"},

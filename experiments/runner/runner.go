@@ -73,8 +73,18 @@ func (r *Runner) Backend() string {
 
 // Check returns an error naming the first method that cannot run.
 func (r *Runner) Check(methods []string) error {
+	deep := false
 	for _, m := range methods {
-		if _, err := r.Registry.Runnable(m); err != nil {
+		method, err := r.Registry.Runnable(m)
+		if err != nil {
+			return err
+		}
+		deep = deep || method.UsesBackend
+	}
+	// Open the backend once here, so that a missing plugin is one error
+	// before the sweep rather than a failed row per run.
+	if deep && r.Backends != nil {
+		if _, err := r.Backends.Get(r.Backend()); err != nil {
 			return err
 		}
 	}
