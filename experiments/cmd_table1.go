@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/ncae-repro/ncae/experiments/paperref"
+	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/experiments/report"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/experiments/summary"
-	"github.com/ncae-repro/ncae/protocol"
 )
 
 func runTable1(ctx context.Context, a *app, args []string) error {
@@ -61,7 +61,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	printSummary(a, mine)
-	return nil
+	return writeReport(a, cfg, rows)
 }
 
 // printProgress prints one line per finished run with an ETA.
@@ -123,34 +123,21 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		return errors.New("no recorded runs yet; run table1 first")
 	}
 	printSummary(a, rows)
+	return writeReport(a, cfg, rows)
+}
+
+// writeReport writes the Table 1 files of rows and says where.
+func writeReport(a *app, cfg *config.Config, rows []store.Row) error {
+	files, err := report.Write(rows, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "report: wrote %s\n", strings.Join(files, ", "))
 	return nil
 }
 
 // printSummary prints Table 1's cells from rows beside the paper's values.
 func printSummary(a *app, rows []store.Row) {
-	fmt.Fprintln(a.stdout, "| data set | method | ρ | config | n | AUC % (ours) | AUC % (paper) | Δ | not ok |")
-	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|---|---|---|")
-	for _, c := range summary.Table1(rows) {
-		paper, delta := "—", "—"
-		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
-			paper = fmt.Sprintf("%.1f ± %.1f", p.Mean, p.Std)
-			if c.N > 0 {
-				delta = fmt.Sprintf("%+.1f", 100*c.Mean-p.Mean)
-			}
-		}
-		fmt.Fprintf(a.stdout, "| %s | %s | %s | %s | %d | %s | %s | %s | %d |\n", c.Dataset, c.Method,
-			protocol.FormatRho(c.Rho), c.ConfigHash, c.N, percent(c.Mean, c.Std), paper, delta, c.NotOK)
-	}
-	fmt.Fprintln(a.stderr, "note: results/table1.csv, table1.md, the Figure 2 CSVs and the plots are not written yet (issue #4)")
+	a.stdout.Write(report.Markdown(summary.Table1(rows)))
 }
 
-// percent renders mean ± std of AUCs in percent with one decimal.
-func percent(mean, std float64) string {
-	switch {
-	case math.IsNaN(mean):
-		return "—"
-	case math.IsNaN(std):
-		return fmt.Sprintf("%.1f", 100*mean)
-	}
-	return fmt.Sprintf("%.1f ± %.1f", 100*mean, 100*std)
-}

@@ -29,6 +29,7 @@ type configFlags struct {
 	backend      string
 	jobs         int
 	resultsDir   string
+	plotsDir     string
 	// grid flags, registered only by commands that run a grid
 	datasets, methods, rhos, seeds, normals string
 }
@@ -51,6 +52,7 @@ func (c *configFlags) register(fs *flag.FlagSet, grid bool) {
 	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
 	fs.IntVar(&c.jobs, "jobs", -1, "experiments run in parallel (default: the config's run.jobs)")
 	fs.StringVar(&c.resultsDir, "results-dir", "", "where runs.csv and the tables go (default: the config's run.results_dir)")
+	fs.StringVar(&c.plotsDir, "plots-dir", "", "where the PNG plots go (default: the config's run.plots_dir)")
 	if grid {
 		fs.StringVar(&c.datasets, "datasets", "", "comma-separated data sets: "+strings.Join(datasets.Names(), ","))
 		fs.StringVar(&c.methods, "methods", "", "comma-separated methods")
@@ -78,6 +80,8 @@ func (c *configFlags) load(fs *flag.FlagSet, reg *registry.Registry) (*config.Co
 			s = "run.jobs=" + strconv.Itoa(c.jobs)
 		case "results-dir":
 			s = "run.results_dir=" + quote(c.resultsDir)
+		case "plots-dir":
+			s = "run.plots_dir=" + quote(c.plotsDir)
 		case "datasets":
 			s = "grid.datasets=" + stringArray(c.datasets)
 		case "methods":

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,8 +71,8 @@ func TestCommandLine(t *testing.T) {
 func TestTable1Smoke(t *testing.T) {
 	datasetstest.Load(t, datasets.MNIST())
 	datasetstest.Load(t, datasets.FashionMNIST())
-	dir := t.TempDir()
-	args := []string{"table1", "--preset", "smoke", "--methods", "iforest,kde,ocsvm", "--results-dir", dir}
+	dir, plots := t.TempDir(), t.TempDir()
+	args := []string{"table1", "--preset", "smoke", "--methods", "iforest,kde,ocsvm", "--results-dir", dir, "--plots-dir", plots}
 	var out1, err1, out2, err2 bytes.Buffer
 	if code := runMain(context.Background(), args, &out1, &err1); code != 0 {
 		t.Fatalf("first run: exit %d\n%s", code, err1.String())
@@ -88,8 +90,14 @@ func TestTable1Smoke(t *testing.T) {
 		t.Errorf("tables differ or lack the ocsvm row:\n%s\n---\n%s", out1.String(), out2.String())
 	}
 	var rep bytes.Buffer
-	if code := runMain(context.Background(), []string{"report", "--results-dir", dir}, &rep, &bytes.Buffer{}); code != 0 || rep.String() != out1.String() {
+	if code := runMain(context.Background(), []string{"report", "--results-dir", dir, "--plots-dir", plots}, &rep, &bytes.Buffer{}); code != 0 || rep.String() != out1.String() {
 		t.Errorf("report (exit %d) differs from table1's table:\n%s", code, rep.String())
+	}
+	for _, f := range []string{filepath.Join(dir, "table1.csv"), filepath.Join(dir, "table1_by_class.csv"), filepath.Join(dir, "table1.md"),
+		filepath.Join(plots, "table1_mnist.png"), filepath.Join(plots, "table1_fmnist.png")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("report did not write %s: %v", f, err)
+		}
 	}
 }
 

@@ -88,3 +88,39 @@ func Table1(rows []store.Row) []Cell {
 	})
 	return cells
 }
+
+// ClassCell is a Table 1 cell restricted to one normal class.
+type ClassCell struct {
+	Cell
+	NormalClass int
+}
+
+// ByClass aggregates rows (deduplicated with Latest) per normal class,
+// sorted like Table1 and then by class.
+func ByClass(rows []store.Row) []ClassCell {
+	byClass := map[int][]store.Row{}
+	for _, r := range Latest(rows) {
+		byClass[r.NormalClass] = append(byClass[r.NormalClass], r)
+	}
+	var out []ClassCell
+	for c, rs := range byClass {
+		for _, cell := range Table1(rs) {
+			out = append(out, ClassCell{Cell: cell, NormalClass: c})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case a.Dataset != b.Dataset:
+			return a.Dataset > b.Dataset
+		case a.Method != b.Method:
+			return a.Method < b.Method
+		case a.Rho != b.Rho:
+			return a.Rho < b.Rho
+		case a.ConfigHash != b.ConfigHash:
+			return a.ConfigHash < b.ConfigHash
+		}
+		return a.NormalClass < b.NormalClass
+	})
+	return out
+}

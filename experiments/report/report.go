@@ -1,0 +1,145 @@
+// Package report writes Table 1 from recorded runs: results/table1.csv,
+// results/table1_by_class.csv, results/table1.md (ours beside the paper's,
+// with Δ) and one PNG per data set (AUC against ρ, one line per method, the
+// paper's values dashed). Runs with a status other than ok are counted in
+// every output and never averaged.
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+
+	"github.com/ncae-repro/ncae/experiments/paperref"
+	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/experiments/summary"
+	"github.com/ncae-repro/ncae/internal/atomicfile"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// Files lists what Write wrote.
+type Files []string
+
+// Write writes the Table 1 outputs of rows to resultsDir and plotsDir and
+// returns the paths written. Each file is replaced atomically.
+func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
+	cells := summary.Table1(rows)
+	var written Files
+	put := func(path string, data []byte) error {
+		if err := atomicfile.Write(path, data, 0o644); err != nil {
+			return err
+		}
+		written = append(written, path)
+		return nil
+	}
+	if err := put(filepath.Join(resultsDir, "table1.csv"), Table1CSV(cells)); err != nil {
+		return written, err
+	}
+	if err := put(filepath.Join(resultsDir, "table1_by_class.csv"), ByClassCSV(summary.ByClass(rows))); err != nil {
+		return written, err
+	}
+	if err := put(filepath.Join(resultsDir, "table1.md"), Markdown(cells)); err != nil {
+		return written, err
+	}
+	for _, ds := range datasetsOf(cells) {
+		png, err := Plot(cells, ds)
+		if err != nil {
+			return written, fmt.Errorf("plot %s: %w", ds, err)
+		}
+		if err := put(filepath.Join(plotsDir, "table1_"+ds+".png"), png); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// datasetsOf lists the data sets with at least one successful run.
+func datasetsOf(cells []summary.Cell) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cells {
+		if c.N > 0 && !seen[c.Dataset] {
+			seen[c.Dataset] = true
+			out = append(out, c.Dataset)
+		}
+	}
+	return out
+}
+
+// pct formats an AUC in [0, 1] as percent with two decimals; NaN is empty.
+func pct(x float64) string {
+	if math.IsNaN(x) {
+		return ""
+	}
+	return strconv.FormatFloat(100*x, 'f', 2, 64)
+}
+
+// Table1CSV renders cells with AUCs in percent: dataset, method, rho,
+// config_hash, n, not_ok, auc_mean, auc_std, paper_auc_mean, paper_auc_std,
+// delta (ours − paper, points).
+func Table1CSV(cells []summary.Cell) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"dataset", "method", "rho", "config_hash", "n", "not_ok", "auc_mean", "auc_std", "paper_auc_mean", "paper_auc_std", "delta"})
+	for _, c := range cells {
+		pm, ps, delta := "", "", ""
+		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
+			pm, ps = strconv.FormatFloat(p.Mean, 'f', 1, 64), strconv.FormatFloat(p.Std, 'f', 1, 64)
+			if c.N > 0 {
+				delta = strconv.FormatFloat(100*c.Mean-p.Mean, 'f', 2, 64)
+			}
+		}
+		w.Write([]string{c.Dataset, c.Method, protocol.FormatRho(c.Rho), c.ConfigHash, strconv.Itoa(c.N),
+			strconv.Itoa(c.NotOK), pct(c.Mean), pct(c.Std), pm, ps, delta})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// ByClassCSV renders per-normal-class cells: dataset, method, rho,
+// config_hash, normal_class, n, not_ok, auc_mean, auc_std (percent).
+func ByClassCSV(cells []summary.ClassCell) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"dataset", "method", "rho", "config_hash", "normal_class", "n", "not_ok", "auc_mean", "auc_std"})
+	for _, c := range cells {
+		w.Write([]string{c.Dataset, c.Method, protocol.FormatRho(c.Rho), c.ConfigHash, strconv.Itoa(c.NormalClass),
+			strconv.Itoa(c.N), strconv.Itoa(c.NotOK), pct(c.Mean), pct(c.Std)})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// Markdown renders cells as the table printed by table1 and report: ours
+// (mean ± std, percent, one decimal) beside the paper's, with Δ.
+func Markdown(cells []summary.Cell) []byte {
+	var buf bytes.Buffer
+	fmt.Fprintln(&buf, "| data set | method | ρ | config | n | AUC % (ours) | AUC % (paper) | Δ | not ok |")
+	fmt.Fprintln(&buf, "|---|---|---|---|---|---|---|---|---|")
+	for _, c := range cells {
+		paper, delta := "—", "—"
+		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
+			paper = fmt.Sprintf("%.1f ± %.1f", p.Mean, p.Std)
+			if c.N > 0 {
+				delta = fmt.Sprintf("%+.1f", 100*c.Mean-p.Mean)
+			}
+		}
+		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %d | %s | %s | %s | %d |\n", c.Dataset, c.Method,
+			protocol.FormatRho(c.Rho), c.ConfigHash, c.N, Percent(c.Mean, c.Std), paper, delta, c.NotOK)
+	}
+	return buf.Bytes()
+}
+
+// Percent renders mean ± std of AUCs in percent with one decimal.
+func Percent(mean, std float64) string {
+	switch {
+	case math.IsNaN(mean):
+		return "—"
+	case math.IsNaN(std):
+		return fmt.Sprintf("%.1f", 100*mean)
+	}
+	return fmt.Sprintf("%.1f ± %.1f", 100*mean, 100*std)
+}

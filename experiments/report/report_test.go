@@ -1,0 +1,70 @@
+package report
+
+import (
+	"bytes"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ncae-repro/ncae/experiments/store"
+)
+
+func rows() []store.Row {
+	var out []store.Row
+	add := func(ds, method string, rho float64, normal int, auc float64, status string) {
+		out = append(out, store.Row{Dataset: ds, Method: method, Rho: rho, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
+			ConfigHash: "h-" + method, AUC: auc, Status: status})
+	}
+	add("mnist", "iforest", 0.1, 0, 0.80, store.OK)
+	add("mnist", "iforest", 0.1, 1, 0.90, store.OK)
+	add("mnist", "iforest", 0.2, 0, 0.70, store.OK)
+	add("mnist", "ncae", 0.1, 0, math.NaN(), store.Diverged)
+	add("mnist", "ncae", 0.1, 1, 0.95, store.OK)
+	add("fmnist", "kde", 0.1, 0, math.NaN(), store.Failed)
+	return out
+}
+
+func TestTable1CSV(t *testing.T) {
+	files, err := Write(rows(), t.TempDir(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// F-MNIST has no successful run: no plot for it.
+	if len(files) != 4 {
+		t.Fatalf("wrote %v", files)
+	}
+	got, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `dataset,method,rho,config_hash,n,not_ok,auc_mean,auc_std,paper_auc_mean,paper_auc_std,delta
+mnist,iforest,0.1,h-iforest,2,0,85.00,7.07,82.3,9.5,2.70
+mnist,iforest,0.2,h-iforest,1,0,70.00,,78.7,10.5,-8.70
+mnist,ncae,0.1,h-ncae,1,1,95.00,,92.6,5.7,2.40
+fmnist,kde,0.1,h-kde,0,1,,,81.8,11.2,
+`
+	if string(got) != want {
+		t.Errorf("table1.csv:\n%s\nwant:\n%s", got, want)
+	}
+	byClass, _ := os.ReadFile(files[1])
+	if !strings.Contains(string(byClass), "mnist,iforest,0.1,h-iforest,1,1,0,90.00,\n") {
+		t.Errorf("table1_by_class.csv lacks class 1 of iforest:\n%s", byClass)
+	}
+	md, _ := os.ReadFile(files[2])
+	if !strings.Contains(string(md), "| mnist | iforest | 0.1 | h-iforest | 2 | 85.0 ± 7.1 | 82.3 ± 9.5 | +2.7 | 0 |") {
+		t.Errorf("table1.md:\n%s", md)
+	}
+	img, err := os.ReadFile(files[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(files[3]) != "table1_mnist.png" {
+		t.Errorf("plot file %s", files[3])
+	}
+	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
+		t.Errorf("table1_mnist.png is not a PNG: %v", err)
+	}
+}
