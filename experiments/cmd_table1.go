@@ -140,4 +140,3 @@ func writeReport(a *app, cfg *config.Config, rows []store.Row) error {
 func printSummary(a *app, rows []store.Row) {
 	a.stdout.Write(report.Markdown(summary.Table1(rows)))
 }
-
