@@ -40,7 +40,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	}
 	tasks := r.Tasks(cfg.ProtocolGrid().Keys(), cfg.Grid.Methods)
 	fmt.Fprintf(a.stderr, "table1: %d runs (%s), results in %s\n", len(tasks), cfg.Sources()[0], st.Path())
-	sum, err := r.Sweep(ctx, st, tasks, func(e runner.Event) { printProgress(a, e) })
+	sum, err := r.Sweep(ctx, st, tasks, func(e runner.Event) { printProgress(a, "", e) })
 	fmt.Fprintf(a.stderr, "table1: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
 	if err != nil {
 		return err
@@ -65,7 +65,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 }
 
 // printProgress prints one line per finished run with an ETA.
-func printProgress(a *app, e runner.Event) {
+func printProgress(a *app, label string, e runner.Event) {
 	eta := "?"
 	if e.Done > 0 {
 		left := time.Duration(float64(e.Elapsed) / float64(e.Done) * float64(e.Total-e.Done))
@@ -75,27 +75,10 @@ func printProgress(a *app, e runner.Event) {
 	if e.Row.Status != store.OK {
 		result = e.Row.Status + ": " + e.Row.Error
 	}
-	fmt.Fprintf(a.stderr, "[%d/%d] %s: %s (%.1fs) elapsed %s, ETA %s\n", e.Done, e.Total, e.Task, result,
+	fmt.Fprintf(a.stderr, "%s[%d/%d] %s: %s (%.1fs) elapsed %s, ETA %s\n", label, e.Done, e.Total, e.Task, result,
 		e.Row.TrainSeconds+e.Row.ScoreSeconds, e.Elapsed.Round(time.Second), eta)
 }
 
-func runSweep(ctx context.Context, a *app, args []string) error {
-	var cf configFlags
-	fs := newFlagSet("sweep", "sweep --param NAME [--values v1,v2,...] [flags]", a.stderr)
-	cf.register(fs, true)
-	param := fs.String("param", "", "method parameter to vary: sigma, tau, rho, epochs, lr, …")
-	fs.String("values", "", "comma-separated values (default: the preset's Figure 2 values)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *param == "" {
-		return usageError{errors.New("--param is required")}
-	}
-	if _, err := cf.load(fs, registry.Default()); err != nil {
-		return err
-	}
-	return fmt.Errorf("sweep --param %s: parameter sweeps are not implemented yet (issue #4; NCAE's σ and τ need issue #5)", *param)
-}
 
 func runReport(ctx context.Context, a *app, args []string) error {
 	var cf configFlags
@@ -109,6 +92,7 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	var rows []store.Row
+	var sweeps []store.SweepEntry
 	for i, f := range append([]string{filepath.Join(cfg.Run.ResultsDir, "runs.csv")}, fs.Args()...) {
 		rs, err := store.ReadFile(f)
 		if i == 0 && errors.Is(err, os.ErrNotExist) {
@@ -118,12 +102,28 @@ func runReport(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		rows = append(rows, rs...)
+		// A sweep records beside its runs.csv which config hash meant which value.
+		sw, err := store.ReadSweeps(filepath.Join(filepath.Dir(f), "sweeps.csv"))
+		if err != nil {
+			return err
+		}
+		sweeps = append(sweeps, sw...)
 	}
 	if len(rows) == 0 {
 		return errors.New("no recorded runs yet; run table1 first")
 	}
 	printSummary(a, rows)
-	return writeReport(a, cfg, rows)
+	if err := writeReport(a, cfg, rows); err != nil {
+		return err
+	}
+	files, err := report.WriteSweeps(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if len(files) > 0 {
+		fmt.Fprintf(a.stderr, "report: wrote %s\n", strings.Join(files, ", "))
+	}
+	return nil
 }
 
 // writeReport writes the Table 1 files of rows and says where.

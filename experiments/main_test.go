@@ -30,7 +30,10 @@ func TestCommandLine(t *testing.T) {
 		{"rho out of range", []string{"table1", "--rhos", "0,1.2"}, 2, "", "grid.rhos[1] = 1.2"},
 		{"unknown preset", []string{"table1", "--preset", "huge"}, 2, "", `unknown preset "huge"`},
 		{"report without runs", []string{"report", "--results-dir", "/nonexistent-ncae"}, 1, "", "no recorded runs"},
-		{"sweep is pending", []string{"sweep", "--param", "sigma"}, 1, "", "issue #4"},
+		{"sweep unknown param", []string{"sweep", "--param", "sigmaa", "--values", "1"}, 2, "", "ncae.sigmaa"},
+		{"sweep needs values", []string{"sweep", "--param", "lr"}, 2, "", "give --values"},
+		{"sweep bad value", []string{"sweep", "--param", "tau", "--values", "0.1,x"}, 2, "", `"x" is not a number`},
+		{"sweep out of range", []string{"sweep", "--param", "tau", "--values", "1.5"}, 2, "", "tau = 1.5"},
 		{"sweep needs a param", []string{"sweep"}, 2, "", "--param is required"},
 		{"run needs a method", []string{"run", "--dataset", "mnist", "--normal", "0"}, 2, "", "--method is required"},
 		{"run bad class", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "12"}, 2, "", "--normal 12"},
@@ -150,4 +153,43 @@ func TestDeepModelsSmoke(t *testing.T) {
 		t.Errorf("NCAE info lacks mining diagnostics: %v", a.Info)
 	}
 	run("cae")
+}
+
+// TestSweep sweeps a shallow method's parameter on the smoke preset and
+// checks the sweep table, the sidecar and the Figure 2 files, then that a
+// second sweep runs nothing and report rebuilds the same CSV.
+func TestSweep(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	datasetstest.Load(t, datasets.FashionMNIST())
+	dir, plots := t.TempDir(), t.TempDir()
+	args := []string{"sweep", "--preset", "smoke", "--method", "iforest", "--param", "trees", "--values", "10,50",
+		"--rhos", "0.1", "--results-dir", dir, "--plots-dir", plots}
+	var out, errOut bytes.Buffer
+	if code := runMain(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "4 run, 0 already done") || !strings.Contains(out.String(), "| mnist | iforest | 0.1 | 50 | 1 |") {
+		t.Errorf("sweep output:\n%s\n%s", out.String(), errOut.String())
+	}
+	csv1, err := os.ReadFile(filepath.Join(dir, "figure2_trees.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(csv1), "\n"); n != 5 { // header + 2 data sets × 2 values
+		t.Errorf("figure2_trees.csv has %d lines:\n%s", n, csv1)
+	}
+	if _, err := os.Stat(filepath.Join(plots, "figure2_trees.png")); err != nil {
+		t.Error(err)
+	}
+	errOut.Reset()
+	if code := runMain(context.Background(), args, &bytes.Buffer{}, &errOut); code != 0 || !strings.Contains(errOut.String(), "0 run, 4 already done") {
+		t.Errorf("second sweep (exit %d): %s", code, errOut.String())
+	}
+	os.Remove(filepath.Join(dir, "figure2_trees.csv"))
+	if code := runMain(context.Background(), []string{"report", "--results-dir", dir, "--plots-dir", plots}, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("report exit %d", code)
+	}
+	if csv2, _ := os.ReadFile(filepath.Join(dir, "figure2_trees.csv")); string(csv2) != string(csv1) {
+		t.Errorf("report rebuilt a different figure2_trees.csv:\n%s\nwant\n%s", csv2, csv1)
+	}
 }

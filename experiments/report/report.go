@@ -143,3 +143,5 @@ func Percent(mean, std float64) string {
 	}
 	return fmt.Sprintf("%.1f ± %.1f", 100*mean, 100*std)
 }
+
+func atomicWrite(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/experiments/report"
+	"github.com/ncae-repro/ncae/experiments/runner"
+	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// figure2Values are the paper's Figure 2 values, the defaults of sweep.
+var figure2Values = map[string][]float64{
+	"sigma": {0.01, 0.05, 0.1, 0.2, 0.5, 1.0},
+	"tau":   {0, 0.05, 0.1, 0.15, 0.2, 0.3},
+}
+
+// runSweep runs one method over a list of values of one of its parameters
+// (or of ρ), on the preset's grid at ρ = 0.2 unless --rhos is given, records
+// which config hash means which value in sweeps.csv, and writes
+// figure2_<param>.csv and .png.
+func runSweep(ctx context.Context, a *app, args []string) error {
+	var cf configFlags
+	fs := newFlagSet("sweep", "sweep --param NAME [--values v1,v2,...] [--method ncae] [flags]", a.stderr)
+	cf.register(fs, true)
+	param := fs.String("param", "", "parameter to vary: any numeric key of the method's config section (sigma, tau, epochs, lr, …) or rho")
+	valuesFlag := fs.String("values", "", "comma-separated values (default for sigma and tau: the paper's Figure 2 values)")
+	method := fs.String("method", "ncae", "method whose parameter is swept")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *param == "" {
+		return usageError{errors.New("--param is required")}
+	}
+	values := figure2Values[*param]
+	if *valuesFlag != "" {
+		values = nil
+		for _, f := range strings.Split(*valuesFlag, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				return usageError{fmt.Errorf("--values: %q is not a number", f)}
+			}
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return usageError{fmt.Errorf("--param %s: give --values (defaults exist for sigma and tau only)", *param)}
+	}
+	rhosGiven := false
+	fs.Visit(func(f *flag.Flag) { rhosGiven = rhosGiven || f.Name == "rhos" })
+	base := cf
+	base.sets = append(append([]string(nil), cf.sets...), "grid.methods="+stringArray(*method))
+	if *param != "rho" && !rhosGiven {
+		base.sets = append(base.sets, "grid.rhos=[0.2]") // Figure 2 is at ρ = 0.2
+	}
+	reg := registry.Default()
+	type point struct {
+		value float64
+		r     *runner.Runner
+		tasks []runner.Task
+	}
+	var points []point
+	var entries []store.SweepEntry
+	total := 0
+	for _, v := range values {
+		c := base
+		set := fmt.Sprintf("%s.%s=%v", *method, *param, v)
+		if *param == "rho" {
+			set = fmt.Sprintf("grid.rhos=[%v]", v)
+		}
+		c.sets = append(append([]string(nil), base.sets...), set)
+		cfg, err := c.load(fs, reg)
+		if err != nil {
+			return err
+		}
+		r := newRunner(a, cfg, reg)
+		defer r.Backends.Close()
+		if err := r.Check([]string{*method}); err != nil {
+			return fmt.Errorf("cannot sweep: %w", err)
+		}
+		tasks := r.Tasks(cfg.ProtocolGrid().Keys(), []string{*method})
+		total += len(tasks)
+		points = append(points, point{v, r, tasks})
+		entries = append(entries, store.SweepEntry{Param: *param, Value: v, Method: *method, ConfigHash: cfg.Hash(*method)})
+	}
+	cfg := points[0].r.Config
+	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
+	if err != nil {
+		return err
+	}
+	// Recorded first, so that the rows of a killed sweep stay attributable.
+	sweepsPath := filepath.Join(cfg.Run.ResultsDir, "sweeps.csv")
+	if err := store.AddSweeps(sweepsPath, entries); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "sweep: %s of %s over %v, %d runs, results in %s\n", *param, *method, values, total, st.Path())
+	var sum runner.Summary
+	for _, p := range points {
+		label := fmt.Sprintf("%s=%v ", *param, p.value)
+		s, err := p.r.Sweep(ctx, st, p.tasks, func(e runner.Event) { printProgress(a, label, e) })
+		sum.Ran, sum.Skipped, sum.Failed, sum.Diverged = sum.Ran+s.Ran, sum.Skipped+s.Skipped, sum.Failed+s.Failed, sum.Diverged+s.Diverged
+		if err != nil {
+			fmt.Fprintf(a.stderr, "sweep: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
+			return err
+		}
+	}
+	fmt.Fprintf(a.stderr, "sweep: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
+	rows, err := st.Rows()
+	if err != nil {
+		return err
+	}
+	sweeps, err := store.ReadSweeps(sweepsPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "| data set | method | ρ | %s | n | AUC %% | not ok |\n|---|---|---|---|---|---|---|\n", *param)
+	for _, p := range report.Sweep(rows, sweeps, *param) {
+		fmt.Fprintf(a.stdout, "| %s | %s | %s | %v | %d | %s | %d |\n", p.Dataset, p.Method, protocol.FormatRho(p.Rho), p.Value, p.N,
+			report.Percent(p.Mean, p.Std), p.NotOK)
+	}
+	files, err := report.WriteSweeps(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "report: wrote %s\n", strings.Join(files, ", "))
+	return nil
+}

@@ -1,0 +1,214 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/experiments/summary"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// SweepPoint is one point of a parameter sweep: AUC over the experiments
+// run with Param = Value.
+type SweepPoint struct {
+	Dataset, Method string
+	Rho, Value      float64
+	N, NotOK        int
+	Mean, Std       float64 // in [0, 1]; NaN when undefined
+}
+
+// Sweep aggregates the rows of the sweep of param recorded in sweeps.
+func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoint {
+	type key struct {
+		ds, method string
+		rho, value float64
+	}
+	byHash := map[string][]store.SweepEntry{}
+	for _, e := range sweeps {
+		if e.Param == param {
+			byHash[e.Method+"/"+e.ConfigHash] = append(byHash[e.Method+"/"+e.ConfigHash], e)
+		}
+	}
+	aucs := map[key][]float64{}
+	notOK := map[key]int{}
+	for _, r := range summary.Latest(rows) {
+		for _, e := range byHash[r.Method+"/"+r.ConfigHash] {
+			if param == "rho" && r.Rho != e.Value {
+				continue
+			}
+			k := key{r.Dataset, r.Method, r.Rho, e.Value}
+			if r.Status == store.OK {
+				aucs[k] = append(aucs[k], r.AUC)
+			} else {
+				notOK[k]++
+				if _, ok := aucs[k]; !ok {
+					aucs[k] = nil
+				}
+			}
+		}
+	}
+	var out []SweepPoint
+	for k, xs := range aucs {
+		p := SweepPoint{Dataset: k.ds, Method: k.method, Rho: k.rho, Value: k.value, N: len(xs), NotOK: notOK[k], Mean: math.NaN(), Std: math.NaN()}
+		if len(xs) > 0 {
+			p.Mean = stat.Mean(xs, nil)
+		}
+		if len(xs) > 1 {
+			p.Std = stat.StdDev(xs, nil)
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case a.Dataset != b.Dataset:
+			return a.Dataset > b.Dataset
+		case a.Method != b.Method:
+			return a.Method < b.Method
+		case a.Rho != b.Rho:
+			return a.Rho < b.Rho
+		}
+		return a.Value < b.Value
+	})
+	return out
+}
+
+// SweepCSV renders points: dataset, method, rho, value, n, not_ok,
+// auc_mean, auc_std (AUC in percent).
+func SweepCSV(points []SweepPoint) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"dataset", "method", "rho", "value", "n", "not_ok", "auc_mean", "auc_std"})
+	for _, p := range points {
+		w.Write([]string{p.Dataset, p.Method, protocol.FormatRho(p.Rho), strconv.FormatFloat(p.Value, 'g', -1, 64),
+			strconv.Itoa(p.N), strconv.Itoa(p.NotOK), pct(p.Mean), pct(p.Std)})
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// SweepPlot draws AUC against the swept value, one line per data set,
+// method and ρ, with ±1 std error bars.
+func SweepPlot(points []SweepPoint, param string) ([]byte, error) {
+	type series struct {
+		label string
+		pts   errorPoints
+	}
+	var all []*series
+	index := map[string]*series{}
+	for _, p := range points {
+		if p.N == 0 {
+			continue
+		}
+		name := datasetTitles[p.Dataset]
+		if name == "" {
+			name = p.Dataset
+		}
+		label := fmt.Sprintf("%s, %s, ρ = %s", name, p.Method, protocol.FormatRho(p.Rho))
+		if param == "rho" {
+			label = fmt.Sprintf("%s, %s", name, p.Method)
+		}
+		s, ok := index[label]
+		if !ok {
+			s = &series{label: label}
+			index[label] = s
+			all = append(all, s)
+		}
+		std := p.Std
+		if math.IsNaN(std) {
+			std = 0
+		}
+		s.pts.XYs = append(s.pts.XYs, plotter.XY{X: p.Value, Y: 100 * p.Mean})
+		s.pts.YErrors = append(s.pts.YErrors, struct{ Low, High float64 }{100 * std, 100 * std})
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no successful runs in the %s sweep", param)
+	}
+	pl := plot.New()
+	pl.Title.Text = fmt.Sprintf("Figure 2: AUC against %s", symbol(param))
+	pl.X.Label.Text = symbol(param)
+	pl.Y.Label.Text = "AUC (%), mean ± std over experiments"
+	pl.Add(plotter.NewGrid())
+	for i, s := range all {
+		line, pts, err := plotter.NewLinePoints(s.pts.XYs)
+		if err != nil {
+			return nil, err
+		}
+		c := plotutil.Color(i)
+		line.Color, pts.Color = c, c
+		line.Width = vg.Points(1.5)
+		bars, err := plotter.NewYErrorBars(s.pts)
+		if err != nil {
+			return nil, err
+		}
+		bars.Color = c
+		pl.Add(line, pts, bars)
+		pl.Legend.Add(s.label, line, pts)
+	}
+	pl.Legend.Top = false
+	w, err := pl.WriterTo(8*vg.Inch, 5.5*vg.Inch, "png")
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func symbol(param string) string {
+	switch param {
+	case "sigma":
+		return "σ (spread of the generator's prior, a standard deviation)"
+	case "tau":
+		return "τ (fraction of each batch mined as contaminated)"
+	case "rho":
+		return "ρ (contamination ratio)"
+	}
+	return param
+}
+
+// WriteSweeps writes figure2_<param>.csv and .png for every swept parameter.
+func WriteSweeps(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsDir string) (Files, error) {
+	params := map[string]bool{}
+	var order []string
+	for _, e := range sweeps {
+		if !params[e.Param] {
+			params[e.Param] = true
+			order = append(order, e.Param)
+		}
+	}
+	sort.Strings(order)
+	var written Files
+	for _, param := range order {
+		points := Sweep(rows, sweeps, param)
+		path := filepath.Join(resultsDir, "figure2_"+param+".csv")
+		if err := atomicWrite(path, SweepCSV(points)); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+		png, err := SweepPlot(points, param)
+		if err != nil {
+			continue // nothing finished yet: the CSV says so with n = 0
+		}
+		path = filepath.Join(plotsDir, "figure2_"+param+".png")
+		if err := atomicWrite(path, png); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ncae-repro/ncae/internal/atomicfile"
+)
+
+// SweepEntry says that runs of Method with ConfigHash were made with
+// Param = Value: the key that lets Figure 2 be rebuilt from runs.csv alone.
+// Param "rho" sweeps the grid, not the method, so its entries share one hash
+// and the value is the row's ρ.
+type SweepEntry struct {
+	Param      string
+	Value      float64
+	Method     string
+	ConfigHash string
+}
+
+var sweepColumns = []string{"param", "value", "method", "config_hash"}
+
+// ReadSweeps reads a sweeps.csv; a missing file is no entries.
+func ReadSweeps(path string) ([]SweepEntry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(sweepColumns, ",") {
+		return nil, fmt.Errorf("%s: not a sweeps file (header should be %s)", path, strings.Join(sweepColumns, ","))
+	}
+	var out []SweepEntry
+	for i, r := range recs[1:] {
+		v, err := strconv.ParseFloat(r[1], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: value %q: %w", path, i+2, r[1], err)
+		}
+		out = append(out, SweepEntry{Param: r[0], Value: v, Method: r[2], ConfigHash: r[3]})
+	}
+	return out, nil
+}
+
+// AddSweeps merges entries into the sweeps file at path (replaced
+// atomically, under the same lock as runs.csv's writers).
+func AddSweeps(path string, entries []SweepEntry) error {
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	old, err := ReadSweeps(path)
+	if err != nil {
+		return err
+	}
+	seen := map[SweepEntry]bool{}
+	var all []SweepEntry
+	for _, e := range append(old, entries...) {
+		if !seen[e] {
+			seen[e] = true
+			all = append(all, e)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.Param != b.Param {
+			return a.Param < b.Param
+		}
+		if a.Method != b.Method {
+			return a.Method < b.Method
+		}
+		return a.Value < b.Value
+	})
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	w.Write(sweepColumns)
+	for _, e := range all {
+		w.Write([]string{e.Param, strconv.FormatFloat(e.Value, 'g', -1, 64), e.Method, e.ConfigHash})
+	}
+	w.Flush()
+	return atomicfile.Write(path, []byte(sb.String()), 0o644)
+}
