@@ -79,7 +79,6 @@ func printProgress(a *app, label string, e runner.Event) {
 		e.Row.TrainSeconds+e.Row.ScoreSeconds, e.Elapsed.Round(time.Second), eta)
 }
 
-
 func runReport(ctx context.Context, a *app, args []string) error {
 	var cf configFlags
 	fs := newFlagSet("report", "report [flags] [more runs.csv files to merge]", a.stderr)
