@@ -33,8 +33,13 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	param := fs.String("param", "", "parameter to vary: any numeric key of the method's config section (sigma, tau, epochs, lr, …) or rho")
 	valuesFlag := fs.String("values", "", "comma-separated values (default for sigma and tau: the paper's Figure 2 values)")
 	method := fs.String("method", "ncae", "method whose parameter is swept")
+	shardFlag := fs.String("shard", "", "run only slice `i/n` of the grid (n machines share a sweep; merge with report)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	shard, err := runner.ParseShard(*shardFlag)
+	if err != nil {
+		return usageError{err}
 	}
 	if *param == "" {
 		return usageError{errors.New("--param is required")}
@@ -85,7 +90,7 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 		if err := r.Check([]string{*method}); err != nil {
 			return fmt.Errorf("cannot sweep: %w", err)
 		}
-		tasks := r.Tasks(cfg.ProtocolGrid().Keys(), []string{*method})
+		tasks := r.Tasks(shard.Keys(cfg.ProtocolGrid().Keys()), []string{*method})
 		total += len(tasks)
 		points = append(points, point{v, r, tasks})
 		entries = append(entries, store.SweepEntry{Param: *param, Value: v, Method: *method, ConfigHash: cfg.Hash(*method)})

@@ -21,8 +21,13 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	var cf configFlags
 	fs := newFlagSet("table1", "table1 [--preset smoke|quick|paper] [--config FILE] [--datasets ...] [--methods ...] [--rhos ...] [flags]", a.stderr)
 	cf.register(fs, true)
+	shardFlag := fs.String("shard", "", "run only slice `i/n` of the grid (n machines share a sweep; merge with report)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	shard, err := runner.ParseShard(*shardFlag)
+	if err != nil {
+		return usageError{err}
 	}
 	reg := registry.Default()
 	cfg, err := cf.load(fs, reg)
@@ -38,8 +43,8 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	tasks := r.Tasks(cfg.ProtocolGrid().Keys(), cfg.Grid.Methods)
-	fmt.Fprintf(a.stderr, "table1: %d runs (%s), results in %s\n", len(tasks), cfg.Sources()[0], st.Path())
+	tasks := r.Tasks(shard.Keys(cfg.ProtocolGrid().Keys()), cfg.Grid.Methods)
+	fmt.Fprintf(a.stderr, "table1: %d runs (%s, shard %s), results in %s\n", len(tasks), cfg.Sources()[0], shard, st.Path())
 	sum, err := r.Sweep(ctx, st, tasks, func(e runner.Event) { printProgress(a, "", e) })
 	fmt.Fprintf(a.stderr, "table1: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
 )
@@ -30,6 +31,7 @@ func TestCommandLine(t *testing.T) {
 		{"rho out of range", []string{"table1", "--rhos", "0,1.2"}, 2, "", "grid.rhos[1] = 1.2"},
 		{"unknown preset", []string{"table1", "--preset", "huge"}, 2, "", `unknown preset "huge"`},
 		{"report without runs", []string{"report", "--results-dir", "/nonexistent-ncae"}, 1, "", "no recorded runs"},
+		{"bad shard", []string{"table1", "--shard", "3/2"}, 2, "", "--shard \"3/2\""},
 		{"sweep unknown param", []string{"sweep", "--param", "sigmaa", "--values", "1"}, 2, "", "ncae.sigmaa"},
 		{"sweep needs values", []string{"sweep", "--param", "lr"}, 2, "", "give --values"},
 		{"sweep bad value", []string{"sweep", "--param", "tau", "--values", "0.1,x"}, 2, "", `"x" is not a number`},
@@ -191,5 +193,46 @@ func TestSweep(t *testing.T) {
 	}
 	if csv2, _ := os.ReadFile(filepath.Join(dir, "figure2_trees.csv")); string(csv2) != string(csv1) {
 		t.Errorf("report rebuilt a different figure2_trees.csv:\n%s\nwant\n%s", csv2, csv1)
+	}
+}
+
+// TestShardsMerge runs a grid in two shards into two folders and once
+// unsharded: report over the two shards' files equals report over the whole.
+func TestShardsMerge(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	datasetstest.Load(t, datasets.FashionMNIST())
+	grid := []string{"--preset", "smoke", "--methods", "iforest", "--normal-classes", "0,1,2"}
+	run := func(dir string, extra ...string) {
+		t.Helper()
+		var errOut bytes.Buffer
+		args := append(append([]string{"table1", "--results-dir", dir, "--plots-dir", t.TempDir()}, grid...), extra...)
+		if code := runMain(context.Background(), args, &bytes.Buffer{}, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+	}
+	a, b, whole := t.TempDir(), t.TempDir(), t.TempDir()
+	run(a, "--shard", "1/2")
+	run(b, "--shard", "2/2")
+	run(whole)
+	ra, _ := store.ReadFile(filepath.Join(a, "runs.csv"))
+	rb, _ := store.ReadFile(filepath.Join(b, "runs.csv"))
+	if len(ra) != 3 || len(rb) != 3 {
+		t.Errorf("shards ran %d and %d experiments, want 3 and 3", len(ra), len(rb))
+	}
+	report := func(args ...string) string {
+		var out bytes.Buffer
+		if code := runMain(context.Background(), append([]string{"report", "--plots-dir", t.TempDir()}, args...), &out, &bytes.Buffer{}); code != 0 {
+			t.Fatalf("report %v: exit %d", args, code)
+		}
+		return out.String()
+	}
+	merged := report(append(grid[:2:2], "--results-dir", a, filepath.Join(b, "runs.csv"))...)
+	if want := report(append(grid[:2:2], "--results-dir", whole)...); merged != want {
+		t.Errorf("merged shards:\n%s\nunsharded:\n%s", merged, want)
+	}
+	mergedCSV, _ := os.ReadFile(filepath.Join(a, "table1.csv"))
+	wholeCSV, _ := os.ReadFile(filepath.Join(whole, "table1.csv"))
+	if string(mergedCSV) != string(wholeCSV) {
+		t.Errorf("table1.csv differs:\n%s\nvs\n%s", mergedCSV, wholeCSV)
 	}
 }
