@@ -69,7 +69,10 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	return writeReport(a, cfg, rows)
 }
 
-// printProgress prints one line per finished run with an ETA.
+// printProgress prints one line per finished run: a bar with done/total,
+// the run and its result, elapsed time and an ETA from the mean run time so
+// far. Lines rather than a redrawn bar, so that logs of long sweeps read
+// the same as the terminal.
 func printProgress(a *app, label string, e runner.Event) {
 	eta := "?"
 	if e.Done > 0 {
@@ -80,8 +83,17 @@ func printProgress(a *app, label string, e runner.Event) {
 	if e.Row.Status != store.OK {
 		result = e.Row.Status + ": " + e.Row.Error
 	}
-	fmt.Fprintf(a.stderr, "%s[%d/%d] %s: %s (%.1fs) elapsed %s, ETA %s\n", label, e.Done, e.Total, e.Task, result,
-		e.Row.TrainSeconds+e.Row.ScoreSeconds, e.Elapsed.Round(time.Second), eta)
+	fmt.Fprintf(a.stderr, "%s%s %d/%d %s: %s (%.1fs) | elapsed %s, ETA %s\n", label, bar(e.Done, e.Total, 20), e.Done, e.Total,
+		e.Task, result, e.Row.TrainSeconds+e.Row.ScoreSeconds, e.Elapsed.Round(time.Second), eta)
+}
+
+// bar renders done/total as [#####.....] of width cells.
+func bar(done, total, width int) string {
+	filled := width
+	if total > 0 {
+		filled = width * done / total
+	}
+	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
 }
 
 func runReport(ctx context.Context, a *app, args []string) error {
