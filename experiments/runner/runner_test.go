@@ -93,7 +93,7 @@ func setup(t *testing.T, onFit func() error, sets ...string) *Runner {
 	}
 	base := []string{`grid.datasets=["mnist"]`, `grid.methods=["noisy"]`, "grid.rhos=[0.1,0.2]",
 		"grid.normal_classes=[0,1,2]", "grid.anomalies_per_normal=2", "protocol.max_train_normal=0", "protocol.test_size=0"}
-	cfg, err := config.Load(config.Layers{Preset: "smoke", Sets: append(base, sets...)}, reg)
+	cfg, err := config.Load(config.Layers{Preset: "quick", Sets: append(base, sets...)}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
