@@ -184,3 +184,52 @@ func TestDivergedIsReported(t *testing.T) {
 		t.Fatalf("Fit: %v, want ErrDiverged with the epoch", err)
 	}
 }
+
+// TestNegateModeAndScalarMu trains the paper's literal NCR (negated,
+// capped error) with the released code's scalar μ update for one short
+// epoch: it must run and score.
+func TestNegateModeAndScalarMu(t *testing.T) {
+	train, truth := synthetic(64, 4, 8)
+	p := DefaultNCAEParams()
+	p.AEParams = smallAE()
+	p.Epochs = 1
+	p.NCRMode, p.MuUpdate = ModeNegate, "scalar"
+	d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: 2, Backend: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.ObserveTruth(truth)
+	if err := d.Fit(context.Background(), train); err != nil {
+		t.Fatal(err)
+	}
+	scores, err := d.Score(context.Background(), train)
+	if err != nil || len(scores) != train.N || math.IsNaN(scores[0]) {
+		t.Fatalf("scores %v, %v", scores[:2], err)
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*NCAEParams)
+		want string
+	}{
+		{"tau", func(p *NCAEParams) { p.Tau = 1 }, "tau"},
+		{"sigma", func(p *NCAEParams) { p.Sigma = 0 }, "sigma"},
+		{"mode", func(p *NCAEParams) { p.NCRMode = "flip" }, "ncr_mode"},
+		{"mu", func(p *NCAEParams) { p.MuUpdate = "vector" }, "mu_update"},
+		{"batch", func(p *NCAEParams) { p.BatchSize = 1 }, "batch_size"},
+		{"lr", func(p *NCAEParams) { p.LR = math.Inf(1) }, "lr"},
+		{"slope", func(p *NCAEParams) { p.LeakySlope = 1 }, "leaky_slope"},
+	}
+	for _, tt := range tests {
+		p := DefaultNCAEParams()
+		tt.edit(p)
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Validate() = %v, want an error naming %s", tt.name, err, tt.want)
+		}
+	}
+	if err := DefaultNCAEParams().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}
