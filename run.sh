@@ -4,6 +4,7 @@
 #   ./run.sh table1   [flags]  Table 1 with the quick preset (results/, plots/)
 #   ./run.sh figure2  [flags]  Figure 2: sweeps of sigma and tau
 #   ./run.sh smoke    [flags]  the smoke preset: a few seconds per method
+#   ./run.sh bench    [flags]  deep-model speed (add --torch for PyTorch beside it)
 #   ./run.sh test              vet and the whole test suite
 #   ./run.sh data              install what is missing and verify both data sets
 #
@@ -41,6 +42,7 @@ case "$cmd" in
   figure2) setup; .bin/experiments sweep --param sigma "$@" && exec .bin/experiments sweep --param tau "$@" ;;
   smoke)   setup; exec .bin/experiments table1 --preset smoke "$@" ;;
   data)    setup; exec .bin/experiments data verify "$@" ;;
+  bench)   setup; exec .bin/experiments bench "$@" ;;
   test)
     setup
     go vet ./...
