@@ -37,6 +37,7 @@ func testRegistry(t *testing.T) *registry.Registry {
 		}
 		ms = append(ms, m)
 	}
+	ms = append(ms, registry.Method{Name: "later", Pending: "issue #9"})
 	r, err := registry.New(ms...)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ func TestRejects(t *testing.T) {
 		{"unknown key", Layers{Sets: []string{"grid.rhoss=[0.1]"}}, "grid.rhoss"},
 		{"unknown method key", Layers{Sets: []string{"ncae.sigmaa=1"}}, "ncae.sigmaa"},
 		{"unknown section", Layers{Sets: []string{"foo.bar=1"}}, "[foo]"},
-		{"unimplemented method section", Layers{Sets: []string{"ncae-code.sigma=1"}}, "not implemented"},
+		{"unimplemented method section", Layers{Sets: []string{"later.sigma=1"}}, "not implemented"},
 		{"rho = 1", Layers{Sets: []string{"grid.rhos=[0.1, 1.0]"}}, "grid.rhos[1]"},
 		{"negative rho", Layers{Sets: []string{"grid.rhos=[-0.1]"}}, "grid.rhos[0]"},
 		{"empty rhos", Layers{Sets: []string{"grid.rhos=[]"}}, "grid.rhos"},
