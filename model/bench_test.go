@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -19,7 +20,7 @@ func BenchmarkSteps(b *testing.B) {
 				}
 			}
 			for k, v := range res.SamplesPerSecond {
-				b.ReportMetric(v, k[:len(k)-len(" step")]+"-samples/s")
+				b.ReportMetric(v, strings.ReplaceAll(k, " ", "-")+"-samples/s")
 			}
 		})
 	}
