@@ -93,7 +93,9 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 		tasks := r.Tasks(shard.Keys(cfg.ProtocolGrid().Keys()), []string{*method})
 		total += len(tasks)
 		points = append(points, point{v, r, tasks})
-		entries = append(entries, store.SweepEntry{Param: *param, Value: v, Method: *method, ConfigHash: cfg.Hash(*method)})
+		for _, rho := range cfg.Grid.Rhos {
+			entries = append(entries, store.SweepEntry{Param: *param, Value: v, Method: *method, ConfigHash: cfg.Hash(*method), Rho: rho})
+		}
 	}
 	cfg := points[0].r.Config
 	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))

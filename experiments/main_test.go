@@ -164,6 +164,12 @@ func TestSweep(t *testing.T) {
 	datasetstest.Load(t, datasets.MNIST())
 	datasetstest.Load(t, datasets.FashionMNIST())
 	dir, plots := t.TempDir(), t.TempDir()
+	// A run of the same configuration at another ρ (as table1 makes) is not part of the sweep.
+	other := []string{"table1", "--preset", "smoke", "--methods", "iforest", "--set", "iforest.trees=50", "--rhos", "0.2",
+		"--datasets", "mnist", "--results-dir", dir, "--plots-dir", plots}
+	if code := runMain(context.Background(), other, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("table1 exit %d", code)
+	}
 	args := []string{"sweep", "--preset", "smoke", "--method", "iforest", "--param", "trees", "--values", "10,50",
 		"--rhos", "0.1", "--results-dir", dir, "--plots-dir", plots}
 	var out, errOut bytes.Buffer

@@ -45,7 +45,7 @@ func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoi
 	notOK := map[key]int{}
 	for _, r := range summary.Latest(rows) {
 		for _, e := range byHash[r.Method+"/"+r.ConfigHash] {
-			if param == "rho" && r.Rho != e.Value {
+			if r.Rho != e.Rho {
 				continue
 			}
 			k := key{r.Dataset, r.Method, r.Rho, e.Value}

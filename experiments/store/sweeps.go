@@ -12,18 +12,20 @@ import (
 	"github.com/ncae-repro/ncae/internal/atomicfile"
 )
 
-// SweepEntry says that runs of Method with ConfigHash were made with
-// Param = Value: the key that lets Figure 2 be rebuilt from runs.csv alone.
-// Param "rho" sweeps the grid, not the method, so its entries share one hash
-// and the value is the row's ρ.
+// SweepEntry says that the runs of Method with ConfigHash at ρ = Rho belong
+// to the sweep of Param at Value: the key that lets Figure 2 be rebuilt from
+// runs.csv alone (runs of the same configuration at other ρ, e.g. from
+// table1, are not part of it). Param "rho" sweeps the grid, not the method,
+// so its entries share one hash and Rho = Value.
 type SweepEntry struct {
 	Param      string
 	Value      float64
 	Method     string
 	ConfigHash string
+	Rho        float64
 }
 
-var sweepColumns = []string{"param", "value", "method", "config_hash"}
+var sweepColumns = []string{"param", "value", "method", "config_hash", "rho"}
 
 // ReadSweeps reads a sweeps.csv; a missing file is no entries.
 func ReadSweeps(path string) ([]SweepEntry, error) {
@@ -48,7 +50,11 @@ func ReadSweeps(path string) ([]SweepEntry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: value %q: %w", path, i+2, r[1], err)
 		}
-		out = append(out, SweepEntry{Param: r[0], Value: v, Method: r[2], ConfigHash: r[3]})
+		rho, err := strconv.ParseFloat(r[4], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: rho %q: %w", path, i+2, r[4], err)
+		}
+		out = append(out, SweepEntry{Param: r[0], Value: v, Method: r[2], ConfigHash: r[3], Rho: rho})
 	}
 	return out, nil
 }
@@ -81,13 +87,16 @@ func AddSweeps(path string, entries []SweepEntry) error {
 		if a.Method != b.Method {
 			return a.Method < b.Method
 		}
-		return a.Value < b.Value
+		if a.Value != b.Value {
+			return a.Value < b.Value
+		}
+		return a.Rho < b.Rho
 	})
 	var sb strings.Builder
 	w := csv.NewWriter(&sb)
 	w.Write(sweepColumns)
 	for _, e := range all {
-		w.Write([]string{e.Param, strconv.FormatFloat(e.Value, 'g', -1, 64), e.Method, e.ConfigHash})
+		w.Write([]string{e.Param, strconv.FormatFloat(e.Value, 'g', -1, 64), e.Method, e.ConfigHash, strconv.FormatFloat(e.Rho, 'g', -1, 64)})
 	}
 	w.Flush()
 	return atomicfile.Write(path, []byte(sb.String()), 0o644)
