@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-
 	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 )
@@ -59,21 +57,8 @@ func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (
 			t.mu = make([]float32, d.arch.Latent)
 		}
 		one := func(step int) error {
-			x := tensors.FromFlatDataAndDimensions(pixels, batch, 28, 28, 1)
-			args := append(st.args(), x, ae.adamSchedule(t.adamAE, ae.LR, 0, step))
-			if d.ncae != nil {
-				args = append(args, t.normals(batch, d.arch.Latent), t.normals(batch, d.arch.Latent),
-					tensors.FromFlatDataAndDimensions(t.mu, d.arch.Latent), ae.adamSchedule(t.adamGAN, d.ncae.GANLR, 0, step))
-			}
-			out, err := t.step.Exec(args...)
-			if err != nil {
-				return err
-			}
-			st.replace(t.outNames, out[:len(t.outNames)])
-			for _, o := range out[len(t.outNames):] {
-				o.FinalizeAll()
-			}
-			return nil
+			_, _, err := t.trainStep(pixels, 28, 28, 0, step)
+			return err
 		}
 		start := time.Now()
 		if err := one(1); err != nil {

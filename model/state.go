@@ -1,9 +1,7 @@
 package model
 
 import (
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/ncae-repro/ncae/model/nn"
@@ -99,5 +97,3 @@ func (st *state) close() {
 		t.FinalizeAll()
 	}
 }
-
-func shapesOf(dt dtypes.DType, dims ...int) shapes.Shape { return shapes.Make(dt, dims...) }

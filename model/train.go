@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's examples use the dot import for graph code
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/ncae-repro/ncae/model/nn"
@@ -164,7 +165,7 @@ func (t *trainer) ncaeStep(inputs []*Node) []*Node {
 	xr := a.Decoder.Apply(f, decPrefix, z)
 	advLoss := bce(dl(in, z), true) // the encoder learns to fool D_l (Eq. 3)
 	errOwn := perSampleSE(x, xr)
-	minedMask := Zeros(g, shapesOf(dtypes.Float32, m))
+	minedMask := Zeros(g, shapes.Make(dtypes.Float32, m))
 	var ncr *Node
 	if t.mined == 0 {
 		ncr = ReduceAllMean(errOwn)
@@ -246,7 +247,7 @@ func lowest(c *Node, k int) *Node {
 	g := c.Graph()
 	m := c.Shape().Dimensions[0]
 	ci, cj := ExpandAxes(c, 1), ExpandAxes(c, 0) // [m,1], [1,m]
-	before := LessThan(Iota(g, shapesOf(dtypes.Int32, 1, m), 1), Iota(g, shapesOf(dtypes.Int32, m, 1), 0))
+	before := LessThan(Iota(g, shapes.Make(dtypes.Int32, 1, m), 1), Iota(g, shapes.Make(dtypes.Int32, m, 1), 0))
 	below := Or(LessThan(cj, ci), And(Equal(cj, ci), before))
 	rank := ReduceSum(ConvertDType(below, dtypes.Float32), 1)
 	return ConvertDType(LessThan(rank, Scalar(g, dtypes.Float32, float64(k))), dtypes.Float32)
@@ -281,25 +282,10 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 			for i, j := range idx {
 				copy(batch[i*dim:(i+1)*dim], pixels[j*dim:(j+1)*dim])
 			}
-			x := tensors.FromFlatDataAndDimensions(batch, m, train.Rows, train.Cols, 1)
-			step := schedStep + b
-			args := append(t.st.args(), x, d.ae.adamSchedule(t.adamAE, d.ae.LR, epoch, step))
-			var gan *tensors.Tensor
-			if d.ncae != nil {
-				gan = d.ae.adamSchedule(t.adamGAN, d.ncae.GANLR, epoch, step)
-				args = append(args, t.normals(m, d.arch.Latent), t.normals(m, d.arch.Latent),
-					tensors.FromFlatDataAndDimensions(t.mu, d.arch.Latent), gan)
-			}
-			res, err := t.step.Exec(args...)
+			losses, mask, err := t.trainStep(batch, train.Rows, train.Cols, epoch, schedStep+b)
 			if err != nil {
 				return fmt.Errorf("epoch %d: %w", epoch+1, err)
 			}
-			for _, a := range args[t.st.layout.Len():] {
-				a.(*tensors.Tensor).FinalizeAll()
-			}
-			t.st.replace(t.outNames, res[:len(t.outNames)])
-			extra := res[len(t.outNames):]
-			losses := tensors.MustCopyFlatData[float32](extra[0])
 			for _, l := range losses {
 				if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
 					return fmt.Errorf("epoch %d, batch %d: loss %v: %w", epoch+1, b+1, losses, protocol.ErrDiverged)
@@ -309,8 +295,6 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 				lossSum += float64(losses[0])
 			} else {
 				lossSum += float64(losses[lossNCR])
-				mask := tensors.MustCopyFlatData[float32](extra[1])
-				t.mu = tensors.MustCopyFlatData[float32](extra[2])
 				if d.truth != nil {
 					for i, j := range idx {
 						if d.truth[j] {
@@ -324,9 +308,6 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 						}
 					}
 				}
-			}
-			for _, e := range extra {
-				e.FinalizeAll()
 			}
 		}
 		rep := EpochReport{Epoch: epoch + 1, Epochs: d.ae.Epochs, Loss: lossSum / float64(batches),
@@ -355,6 +336,39 @@ func ratio(a, b int) float64 {
 		return math.NaN()
 	}
 	return float64(a) / float64(b)
+}
+
+// trainStep runs one compiled step on the images in batch (m×rows×cols
+// pixels) at a 0-based epoch and 1-based optimiser step, installs the new
+// state and, for NCAE, the new μ. It returns the losses and, for NCAE, the
+// mined mask.
+func (t *trainer) trainStep(batch []float32, rows, cols, epoch, step int) (losses, mask []float32, err error) {
+	d := t.d
+	m := d.ae.BatchSize
+	x := tensors.FromFlatDataAndDimensions(batch, m, rows, cols, 1)
+	args := append(t.st.args(), x, d.ae.adamSchedule(t.adamAE, d.ae.LR, epoch, step))
+	if d.ncae != nil {
+		args = append(args, t.normals(m, d.arch.Latent), t.normals(m, d.arch.Latent),
+			tensors.FromFlatDataAndDimensions(t.mu, d.arch.Latent), d.ae.adamSchedule(t.adamGAN, d.ncae.GANLR, epoch, step))
+	}
+	res, err := t.step.Exec(args...)
+	for _, a := range args[t.st.layout.Len():] {
+		a.(*tensors.Tensor).FinalizeAll()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	t.st.replace(t.outNames, res[:len(t.outNames)])
+	extra := res[len(t.outNames):]
+	losses = tensors.MustCopyFlatData[float32](extra[0])
+	if d.ncae != nil {
+		mask = tensors.MustCopyFlatData[float32](extra[1])
+		t.mu = tensors.MustCopyFlatData[float32](extra[2])
+	}
+	for _, e := range extra {
+		e.FinalizeAll()
+	}
+	return losses, mask, nil
 }
 
 // adamSchedule is the Adam schedule tensor at a 1-based step of a 0-based

@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
 
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/experiments/summary"
@@ -61,13 +58,8 @@ func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoi
 	}
 	var out []SweepPoint
 	for k, xs := range aucs {
-		p := SweepPoint{Dataset: k.ds, Method: k.method, Rho: k.rho, Value: k.value, N: len(xs), NotOK: notOK[k], Mean: math.NaN(), Std: math.NaN()}
-		if len(xs) > 0 {
-			p.Mean = stat.Mean(xs, nil)
-		}
-		if len(xs) > 1 {
-			p.Std = stat.StdDev(xs, nil)
-		}
+		p := SweepPoint{Dataset: k.ds, Method: k.method, Rho: k.rho, Value: k.value, N: len(xs), NotOK: notOK[k]}
+		p.Mean, p.Std = summary.MeanStd(xs)
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -126,12 +118,7 @@ func SweepPlot(points []SweepPoint, param string) ([]byte, error) {
 			index[label] = s
 			all = append(all, s)
 		}
-		std := p.Std
-		if math.IsNaN(std) {
-			std = 0
-		}
-		s.pts.XYs = append(s.pts.XYs, plotter.XY{X: p.Value, Y: 100 * p.Mean})
-		s.pts.YErrors = append(s.pts.YErrors, struct{ Low, High float64 }{100 * std, 100 * std})
+		s.pts.add(p.Value, p.Mean, p.Std)
 	}
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no successful runs in the %s sweep", param)
@@ -142,31 +129,14 @@ func SweepPlot(points []SweepPoint, param string) ([]byte, error) {
 	pl.Y.Label.Text = "AUC (%), mean ± std over experiments"
 	pl.Add(plotter.NewGrid())
 	for i, s := range all {
-		line, pts, err := plotter.NewLinePoints(s.pts.XYs)
+		line, pts, err := addSeries(pl, s.pts, plotutil.Color(i))
 		if err != nil {
 			return nil, err
 		}
-		c := plotutil.Color(i)
-		line.Color, pts.Color = c, c
-		line.Width = vg.Points(1.5)
-		bars, err := plotter.NewYErrorBars(s.pts)
-		if err != nil {
-			return nil, err
-		}
-		bars.Color = c
-		pl.Add(line, pts, bars)
 		pl.Legend.Add(s.label, line, pts)
 	}
 	pl.Legend.Top = false
-	w, err := pl.WriterTo(8*vg.Inch, 5.5*vg.Inch, "png")
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return pngBytes(pl)
 }
 
 func symbol(param string) string {

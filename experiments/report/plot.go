@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"math"
 	"sort"
 
@@ -45,12 +46,7 @@ func Plot(cells []summary.Cell, dataset string) ([]byte, error) {
 			index[k] = s
 			all = append(all, s)
 		}
-		std := c.Std
-		if math.IsNaN(std) {
-			std = 0
-		}
-		s.pts.XYs = append(s.pts.XYs, plotter.XY{X: c.Rho, Y: 100 * c.Mean})
-		s.pts.YErrors = append(s.pts.YErrors, struct{ Low, High float64 }{100 * std, 100 * std})
+		s.pts.add(c.Rho, c.Mean, c.Std)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].method < all[j].method })
 	// A method run under several configurations gets its hash in the legend.
@@ -80,19 +76,10 @@ func Plot(cells []summary.Cell, dataset string) ([]byte, error) {
 		if _, ok := colours[s.method]; !ok {
 			colours[s.method] = len(colours)
 		}
-		colour := plotutil.Color(colours[s.method])
-		line, points, err := plotter.NewLinePoints(s.pts.XYs)
+		line, points, err := addSeries(p, s.pts, plotutil.Color(colours[s.method]))
 		if err != nil {
 			return nil, err
 		}
-		line.Color, points.Color = colour, colour
-		line.Width = vg.Points(1.5)
-		bars, err := plotter.NewYErrorBars(s.pts)
-		if err != nil {
-			return nil, err
-		}
-		bars.Color = colour
-		p.Add(line, points, bars)
 		label := s.method
 		if perMethod[s.method] > 1 {
 			label = fmt.Sprintf("%s (%s)", s.method, s.hash)
@@ -127,6 +114,38 @@ func Plot(cells []summary.Cell, dataset string) ([]byte, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no successful runs for %s", dataset)
 	}
+	return pngBytes(p)
+}
+
+// add appends a point of AUC mean ± std (in [0, 1]; NaN std draws no bar),
+// plotted in percent.
+func (e *errorPoints) add(x, mean, std float64) {
+	if math.IsNaN(std) {
+		std = 0
+	}
+	e.XYs = append(e.XYs, plotter.XY{X: x, Y: 100 * mean})
+	e.YErrors = append(e.YErrors, struct{ Low, High float64 }{100 * std, 100 * std})
+}
+
+// addSeries draws pts on p as a solid line with points and error bars.
+func addSeries(p *plot.Plot, pts errorPoints, c color.Color) (*plotter.Line, *plotter.Scatter, error) {
+	line, points, err := plotter.NewLinePoints(pts.XYs)
+	if err != nil {
+		return nil, nil, err
+	}
+	line.Color, points.Color = c, c
+	line.Width = vg.Points(1.5)
+	bars, err := plotter.NewYErrorBars(pts)
+	if err != nil {
+		return nil, nil, err
+	}
+	bars.Color = c
+	p.Add(line, points, bars)
+	return line, points, nil
+}
+
+// pngBytes renders p as an 8×5.5 inch PNG.
+func pngBytes(p *plot.Plot) ([]byte, error) {
 	w, err := p.WriterTo(8*vg.Inch, 5.5*vg.Inch, "png")
 	if err != nil {
 		return nil, err

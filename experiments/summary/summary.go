@@ -23,6 +23,19 @@ type Cell struct {
 	Mean, Std       float64 // AUC in [0, 1]; NaN when N = 0 (Std when N < 2)
 }
 
+// MeanStd returns the mean and the sample (n−1) standard deviation of xs;
+// NaN where undefined (no values; fewer than two for the deviation).
+func MeanStd(xs []float64) (mean, std float64) {
+	mean, std = math.NaN(), math.NaN()
+	if len(xs) > 0 {
+		mean = stat.Mean(xs, nil)
+	}
+	if len(xs) > 1 {
+		std = stat.StdDev(xs, nil)
+	}
+	return mean, std
+}
+
 // Latest keeps, for every run key, the last final row (or the last row if
 // none is final), in the order the keys first appear.
 func Latest(rows []store.Row) []store.Row {
@@ -64,13 +77,8 @@ func Table1(rows []store.Row) []Cell {
 	}
 	cells := make([]Cell, 0, len(aucs))
 	for k, xs := range aucs {
-		c := Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(xs), NotOK: notOK[k], Mean: math.NaN(), Std: math.NaN()}
-		if len(xs) > 0 {
-			c.Mean = stat.Mean(xs, nil)
-		}
-		if len(xs) > 1 {
-			c.Std = stat.StdDev(xs, nil) // sample (n−1) standard deviation
-		}
+		c := Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(xs), NotOK: notOK[k]}
+		c.Mean, c.Std = MeanStd(xs)
 		cells = append(cells, c)
 	}
 	sort.Slice(cells, func(i, j int) bool {

@@ -15,8 +15,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -123,15 +121,6 @@ func (l *Layout) Init(r Uniform) []*tensors.Tensor {
 	return out
 }
 
-// ZeroTensors returns zero tensors shaped like specs (optimiser slots).
-func ZeroTensors(specs []Spec) []*tensors.Tensor {
-	out := make([]*tensors.Tensor, len(specs))
-	for i, s := range specs {
-		out[i] = tensors.FromShape(shapeOf(s))
-	}
-	return out
-}
-
 // Prefixed returns the specs whose name starts with one of prefixes, in
 // layout order.
 func (l *Layout) Prefixed(k Kind, prefixes ...string) []Spec {
@@ -168,5 +157,3 @@ func (l *Layout) CountWeights() int {
 	}
 	return n
 }
-
-func shapeOf(s Spec) shapes.Shape { return shapes.Make(dtypes.Float32, s.Dims...) }
