@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -165,6 +166,12 @@ type Summary struct {
 	Skipped, Ran, Failed, Diverged int
 }
 
+// DefaultJobs is the number of parallel experiments when the config says 0:
+// one per CPU core. Measured on 2 cores (quick preset, 8 MNIST NCAE+CAE
+// experiments): 2 jobs took 125 s against 158 s for 1; 3 jobs ran each
+// experiment ~3.5× slower, since a deep model keeps ~1.4 cores busy.
+func DefaultJobs() int { return max(runtime.NumCPU(), 1) }
+
 // Sweep runs every task not yet finished in st, with Config.Run.Jobs workers,
 // and records each row as soon as it is done. progress, if not nil, is
 // called after each run (from one goroutine at a time).
@@ -200,7 +207,10 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progr
 		groups[i] = append(groups[i], t)
 	}
 	total := len(tasks) - sum.Skipped
-	jobs := max(r.Config.Run.Jobs, 1)
+	jobs := r.Config.Run.Jobs
+	if jobs <= 0 {
+		jobs = DefaultJobs()
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
