@@ -13,8 +13,10 @@ import (
 )
 
 type fakeParams struct {
-	Sigma  float64 `toml:"sigma"`
-	Epochs int     `toml:"epochs"`
+	Sigma     float64 `toml:"sigma"`
+	Epochs    int     `toml:"epochs"`
+	BatchSize int     `toml:"batch_size"`
+	GANLR     float64 `toml:"gan_lr"`
 }
 
 func (p *fakeParams) Validate() error {

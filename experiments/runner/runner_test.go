@@ -70,13 +70,13 @@ func (d *noisy) Score(_ context.Context, s protocol.Samples) ([]float64, error) 
 func (d *noisy) Info() map[string]string { return map[string]string{"noise": fmt.Sprint(d.noise)} }
 
 // setup returns a runner over the synthetic data set with methods "noisy",
-// "broken" (fails), "nan" (diverges) and the pending default methods.
+// "broken" (fails), "nan" (diverges), "later" (pending) and the real deep models.
 func setup(t *testing.T, onFit func() error, sets ...string) *Runner {
 	t.Helper()
 	newNoisy := func(p registry.Params, env registry.Env) (protocol.Detector, error) {
 		return &noisy{noise: p.(*noiseParams).Noise, rng: protocol.NewRand(env.Seed, "noise"), onFit: onFit}, nil
 	}
-	reg, err := registry.New(
+	methods := []registry.Method{
 		registry.Method{Name: "noisy", NewParams: func() registry.Params { return &noiseParams{Noise: 0.5} }, New: newNoisy},
 		registry.Method{Name: "broken", NewParams: func() registry.Params { return &noiseParams{} },
 			New: func(registry.Params, registry.Env) (protocol.Detector, error) {
@@ -86,8 +86,18 @@ func setup(t *testing.T, onFit func() error, sets ...string) *Runner {
 			New: func(p registry.Params, env registry.Env) (protocol.Detector, error) {
 				return &noisy{onFit: func() error { return fmt.Errorf("epoch 3: %w", protocol.ErrDiverged) }}, nil
 			}},
-		registry.Method{Name: "ncae", Pending: "issue #5"},
-	)
+		registry.Method{Name: "later", Pending: "issue #99"},
+	}
+	// The quick preset has sections for the deep models: take them as they are.
+	def := registry.Default()
+	for _, name := range []string{"ncae", "ncae-code", "cae"} {
+		m, ok := def.Lookup(name)
+		if !ok {
+			t.Fatalf("default registry lacks %s", name)
+		}
+		methods = append(methods, m)
+	}
+	reg, err := registry.New(methods...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,11 +240,11 @@ func TestFailuresAreRecorded(t *testing.T) {
 }
 
 func TestPendingMethodRefused(t *testing.T) {
-	r := setup(t, nil, `grid.methods=["noisy","ncae"]`)
+	r := setup(t, nil, `grid.methods=["noisy","later"]`)
 	st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
 	_, err := r.Sweep(context.Background(), st, r.allTasks(), nil)
-	if err == nil || !strings.Contains(err.Error(), "issue #5") {
-		t.Errorf("error %v should say ncae is pending (issue #5)", err)
+	if err == nil || !strings.Contains(err.Error(), "issue #99") {
+		t.Errorf("error %v should say the method is pending (issue #99)", err)
 	}
 	if rows, _ := st.Rows(); len(rows) != 0 {
 		t.Errorf("%d rows written before refusing", len(rows))
