@@ -54,30 +54,38 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Only this configuration's runs: the file may hold others.
+	mine, _ := configRows(cfg, rows)
+	printSummary(a, mine)
+	return writeReport(a, cfg, mine)
+}
+
+// configRows keeps the rows recorded under cfg's protocol and method
+// settings and counts the others: Table 1 shows one configuration, while
+// runs.csv also holds sweeps and runs made with other settings.
+func configRows(cfg *config.Config, rows []store.Row) (mine []store.Row, others int) {
 	hashes := map[string]bool{}
-	for _, m := range cfg.Grid.Methods {
+	for m := range cfg.Methods {
 		hashes[cfg.Hash(m)] = true
 	}
-	var mine []store.Row
 	for _, row := range rows {
 		if hashes[row.ConfigHash] {
 			mine = append(mine, row)
+		} else {
+			others++
 		}
 	}
-	printSummary(a, mine)
-	return writeReport(a, cfg, rows)
+	return mine, others
 }
 
 // printProgress prints one line per finished run: a bar with done/total,
-// the run and its result, elapsed time and an ETA from the mean run time so
-// far. Lines rather than a redrawn bar, so that logs of long sweeps read
-// the same as the terminal.
+// the run and its result, elapsed time and the runner's ETA (per data set
+// and method, so it is rough until each kind of run has been seen once).
+// Lines rather than a redrawn bar, so that logs of long sweeps read the same
+// as the terminal.
 func printProgress(a *app, label string, e runner.Event) {
 	eta := "?"
-	if e.Done > 0 {
-		left := time.Duration(float64(e.Elapsed) / float64(e.Done) * float64(e.Total-e.Done))
-		eta = left.Round(time.Second).String()
+	if e.HasETA {
+		eta = e.ETA.Round(time.Second).String()
 	}
 	result := fmt.Sprintf("auc %.4f", e.Row.AUC)
 	if e.Row.Status != store.OK {
@@ -100,6 +108,7 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	var cf configFlags
 	fs := newFlagSet("report", "report [flags] [more runs.csv files to merge]", a.stderr)
 	cf.register(fs, false)
+	allConfigs := fs.Bool("all-configs", false, "Table 1 from every recorded configuration, not only the preset's (one cell per config hash)")
 	if err := parseWithArgs(fs, args); err != nil {
 		return err
 	}
@@ -128,13 +137,26 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	if len(rows) == 0 {
 		return errors.New("no recorded runs yet; run table1 first")
 	}
-	printSummary(a, rows)
-	if err := writeReport(a, cfg, rows); err != nil {
-		return err
+	table := rows
+	if !*allConfigs {
+		var others int
+		table, others = configRows(cfg, rows)
+		if others > 0 {
+			fmt.Fprintf(a.stderr, "report: Table 1 leaves out %d runs of other settings (sweeps, --set); --all-configs includes them\n", others)
+		}
+	}
+	if len(table) > 0 {
+		printSummary(a, table)
+		if err := writeReport(a, cfg, table); err != nil {
+			return err
+		}
 	}
 	files, err := report.WriteSweeps(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	if len(table) == 0 && len(files) == 0 {
+		return fmt.Errorf("none of the %d recorded runs has this configuration (%s) and none belongs to a sweep; give the same --preset/--config/--set as the runs, or --all-configs", len(rows), cfg.Sources()[0])
 	}
 	if len(files) > 0 {
 		fmt.Fprintf(a.stderr, "report: wrote %s\n", strings.Join(files, ", "))

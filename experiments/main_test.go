@@ -94,9 +94,13 @@ func TestTable1Smoke(t *testing.T) {
 	if out1.String() != out2.String() || !strings.Contains(out1.String(), "| mnist | ocsvm | 0.1 |") {
 		t.Errorf("tables differ or lack the ocsvm row:\n%s\n---\n%s", out1.String(), out2.String())
 	}
-	var rep bytes.Buffer
-	if code := runMain(context.Background(), []string{"report", "--results-dir", dir, "--plots-dir", plots}, &rep, &bytes.Buffer{}); code != 0 || rep.String() != out1.String() {
+	var rep, repErr bytes.Buffer
+	if code := runMain(context.Background(), []string{"report", "--preset", "smoke", "--results-dir", dir, "--plots-dir", plots}, &rep, &bytes.Buffer{}); code != 0 || rep.String() != out1.String() {
 		t.Errorf("report (exit %d) differs from table1's table:\n%s", code, rep.String())
+	}
+	// Another preset's settings match none of the runs: one line that says so.
+	if code := runMain(context.Background(), []string{"report", "--preset", "quick", "--results-dir", dir, "--plots-dir", plots}, &bytes.Buffer{}, &repErr); code != 1 || !strings.Contains(repErr.String(), "none of the 6 recorded runs has this configuration") {
+		t.Errorf("report of another preset: exit %d, %s", code, repErr.String())
 	}
 	for _, f := range []string{filepath.Join(dir, "table1.csv"), filepath.Join(dir, "table1_by_class.csv"), filepath.Join(dir, "table1.md"),
 		filepath.Join(plots, "table1_mnist.png"), filepath.Join(plots, "table1_fmnist.png")} {

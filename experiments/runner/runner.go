@@ -158,7 +158,11 @@ type Event struct {
 	Done, Total int // runs finished in this sweep (skipped ones excluded) and to do
 	Task        Task
 	Row         store.Row
-	Elapsed     time.Duration
+	// ETA is the estimated time left (see etaEstimator); HasETA is false
+	// until a run has finished.
+	ETA     time.Duration
+	HasETA  bool
+	Elapsed time.Duration
 }
 
 // Summary counts what a sweep did.
@@ -207,6 +211,11 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progr
 		groups[i] = append(groups[i], t)
 	}
 	total := len(tasks) - sum.Skipped
+	var todo []Task
+	for _, g := range groups {
+		todo = append(todo, g...)
+	}
+	eta := newETAEstimator(todo)
 	jobs := r.Config.Run.Jobs
 	if jobs <= 0 {
 		jobs = DefaultJobs()
@@ -260,8 +269,11 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progr
 					case store.Diverged:
 						sum.Diverged++
 					}
+					elapsed := time.Since(start)
+					eta.finished(t, time.Duration((row.TrainSeconds+row.ScoreSeconds)*float64(time.Second)))
+					left, hasLeft := eta.left(elapsed)
 					if progress != nil {
-						progress(Event{Done: sum.Ran, Total: total, Task: t, Row: row, Elapsed: time.Since(start)})
+						progress(Event{Done: sum.Ran, Total: total, Task: t, Row: row, Elapsed: elapsed, ETA: left, HasETA: hasLeft})
 					}
 					mu.Unlock()
 				}
