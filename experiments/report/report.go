@@ -9,9 +9,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ncae-repro/ncae/experiments/paperref"
 	"github.com/ncae-repro/ncae/experiments/store"
@@ -41,7 +44,8 @@ func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
 	if err := put(filepath.Join(resultsDir, "table1_by_class.csv"), ByClassCSV(summary.ByClass(rows))); err != nil {
 		return written, err
 	}
-	if err := put(filepath.Join(resultsDir, "table1.md"), Markdown(cells)); err != nil {
+	md := append(Markdown(cells), '\n')
+	if err := put(filepath.Join(resultsDir, "table1.md"), append(md, Provenance(rows)...)); err != nil {
 		return written, err
 	}
 	for _, ds := range datasetsOf(cells) {
@@ -130,6 +134,46 @@ func Markdown(cells []summary.Cell) []byte {
 		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %d | %s | %s | %s | %d |\n", c.Dataset, c.Method,
 			protocol.FormatRho(c.Rho), c.ConfigHash, c.N, Percent(c.Mean, c.Std), paper, delta, c.NotOK)
 	}
+	return buf.Bytes()
+}
+
+// Provenance renders where rows came from, as a Markdown list: the code
+// versions and backends that produced them, when they finished and their
+// summed run time. Every value is read from the rows.
+func Provenance(rows []store.Row) []byte {
+	commits := map[string]int{}
+	backends := map[string]map[string]bool{}
+	var first, last string
+	var train, score float64
+	for _, r := range rows {
+		commits[r.GitCommit]++
+		if backends[r.Backend] == nil {
+			backends[r.Backend] = map[string]bool{}
+		}
+		backends[r.Backend][r.Method] = true
+		if first == "" || r.FinishedAt < first {
+			first = r.FinishedAt
+		}
+		if r.FinishedAt > last {
+			last = r.FinishedAt
+		}
+		train += r.TrainSeconds
+		score += r.ScoreSeconds
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "Provenance of these %d runs (from runs.csv):\n\n", len(rows))
+	var cs []string
+	for _, c := range slices.Sorted(maps.Keys(commits)) {
+		cs = append(cs, fmt.Sprintf("%s (%d runs)", c, commits[c]))
+	}
+	fmt.Fprintf(&buf, "- code (git commit): %s\n", strings.Join(cs, ", "))
+	var bs []string
+	for _, b := range slices.Sorted(maps.Keys(backends)) {
+		bs = append(bs, fmt.Sprintf("%s: %s", b, strings.Join(slices.Sorted(maps.Keys(backends[b])), ", ")))
+	}
+	fmt.Fprintf(&buf, "- backend: %s\n", strings.Join(bs, "; "))
+	fmt.Fprintf(&buf, "- finished: %s to %s\n", first, last)
+	fmt.Fprintf(&buf, "- run time summed over runs: training %.2f h, scoring %.2f h\n", train/3600, score/3600)
 	return buf.Bytes()
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -15,8 +16,13 @@ import (
 func rows() []store.Row {
 	var out []store.Row
 	add := func(ds, method string, rho float64, normal int, auc float64, status string) {
+		backend := "cpu"
+		if method == "ncae" {
+			backend = "go"
+		}
 		out = append(out, store.Row{Dataset: ds, Method: method, Rho: rho, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
-			ConfigHash: "h-" + method, AUC: auc, Status: status})
+			ConfigHash: "h-" + method, AUC: auc, Status: status, Backend: backend, GitCommit: "abc123",
+			TrainSeconds: 900, ScoreSeconds: 90, FinishedAt: fmt.Sprintf("2026-11-29T05:%02d:00Z", 10+len(out))})
 	}
 	add("mnist", "iforest", 0.1, 0, 0.80, store.OK)
 	add("mnist", "iforest", 0.1, 1, 0.90, store.OK)
@@ -56,6 +62,13 @@ fmnist,kde,0.1,h-kde,0,1,,,81.8,11.2,
 	md, _ := os.ReadFile(files[2])
 	if !strings.Contains(string(md), "| mnist | iforest | 0.1 | h-iforest | 2 | 85.0 ± 7.1 | 82.3 ± 9.5 | +2.7 | 0 |") {
 		t.Errorf("table1.md:\n%s", md)
+	}
+	for _, want := range []string{"Provenance of these 6 runs", "- code (git commit): abc123 (6 runs)",
+		"- backend: cpu: iforest, kde; go: ncae", "- finished: 2026-11-29T05:10:00Z to 2026-11-29T05:15:00Z",
+		"training 1.50 h, scoring 0.15 h"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("table1.md lacks %q:\n%s", want, md)
+		}
 	}
 	img, err := os.ReadFile(files[3])
 	if err != nil {
