@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/report"
@@ -108,10 +109,31 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "sweep: %s of %s over %v, %d runs, results in %s\n", *param, *method, values, total, st.Path())
+	// Progress covers the whole sweep, not one value: runs of all values
+	// are alike (one method, the same grid), so the mean run time so far
+	// prices the rest.
+	finished, err := st.Finished()
+	if err != nil {
+		return err
+	}
+	pending := 0
+	for _, p := range points {
+		for _, t := range p.tasks {
+			if _, ok := finished[t.StoreKey()]; !ok {
+				pending++
+			}
+		}
+	}
+	start := time.Now()
 	var sum runner.Summary
 	for _, p := range points {
 		label := fmt.Sprintf("%s=%v ", *param, p.value)
-		s, err := p.r.Sweep(ctx, st, p.tasks, func(e runner.Event) { printProgress(a, label, e) })
+		doneBefore := sum.Ran
+		s, err := p.r.Sweep(ctx, st, p.tasks, func(e runner.Event) {
+			e.Done, e.Total, e.Elapsed = doneBefore+e.Done, pending, time.Since(start)
+			e.ETA = time.Duration(float64(e.Elapsed) / float64(e.Done) * float64(max(e.Total-e.Done, 0)))
+			printProgress(a, label, e)
+		})
 		sum.Ran, sum.Skipped, sum.Failed, sum.Diverged = sum.Ran+s.Ran, sum.Skipped+s.Skipped, sum.Failed+s.Failed, sum.Diverged+s.Diverged
 		if err != nil {
 			fmt.Fprintf(a.stderr, "sweep: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
