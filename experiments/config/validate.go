@@ -108,7 +108,7 @@ func (c *Config) validateRun(*registry.Registry) error {
 	}
 	switch {
 	case r.Jobs < 0:
-		return fmt.Errorf("run.jobs = %d: must be ≥ 0 (0 = choose)", r.Jobs)
+		return fmt.Errorf("run.jobs = %d: must be ≥ 0 (0 = one per CPU core)", r.Jobs)
 	case r.ResultsDir == "":
 		return fmt.Errorf("run.results_dir is empty")
 	case r.PlotsDir == "":
