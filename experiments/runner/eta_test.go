@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,5 +44,30 @@ func TestETAEstimator(t *testing.T) {
 	// Left: 1 + 9 + 30 = 40 s of run time; 40 s elapsed for 40 s run.
 	if got, _ := e.left(40 * time.Second); got != 40*time.Second {
 		t.Errorf("after an fmnist run: left = %v, want 40s", got)
+	}
+}
+
+func TestFirstOfEachDatasetFirst(t *testing.T) {
+	group := func(ds string, c int) []Task { return []Task{{Key: protocol.Key{Dataset: ds, Normal: c}}} }
+	tests := []struct {
+		name string
+		in   [][]Task
+		want []string // dataset/class in order
+	}{
+		{"two data sets", [][]Task{group("mnist", 0), group("mnist", 1), group("fmnist", 0), group("fmnist", 1)},
+			[]string{"mnist/0", "fmnist/0", "mnist/1", "fmnist/1"}},
+		{"one data set", [][]Task{group("mnist", 0), group("mnist", 1)}, []string{"mnist/0", "mnist/1"}},
+		{"empty", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, g := range firstOfEachDatasetFirst(tt.in) {
+				got = append(got, fmt.Sprintf("%s/%d", g[0].Key.Dataset, g[0].Key.Normal))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("order %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

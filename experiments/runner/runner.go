@@ -211,6 +211,7 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progr
 		groups[i] = append(groups[i], t)
 	}
 	total := len(tasks) - sum.Skipped
+	groups = firstOfEachDatasetFirst(groups)
 	var todo []Task
 	for _, g := range groups {
 		todo = append(todo, g...)
