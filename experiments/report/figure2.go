@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -62,17 +64,8 @@ func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoi
 		p.Mean, p.Std = summary.MeanStd(xs)
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case a.Dataset != b.Dataset:
-			return a.Dataset > b.Dataset
-		case a.Method != b.Method:
-			return a.Method < b.Method
-		case a.Rho != b.Rho:
-			return a.Rho < b.Rho
-		}
-		return a.Value < b.Value
+	slices.SortFunc(out, func(a, b SweepPoint) int {
+		return cmp.Or(summary.CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), cmp.Compare(a.Value, b.Value))
 	})
 	return out
 }

@@ -4,8 +4,10 @@
 package summary
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -81,18 +83,8 @@ func Table1(rows []store.Row) []Cell {
 		c.Mean, c.Std = MeanStd(xs)
 		cells = append(cells, c)
 	}
-	sort.Slice(cells, func(i, j int) bool {
-		a, b := cells[i], cells[j]
-		if a.Dataset != b.Dataset {
-			return a.Dataset > b.Dataset // mnist before fmnist, as in the paper
-		}
-		if a.Method != b.Method {
-			return a.Method < b.Method
-		}
-		if a.Rho != b.Rho {
-			return a.Rho < b.Rho
-		}
-		return a.ConfigHash < b.ConfigHash
+	slices.SortFunc(cells, func(a, b Cell) int {
+		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), strings.Compare(a.ConfigHash, b.ConfigHash))
 	})
 	return cells
 }
@@ -116,19 +108,15 @@ func ByClass(rows []store.Row) []ClassCell {
 			out = append(out, ClassCell{Cell: cell, NormalClass: c})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case a.Dataset != b.Dataset:
-			return a.Dataset > b.Dataset
-		case a.Method != b.Method:
-			return a.Method < b.Method
-		case a.Rho != b.Rho:
-			return a.Rho < b.Rho
-		case a.ConfigHash != b.ConfigHash:
-			return a.ConfigHash < b.ConfigHash
-		}
-		return a.NormalClass < b.NormalClass
+	slices.SortStableFunc(out, func(a, b ClassCell) int {
+		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho),
+			strings.Compare(a.ConfigHash, b.ConfigHash), cmp.Compare(a.NormalClass, b.NormalClass))
 	})
 	return out
+}
+
+// CompareCell orders table rows the way every output of this project does:
+// MNIST before Fashion-MNIST (as in the paper), then method, then ρ.
+func CompareCell(datasetA, methodA string, rhoA float64, datasetB, methodB string, rhoB float64) int {
+	return cmp.Or(strings.Compare(datasetB, datasetA), strings.Compare(methodA, methodB), cmp.Compare(rhoA, rhoB))
 }
