@@ -1,0 +1,290 @@
+// Package gemm multiplies float32 matrices on the CPU: C = A·B, blocked and
+// packed, with an 8×8 AVX2/FMA micro-kernel written in Go assembly where the
+// CPU has those instructions and a portable Go micro-kernel elsewhere.
+//
+// A and B are read through packers, so a matrix with any row and column
+// strides (a transposed operand costs nothing) or an implicit one (the
+// patches of a convolution, never materialised) is multiplied the same way.
+// C is a dense row-major m×n slice and is overwritten.
+package gemm
+
+import (
+	"sync"
+)
+
+// Tile sizes of the micro-kernel: MR rows of A by NR columns of B.
+const (
+	MR = 8
+	NR = 8
+)
+
+// kc is the depth of one block of the contraction: an MR×kc panel of A and
+// a kc×NR panel of B (8 KiB each) stay in L1 while the kernel runs.
+const kc = 256
+
+// RowPacker supplies A. PackRows writes rows [i0, i0+rows) and columns
+// [k0, k0+depth) of A to dst in depth-major order, dst[k*MR+r] = A[i0+r,
+// k0+k], with rows ≤ MR; rows r ≥ rows must be written as zeros.
+type RowPacker interface {
+	PackRows(dst []float32, i0, rows, k0, depth int)
+}
+
+// ColPacker supplies B. PackCols writes rows [k0, k0+depth) and columns
+// [j0, j0+cols) of B to dst, dst[k*NR+j] = B[k0+k, j0+j], with cols ≤ NR;
+// columns j ≥ cols must be written as zeros.
+type ColPacker interface {
+	PackCols(dst []float32, k0, depth, j0, cols int)
+}
+
+// Matrix is a strided view of a float32 matrix: element (i, j) is
+// Data[Offset + i*RowStride + j*ColStride]. A transposed matrix is the same
+// data with the strides swapped.
+type Matrix struct {
+	Data                 []float32
+	Offset               int
+	RowStride, ColStride int
+}
+
+// Dense returns the row-major rows×cols matrix held in data.
+func Dense(data []float32, cols int) Matrix { return Matrix{Data: data, RowStride: cols, ColStride: 1} }
+
+// T returns the transpose of m.
+func (m Matrix) T() Matrix {
+	m.RowStride, m.ColStride = m.ColStride, m.RowStride
+	return m
+}
+
+// PackRows implements RowPacker.
+func (m Matrix) PackRows(dst []float32, i0, rows, k0, depth int) {
+	dst = dst[:depth*MR]
+	if rows < MR {
+		clear(dst)
+	}
+	for r := range rows {
+		base := m.Offset + (i0+r)*m.RowStride + k0*m.ColStride
+		if m.ColStride == 1 {
+			src := m.Data[base : base+depth]
+			for k, v := range src {
+				dst[k*MR+r] = v
+			}
+			continue
+		}
+		for k := range depth {
+			dst[k*MR+r] = m.Data[base+k*m.ColStride]
+		}
+	}
+}
+
+// PackCols implements ColPacker.
+func (m Matrix) PackCols(dst []float32, k0, depth, j0, cols int) {
+	dst = dst[:depth*NR]
+	if cols < NR {
+		clear(dst)
+	}
+	if m.ColStride == 1 {
+		for k := range depth {
+			base := m.Offset + (k0+k)*m.RowStride + j0
+			copy(dst[k*NR:k*NR+cols], m.Data[base:base+cols])
+		}
+		return
+	}
+	for j := range cols {
+		base := m.Offset + k0*m.RowStride + (j0+j)*m.ColStride
+		for k := range depth {
+			dst[k*NR+j] = m.Data[base+k*m.RowStride]
+		}
+	}
+}
+
+// Options says how Mul runs.
+type Options struct {
+	// Workers is the number of goroutines one product may use (≤ 1: the
+	// calling one only).
+	Workers int
+	// Portable selects the Go micro-kernel even where the assembly one runs.
+	Portable bool
+}
+
+// Accelerated reports whether this CPU runs the assembly micro-kernel
+// (amd64 with AVX2 and FMA).
+func Accelerated() bool { return haveAVX2FMA }
+
+// KernelName names the micro-kernel Mul uses with opts.
+func (opts Options) KernelName() string {
+	if haveAVX2FMA && !opts.Portable {
+		return "avx2-fma 8x8"
+	}
+	return "portable go 8x8"
+}
+
+// Mul sets c (row-major m×n) to A·B where A is m×k and B is k×n. It splits
+// the rows of C among the workers when there are enough of them, and
+// otherwise the contraction (each worker then sums into a private C, added
+// at the end).
+func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
+	workers := opts.Workers
+	kernel := kernelGo
+	if haveAVX2FMA && !opts.Portable {
+		kernel = kernelAVX2
+	}
+	c = c[:m*n]
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(c)
+		return
+	}
+	bp := packB(b, k, n, workers)
+	panels := (m + MR - 1) / MR
+	switch {
+	case workers <= 1 || 2*m*n*k < parallelFlops:
+		mulRows(kernel, c, n, a, bp, 0, m, 0, k)
+	case panels >= 2*workers:
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := split(panels, workers, w)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mulRows(kernel, c, n, a, bp, lo*MR, min(hi*MR, m), 0, k)
+			}()
+		}
+		wg.Wait()
+	default: // few rows: split the contraction
+		blocks := (k + kc - 1) / kc
+		workers = min(workers, blocks)
+		partial := make([][]float32, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := split(blocks, workers, w)
+			dst := c
+			if w > 0 {
+				partial[w] = make([]float32, m*n)
+				dst = partial[w]
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mulRows(kernel, dst, n, a, bp, 0, m, lo*kc, min(hi*kc, k))
+			}()
+		}
+		wg.Wait()
+		for _, p := range partial[1:] {
+			for i, v := range p {
+				c[i] += v
+			}
+		}
+	}
+}
+
+// parallelFlops is the size of product below which a second goroutine costs
+// more than it saves.
+const parallelFlops = 1 << 18
+
+// split returns the w-th of n parts of [0, total).
+func split(total, n, w int) (lo, hi int) {
+	return total * w / n, total * (w + 1) / n
+}
+
+// packedB is B packed in column panels of NR: panel p holds rows 0..k-1 of
+// columns [p·NR, p·NR+NR), row-major, zero-padded.
+type packedB struct {
+	data []float32
+	k    int
+}
+
+func (p packedB) panel(j0, k0 int) []float32 {
+	off := (j0/NR)*p.k*NR + k0*NR
+	return p.data[off:]
+}
+
+func packB(b ColPacker, k, n, workers int) packedB {
+	panels := (n + NR - 1) / NR
+	data := make([]float32, panels*k*NR)
+	pack := func(p int) {
+		j0 := p * NR
+		b.PackCols(data[p*k*NR:(p+1)*k*NR], 0, k, j0, min(NR, n-j0))
+	}
+	if workers <= 1 || panels == 1 {
+		for p := range panels {
+			pack(p)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for p := range panels {
+			wg.Add(1)
+			go func() { defer wg.Done(); pack(p) }()
+		}
+		wg.Wait()
+	}
+	return packedB{data: data, k: k}
+}
+
+// microKernel computes C[MR×NR at c, row stride ldc] (+)= Σ_k
+// a[k*MR+r]·b[k*NR+j] over depth k, adding to C when accumulate is set.
+type microKernel func(depth int, a, b, c []float32, ldc int, accumulate bool)
+
+// mulRows computes rows [m0, m1) of C over the contraction range [k0, k1),
+// overwriting C there.
+func mulRows(kernel microKernel, c []float32, n int, a RowPacker, bp packedB, m0, m1, k0, k1 int) {
+	var apack [MR * kc]float32
+	var tile [MR * NR]float32
+	for i0 := m0; i0 < m1; i0 += MR {
+		rows := min(MR, m1-i0)
+		for kb := k0; kb < k1; kb += kc {
+			depth := min(kc, k1-kb)
+			a.PackRows(apack[:], i0, rows, kb, depth)
+			acc := kb > k0
+			for j0 := 0; j0 < n; j0 += NR {
+				cols := min(NR, n-j0)
+				bpanel := bp.panel(j0, kb)
+				if rows == MR && cols == NR {
+					kernel(depth, apack[:], bpanel, c[i0*n+j0:], n, acc)
+					continue
+				}
+				kernel(depth, apack[:], bpanel, tile[:], NR, false)
+				for r := range rows {
+					dst := c[(i0+r)*n+j0 : (i0+r)*n+j0+cols]
+					src := tile[r*NR : r*NR+cols]
+					if acc {
+						for j, v := range src {
+							dst[j] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// kernelGo is the portable micro-kernel: C[MR×NR at c, row stride ldc]
+// (+)= Σ_k a[k*MR+r]·b[k*NR+j].
+func kernelGo(depth int, a, b, c []float32, ldc int, accumulate bool) {
+	var acc [MR][NR]float32
+	a = a[:depth*MR]
+	b = b[:depth*NR]
+	for k := range depth {
+		bk := (*[NR]float32)(b[k*NR:])
+		ak := (*[MR]float32)(a[k*MR:])
+		for r := range MR {
+			av := ak[r]
+			row := &acc[r]
+			for j := range NR {
+				row[j] += av * bk[j]
+			}
+		}
+	}
+	for r := range MR {
+		dst := (*[NR]float32)(c[r*ldc:])
+		if accumulate {
+			for j := range NR {
+				dst[j] += acc[r][j]
+			}
+		} else {
+			*dst = acc[r]
+		}
+	}
+}

@@ -1,0 +1,94 @@
+#include "textflag.h"
+
+// func kernel8x8AVX2(depth int, a, b, c *float32, ldc int, accumulate int)
+//
+// C[8×8 at c, row stride ldc floats] (+)= Σ_k a[k*8+r]·b[k*8+j]: one ymm
+// accumulator per row of C (Y0–Y7), one B row per step (Y8), each A element
+// broadcast (Y9–Y15) and fused-multiply-added.
+TEXT ·kernel8x8AVX2(SB), NOSPLIT, $0-48
+	MOVQ depth+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop:
+	VMOVUPS      (DI), Y8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VBROADCASTSS 8(SI), Y11
+	VFMADD231PS  Y11, Y8, Y2
+	VBROADCASTSS 12(SI), Y12
+	VFMADD231PS  Y12, Y8, Y3
+	VBROADCASTSS 16(SI), Y13
+	VFMADD231PS  Y13, Y8, Y4
+	VBROADCASTSS 20(SI), Y14
+	VFMADD231PS  Y14, Y8, Y5
+	VBROADCASTSS 24(SI), Y15
+	VFMADD231PS  Y15, Y8, Y6
+	VBROADCASTSS 28(SI), Y9
+	VFMADD231PS  Y9, Y8, Y7
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  loop
+
+	MOVQ accumulate+40(FP), AX
+	TESTQ AX, AX
+	JZ   store
+
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y2, Y2
+	VMOVUPS Y2, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y3, Y3
+	VMOVUPS Y3, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y4, Y4
+	VMOVUPS Y4, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y5, Y5
+	VMOVUPS Y5, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y6, Y6
+	VMOVUPS Y6, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y7, Y7
+	VMOVUPS Y7, (DX)
+	VZEROUPPER
+	RET
+
+store:
+	VMOVUPS Y0, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y1, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y2, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y3, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y4, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y5, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y7, (DX)
+	VZEROUPPER
+	RET

@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package gemm
+
+const haveAVX2FMA = false
+
+func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
+	kernelGo(depth, a, b, c, ldc, accumulate)
+}
