@@ -16,6 +16,8 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
+
+	"github.com/ncae-repro/ncae/model/backend/cpu"
 )
 
 // Default is the backend used when neither the config nor GOMLX_BACKEND
@@ -53,6 +55,12 @@ func Open(spec string) (*Backend, error) {
 			return nil, fmt.Errorf("backend %q: %w", spec, err)
 		}
 		return &Backend{Backend: Compat(b), Spec: spec}, nil
+	case cpu.Name:
+		c, err := cpu.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %w", spec, err)
+		}
+		return &Backend{Backend: c, Spec: spec, NativeConv: true}, nil
 	case "xla":
 		if opts == "" {
 			return nil, fmt.Errorf("backend %q: name the PJRT plugin: xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
@@ -63,7 +71,7 @@ func Open(spec string) (*Backend, error) {
 		}
 		return &Backend{Backend: b, Spec: spec, NativeConv: true}, nil
 	}
-	return nil, fmt.Errorf("backend %q: unknown; use go, go:OPTIONS, xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
+	return nil, fmt.Errorf("backend %q: unknown; use cpu, cpu:OPTIONS, go, go:OPTIONS, xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
 }
 
 // stdoutMu serialises the swap of the process-wide os.Stdout in

@@ -1,0 +1,128 @@
+package cpu_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/ncae-repro/ncae/model/backend"
+)
+
+// runBoth runs fn on SimpleGo (the reference, through the project's
+// compatibility wrapper) and on the cpu backend with the same inputs, and
+// fails unless every output agrees within tol relative to its RMS.
+func runBoth(t *testing.T, name string, tol float64, fn func(in []*Node) []*Node, inputs ...*tensors.Tensor) {
+	t.Helper()
+	var results [2][][]float32
+	for i, spec := range []string{"go", "cpu"} {
+		b, err := backend.Open(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec, err := NewExec(b, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := make([]any, len(inputs))
+		for j, x := range inputs {
+			c, err := x.LocalClone() // a fresh tensor for each backend
+			if err != nil {
+				t.Fatal(err)
+			}
+			args[j] = c
+		}
+		out, err := exec.Exec(args...)
+		if err != nil {
+			t.Fatalf("%s on %s: %v", name, spec, err)
+		}
+		for _, o := range out {
+			results[i] = append(results[i], flatFloat32(o))
+		}
+		exec.Finalize()
+		b.Finalize()
+	}
+	for k := range results[0] {
+		want, got := results[0][k], results[1][k]
+		if len(want) != len(got) {
+			t.Fatalf("%s output %d: %d values, want %d", name, k, len(got), len(want))
+		}
+		scale := 0.0
+		for _, v := range want {
+			scale += float64(v) * float64(v)
+		}
+		scale = math.Sqrt(scale / float64(max(len(want), 1)))
+		for i := range want {
+			d := math.Abs(float64(got[i] - want[i]))
+			if !(d <= tol*max(scale, 1e-30)) && !(math.IsNaN(float64(want[i])) && math.IsNaN(float64(got[i]))) {
+				t.Fatalf("%s output %d [%d]: cpu %g, SimpleGo %g (|Δ|/rms %.3g)", name, k, i, got[i], want[i], d/scale)
+			}
+		}
+	}
+}
+
+func flatFloat32(t *tensors.Tensor) []float32 {
+	var out []float32
+	t.ConstFlatData(func(flat any) {
+		switch f := flat.(type) {
+		case []float32:
+			out = append(out, f...)
+		case []float64:
+			for _, v := range f {
+				out = append(out, float32(v))
+			}
+		case []int32:
+			for _, v := range f {
+				out = append(out, float32(v))
+			}
+		case []int64:
+			for _, v := range f {
+				out = append(out, float32(v))
+			}
+		case []bool:
+			for _, v := range f {
+				out = append(out, map[bool]float32{false: 0, true: 1}[v])
+			}
+		}
+	})
+	return out
+}
+
+func randomTensor(r *rand.Rand, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+// TestConvolutionAndGradients checks the forward convolution and both its
+// gradients (GoMLX builds them as convolutions with swapped axes and a
+// reversed kernel) on the shapes of the NCAE networks.
+func TestConvolutionAndGradients(t *testing.T) {
+	cases := []struct{ b, h, cin, cout, k, pad int }{
+		{4, 28, 1, 8, 5, 2}, {4, 14, 8, 4, 5, 2}, {4, 8, 2, 4, 5, 2}, {4, 16, 4, 8, 5, 1}, {4, 28, 8, 1, 5, 2},
+		{4, 14, 16, 32, 5, 2}, {3, 28, 1, 16, 5, 2}, {2, 7, 3, 5, 3, 0},
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, c := range cases {
+		name := fmt.Sprintf("%+v", c)
+		x := randomTensor(r, c.b, c.h, c.h, c.cin)
+		k := randomTensor(r, c.k, c.k, c.cin, c.cout)
+		oh := c.h + 2*c.pad - c.k + 1
+		w := randomTensor(r, c.b, oh, oh, c.cout)
+		runBoth(t, name, 1e-5, func(in []*Node) []*Node {
+			y := Convolve(in[0], in[1]).Strides(1).PaddingPerDim([][2]int{{c.pad, c.pad}, {c.pad, c.pad}}).Done()
+			loss := ReduceAllSum(Mul(y, in[2]))
+			g := Gradient(loss, in[0], in[1])
+			return []*Node{y, g[0], g[1]}
+		}, x, k, w)
+	}
+}

@@ -1,0 +1,207 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/ncae-repro/ncae/model/backend/cpu/gemm"
+)
+
+// group is a list of axes of an operand merged into one: its total size
+// and, when the axes are laid out contiguously in that order, its stride.
+type group struct {
+	size, stride int
+	ok           bool
+}
+
+func mergeAxes(dims, strides, axes []int) group {
+	g := group{size: 1, ok: true}
+	last := -1
+	for _, a := range axes {
+		if dims[a] == 1 {
+			continue
+		}
+		if last >= 0 && strides[last] != strides[a]*dims[a] {
+			g.ok = false
+		}
+		g.size *= dims[a]
+		last = a
+	}
+	if last >= 0 {
+		g.stride = strides[last]
+	}
+	return g
+}
+
+// operandView returns x as a batch of matrices [batch, rows, cols] whose
+// axes are the given groups: strided over x itself when each group is
+// contiguous, else over a transposed copy (temp, to be released).
+func (b *Backend) operandView(x *Buffer, batch, rows, cols []int) (flat any, bStride int, m gemm.Matrix, sizes [3]int, temp bool) {
+	dims := x.shape.Dimensions
+	strides := rowStrides(dims)
+	gb, gr, gc := mergeAxes(dims, strides, batch), mergeAxes(dims, strides, rows), mergeAxes(dims, strides, cols)
+	sizes = [3]int{gb.size, gr.size, gc.size}
+	if gb.ok && gr.ok && gc.ok {
+		f32, _ := x.flat.([]float32)
+		return x.flat, gb.stride, gemm.Matrix{Data: f32, RowStride: gr.stride, ColStride: gc.stride}, sizes, false
+	}
+	perm := append(append(append([]int{}, batch...), rows...), cols...)
+	pdims := make([]int, len(perm))
+	src := make([]int, len(perm))
+	for i, p := range perm {
+		pdims[i], src[i] = dims[p], strides[p]
+	}
+	t := b.newBuffer(shapes.Make(x.shape.DType, pdims...))
+	stridedCopy(t.flat, pdims, rowStrides(pdims), 0, x.flat, src, 0)
+	f32, _ := t.flat.([]float32)
+	return t.flat, gr.size * gc.size, gemm.Matrix{Data: f32, RowStride: gc.size, ColStride: 1}, sizes, true
+}
+
+func execDotGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
+	attr := n.attr.(dotAttr)
+	lFree, _ := freeAxes(in[0].shape.Rank(), attr.lhsContract, attr.lhsBatch)
+	rFree, _ := freeAxes(in[1].shape.Rank(), attr.rhsContract, attr.rhsBatch)
+	lFlat, lbs, lm, lsz, lt := b.operandView(in[0], attr.lhsBatch, lFree, attr.lhsContract)
+	defer b.release(lFlat, lt)
+	rFlat, rbs, rm, rsz, rt := b.operandView(in[1], attr.rhsBatch, attr.rhsContract, rFree)
+	defer b.release(rFlat, rt)
+	batch, m, k, nn := lsz[0], lsz[1], lsz[2], rsz[2]
+	if o, ok := out.flat.([]float32); ok {
+		for bi := range batch {
+			a, r := lm, rm
+			a.Offset, r.Offset = bi*lbs, bi*rbs
+			gemm.Mul(o[bi*m*nn:(bi+1)*m*nn], m, nn, k, a, r, b.gemmOpts)
+		}
+		return nil
+	}
+	switch o := out.flat.(type) {
+	case []float64:
+		naiveDot(o, lFlat.([]float64), rFlat.([]float64), batch, m, nn, k, lbs, lm, rbs, rm)
+	case []int32:
+		naiveDot(o, lFlat.([]int32), rFlat.([]int32), batch, m, nn, k, lbs, lm, rbs, rm)
+	case []int64:
+		naiveDot(o, lFlat.([]int64), rFlat.([]int64), batch, m, nn, k, lbs, lm, rbs, rm)
+	default:
+		return fmt.Errorf("DotGeneral of %s is not implemented", out.shape.DType)
+	}
+	return nil
+}
+
+// naiveDot is the product for the types without a fast kernel.
+func naiveDot[T number](out, l, r []T, batch, m, n, k, lbs int, lm gemm.Matrix, rbs int, rm gemm.Matrix) {
+	for bi := range batch {
+		for i := range m {
+			for j := range n {
+				var s T
+				for p := range k {
+					s += l[bi*lbs+i*lm.RowStride+p*lm.ColStride] * r[bi*rbs+p*rm.RowStride+j*rm.ColStride]
+				}
+				out[(bi*m+i)*n+j] = s
+			}
+		}
+	}
+}
+
+// patches is the implicit patch matrix of a 2-D convolution over a
+// canonical input [batch, h, w, c]: row (b, oy, ox), column (ky, kx, ci).
+type patches struct {
+	x              []float32
+	h, w, c        int
+	oh, ow         int
+	sy, sx, py, px int
+	kdy, kdx, kci  []int // per column: ky·dilation, kx·dilation, ci
+}
+
+// PackRows implements gemm.RowPacker.
+func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
+	var base, iy0, ix0 [gemm.MR]int
+	for r := range rows {
+		m := i0 + r
+		bi, rem := m/(p.oh*p.ow), m%(p.oh*p.ow)
+		oy, ox := rem/p.ow, rem%p.ow
+		base[r] = bi * p.h * p.w * p.c
+		iy0[r], ix0[r] = oy*p.sy-p.py, ox*p.sx-p.px
+	}
+	for k := range depth {
+		dy, dx, ci := p.kdy[k0+k], p.kdx[k0+k], p.kci[k0+k]
+		d := dst[k*gemm.MR : (k+1)*gemm.MR]
+		for r := range rows {
+			iy, ix := iy0[r]+dy, ix0[r]+dx
+			if uint(iy) < uint(p.h) && uint(ix) < uint(p.w) {
+				d[r] = p.x[base[r]+(iy*p.w+ix)*p.c+ci]
+			} else {
+				d[r] = 0
+			}
+		}
+		for r := rows; r < gemm.MR; r++ {
+			d[r] = 0
+		}
+	}
+}
+
+// canonical returns x with its axes in the order given (copying when that
+// is not already its layout) and the permuted dims.
+func (b *Backend) canonical(x *Buffer, order []int) (flat any, dims []int, temp bool) {
+	dims = make([]int, len(order))
+	strides := rowStrides(x.shape.Dimensions)
+	src := make([]int, len(order))
+	identity := true
+	for i, a := range order {
+		dims[i], src[i] = x.shape.Dimensions[a], strides[a]
+		identity = identity && a == i
+	}
+	if identity {
+		return x.flat, dims, false
+	}
+	t := b.newBuffer(shapes.Make(x.shape.DType, dims...))
+	stridedCopy(t.flat, dims, rowStrides(dims), 0, x.flat, src, 0)
+	return t.flat, dims, true
+}
+
+// execConvGeneral computes a 2-D convolution as the product of the implicit
+// patch matrix [batch·oh·ow, kh·kw·cin] with the kernel [kh·kw·cin, cout],
+// after bringing input, kernel and output to the canonical layouts
+// [b, h, w, c], [kh, kw, cin, cout] and [b, oh, ow, cout].
+func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
+	attr := n.attr.(convAttr)
+	ax := attr.axes
+	xFlat, xd, xt := b.canonical(in[0], []int{ax.InputBatch, ax.InputSpatial[0], ax.InputSpatial[1], ax.InputChannels})
+	defer b.release(xFlat, xt)
+	kFlat, kd, kt := b.canonical(in[1], []int{ax.KernelSpatial[0], ax.KernelSpatial[1], ax.KernelInputChannels, ax.KernelOutputChannels})
+	defer b.release(kFlat, kt)
+	outOrder := []int{ax.OutputBatch, ax.OutputSpatial[0], ax.OutputSpatial[1], ax.OutputChannels}
+	od := make([]int, 4)
+	identity := true
+	for i, a := range outOrder {
+		od[i] = out.shape.Dimensions[a]
+		identity = identity && a == i
+	}
+	p := &patches{x: xFlat.([]float32), h: xd[1], w: xd[2], c: xd[3], oh: od[1], ow: od[2],
+		sy: attr.strides[0], sx: attr.strides[1], py: attr.paddings[0][0], px: attr.paddings[1][0]}
+	kh, kw, cin, cout := kd[0], kd[1], kd[2], kd[3]
+	depth := kh * kw * cin
+	p.kdy, p.kdx, p.kci = make([]int, depth), make([]int, depth), make([]int, depth)
+	for k := range depth {
+		p.kdy[k] = k / (kw * cin) * attr.kernelDilations[0]
+		p.kdx[k] = k / cin % kw * attr.kernelDilations[1]
+		p.kci[k] = k % cin
+	}
+	res := out.flat.([]float32)
+	var tmp *Buffer
+	if !identity {
+		tmp = b.newBuffer(shapes.Make(out.shape.DType, od...))
+		res = tmp.flat.([]float32)
+	}
+	gemm.Mul(res, od[0]*od[1]*od[2], cout, depth, p, gemm.Dense(kFlat.([]float32), cout), b.gemmOpts)
+	if tmp != nil {
+		outStrides := rowStrides(out.shape.Dimensions)
+		dst := make([]int, 4)
+		for i, a := range outOrder {
+			dst[i] = outStrides[a]
+		}
+		stridedCopy(out.flat, od, dst, 0, tmp.flat, rowStrides(od), 0)
+		b.pool.put(tmp.shape.DType, tmp.flat)
+	}
+	return nil
+}
