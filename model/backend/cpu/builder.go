@@ -38,9 +38,9 @@ type (
 	padAttr   []backends.PadAxis
 	dotAttr   struct{ lhsContract, lhsBatch, rhsContract, rhsBatch []int }
 	convAttr  struct {
-		axes                             backends.ConvolveAxesConfig
-		strides, kernelDilations         []int
-		paddings                         [][2]int
+		axes                     backends.ConvolveAxesConfig
+		strides, kernelDilations []int
+		paddings                 [][2]int
 	}
 )
 
@@ -202,38 +202,56 @@ func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op) (backends.Op,
 }
 
 // Unary operations.
-func (b *Builder) Abs(x backends.Op) (backends.Op, error)      { return b.unary(backends.OpTypeAbs, x) }
-func (b *Builder) Neg(x backends.Op) (backends.Op, error)      { return b.unary(backends.OpTypeNeg, x) }
-func (b *Builder) Sign(x backends.Op) (backends.Op, error)     { return b.unary(backends.OpTypeSign, x) }
-func (b *Builder) Exp(x backends.Op) (backends.Op, error)      { return b.unary(backends.OpTypeExp, x) }
-func (b *Builder) Expm1(x backends.Op) (backends.Op, error)    { return b.unary(backends.OpTypeExpm1, x) }
-func (b *Builder) Log(x backends.Op) (backends.Op, error)      { return b.unary(backends.OpTypeLog, x) }
-func (b *Builder) Log1p(x backends.Op) (backends.Op, error)    { return b.unary(backends.OpTypeLog1p, x) }
-func (b *Builder) Logistic(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeLogistic, x) }
-func (b *Builder) Sqrt(x backends.Op) (backends.Op, error)     { return b.unary(backends.OpTypeSqrt, x) }
-func (b *Builder) Rsqrt(x backends.Op) (backends.Op, error)    { return b.unary(backends.OpTypeRsqrt, x) }
-func (b *Builder) Tanh(x backends.Op) (backends.Op, error)     { return b.unary(backends.OpTypeTanh, x) }
-func (b *Builder) Floor(x backends.Op) (backends.Op, error)    { return b.unary(backends.OpTypeFloor, x) }
-func (b *Builder) Ceil(x backends.Op) (backends.Op, error)     { return b.unary(backends.OpTypeCeil, x) }
-func (b *Builder) Round(x backends.Op) (backends.Op, error)    { return b.unary(backends.OpTypeRound, x) }
-func (b *Builder) Cos(x backends.Op) (backends.Op, error)      { return b.unary(backends.OpTypeCos, x) }
-func (b *Builder) Sin(x backends.Op) (backends.Op, error)      { return b.unary(backends.OpTypeSin, x) }
-func (b *Builder) Erf(x backends.Op) (backends.Op, error)      { return b.unary(backends.OpTypeErf, x) }
-func (b *Builder) IsFinite(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeIsFinite, x) }
-func (b *Builder) IsNaN(x backends.Op) (backends.Op, error)    { return b.unary(backends.OpTypeIsNaN, x) }
+func (b *Builder) Abs(x backends.Op) (backends.Op, error)   { return b.unary(backends.OpTypeAbs, x) }
+func (b *Builder) Neg(x backends.Op) (backends.Op, error)   { return b.unary(backends.OpTypeNeg, x) }
+func (b *Builder) Sign(x backends.Op) (backends.Op, error)  { return b.unary(backends.OpTypeSign, x) }
+func (b *Builder) Exp(x backends.Op) (backends.Op, error)   { return b.unary(backends.OpTypeExp, x) }
+func (b *Builder) Expm1(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeExpm1, x) }
+func (b *Builder) Log(x backends.Op) (backends.Op, error)   { return b.unary(backends.OpTypeLog, x) }
+func (b *Builder) Log1p(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeLog1p, x) }
+func (b *Builder) Logistic(x backends.Op) (backends.Op, error) {
+	return b.unary(backends.OpTypeLogistic, x)
+}
+func (b *Builder) Sqrt(x backends.Op) (backends.Op, error)  { return b.unary(backends.OpTypeSqrt, x) }
+func (b *Builder) Rsqrt(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeRsqrt, x) }
+func (b *Builder) Tanh(x backends.Op) (backends.Op, error)  { return b.unary(backends.OpTypeTanh, x) }
+func (b *Builder) Floor(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeFloor, x) }
+func (b *Builder) Ceil(x backends.Op) (backends.Op, error)  { return b.unary(backends.OpTypeCeil, x) }
+func (b *Builder) Round(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeRound, x) }
+func (b *Builder) Cos(x backends.Op) (backends.Op, error)   { return b.unary(backends.OpTypeCos, x) }
+func (b *Builder) Sin(x backends.Op) (backends.Op, error)   { return b.unary(backends.OpTypeSin, x) }
+func (b *Builder) Erf(x backends.Op) (backends.Op, error)   { return b.unary(backends.OpTypeErf, x) }
+func (b *Builder) IsFinite(x backends.Op) (backends.Op, error) {
+	return b.unary(backends.OpTypeIsFinite, x)
+}
+func (b *Builder) IsNaN(x backends.Op) (backends.Op, error) { return b.unary(backends.OpTypeIsNaN, x) }
 func (b *Builder) LogicalNot(x backends.Op) (backends.Op, error) {
 	return b.unary(backends.OpTypeLogicalNot, x)
 }
 
 // Binary operations (standard broadcasting: equal shapes, a scalar, or
 // axes of size 1).
-func (b *Builder) Add(l, r backends.Op) (backends.Op, error) { return b.binary(backends.OpTypeAdd, l, r) }
-func (b *Builder) Sub(l, r backends.Op) (backends.Op, error) { return b.binary(backends.OpTypeSub, l, r) }
-func (b *Builder) Mul(l, r backends.Op) (backends.Op, error) { return b.binary(backends.OpTypeMul, l, r) }
-func (b *Builder) Div(l, r backends.Op) (backends.Op, error) { return b.binary(backends.OpTypeDiv, l, r) }
-func (b *Builder) Max(l, r backends.Op) (backends.Op, error) { return b.binary(backends.OpTypeMax, l, r) }
-func (b *Builder) Min(l, r backends.Op) (backends.Op, error) { return b.binary(backends.OpTypeMin, l, r) }
-func (b *Builder) Pow(l, r backends.Op) (backends.Op, error) { return b.binary(backends.OpTypePow, l, r) }
+func (b *Builder) Add(l, r backends.Op) (backends.Op, error) {
+	return b.binary(backends.OpTypeAdd, l, r)
+}
+func (b *Builder) Sub(l, r backends.Op) (backends.Op, error) {
+	return b.binary(backends.OpTypeSub, l, r)
+}
+func (b *Builder) Mul(l, r backends.Op) (backends.Op, error) {
+	return b.binary(backends.OpTypeMul, l, r)
+}
+func (b *Builder) Div(l, r backends.Op) (backends.Op, error) {
+	return b.binary(backends.OpTypeDiv, l, r)
+}
+func (b *Builder) Max(l, r backends.Op) (backends.Op, error) {
+	return b.binary(backends.OpTypeMax, l, r)
+}
+func (b *Builder) Min(l, r backends.Op) (backends.Op, error) {
+	return b.binary(backends.OpTypeMin, l, r)
+}
+func (b *Builder) Pow(l, r backends.Op) (backends.Op, error) {
+	return b.binary(backends.OpTypePow, l, r)
+}
 func (b *Builder) LogicalAnd(l, r backends.Op) (backends.Op, error) {
 	return b.binary(backends.OpTypeLogicalAnd, l, r)
 }

@@ -176,8 +176,8 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 		return nil, fmt.Errorf("cpu backend: graph %q takes %d inputs, got %d", e.name, len(e.params), len(inputs))
 	}
 	vals := make([]*Buffer, e.numIDs)
-	owned := make([]bool, e.numIDs)    // storage this execution may free or overwrite
-	moved := make([]bool, e.numIDs)    // storage handed to a later node in place
+	owned := make([]bool, e.numIDs) // storage this execution may free or overwrite
+	moved := make([]bool, e.numIDs) // storage handed to a later node in place
 	var donated []*Buffer
 	for i, p := range e.params {
 		x, err := b.buffer(inputs[i])
