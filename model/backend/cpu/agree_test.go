@@ -126,3 +126,15 @@ func TestConvolutionAndGradients(t *testing.T) {
 		}, x, k, w)
 	}
 }
+
+// TestDilatedStridedConvolution covers the element-by-element packing path
+// and strides, which the NCAE networks do not use.
+func TestDilatedStridedConvolution(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	x := randomTensor(r, 2, 11, 13, 3)
+	k := randomTensor(r, 3, 3, 3, 5)
+	runBoth(t, "dilated", 1e-5, func(in []*Node) []*Node {
+		return []*Node{Convolve(in[0], in[1]).Strides(1).Dilations(2).PaddingPerDim([][2]int{{1, 2}, {0, 1}}).Done(),
+			Convolve(in[0], in[1]).Strides(2).PaddingPerDim([][2]int{{1, 1}, {2, 0}}).Done()}
+	}, x, k)
+}

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
@@ -109,12 +110,51 @@ type patches struct {
 	x              []float32
 	h, w, c        int
 	oh, ow         int
+	kh, kw         int
 	sy, sx, py, px int
-	kdy, kdx, kci  []int // per column: ky·dilation, kx·dilation, ci
+	dilated        bool
+	kdy, kdx, kci  []int // per column: ky·dilation, kx·dilation, ci (dilated kernels only)
 }
 
-// PackRows implements gemm.RowPacker.
+// PackRows implements gemm.RowPacker. Without kernel dilation, the columns
+// (kx, ci) of one kernel row ky are contiguous in the NHWC input, so each
+// row of the patch matrix is packed as at most kh contiguous runs.
 func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
+	if p.dilated {
+		p.packDilated(dst, i0, rows, k0, depth)
+		return
+	}
+	dst = dst[:depth*gemm.MR]
+	clear(dst)
+	kwc := p.kw * p.c
+	end := k0 + depth
+	for r := range rows {
+		m := i0 + r
+		bi, rem := m/(p.oh*p.ow), m%(p.oh*p.ow)
+		oy, ox := rem/p.ow, rem%p.ow
+		iy0, ix0 := oy*p.sy-p.py, ox*p.sx-p.px
+		base := bi * p.h * p.w * p.c
+		kxLo, kxHi := max(0, -ix0), min(p.kw, p.w-ix0)
+		if kxLo >= kxHi {
+			continue
+		}
+		for ky := k0 / kwc; ky < p.kh && ky*kwc < end; ky++ {
+			iy := iy0 + ky
+			if uint(iy) >= uint(p.h) {
+				continue
+			}
+			lo, hi := max(ky*kwc+kxLo*p.c, k0), min(ky*kwc+kxHi*p.c, end)
+			if lo >= hi {
+				continue
+			}
+			off := base + (iy*p.w+ix0)*p.c + lo - ky*kwc
+			scatter(dst[(lo-k0)*gemm.MR+r:(hi-1-k0)*gemm.MR+r+1], p.x[off:off+hi-lo])
+		}
+	}
+}
+
+// packDilated packs element by element, for dilated kernels.
+func (p *patches) packDilated(dst []float32, i0, rows, k0, depth int) {
 	var base, iy0, ix0 [gemm.MR]int
 	for r := range rows {
 		m := i0 + r
@@ -177,9 +217,10 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 		od[i] = out.shape.Dimensions[a]
 		identity = identity && a == i
 	}
-	p := &patches{x: xFlat.([]float32), h: xd[1], w: xd[2], c: xd[3], oh: od[1], ow: od[2],
-		sy: attr.strides[0], sx: attr.strides[1], py: attr.paddings[0][0], px: attr.paddings[1][0]}
 	kh, kw, cin, cout := kd[0], kd[1], kd[2], kd[3]
+	p := &patches{x: xFlat.([]float32), h: xd[1], w: xd[2], c: xd[3], oh: od[1], ow: od[2], kh: kh, kw: kw,
+		sy: attr.strides[0], sx: attr.strides[1], py: attr.paddings[0][0], px: attr.paddings[1][0],
+		dilated: attr.kernelDilations[0] != 1 || attr.kernelDilations[1] != 1}
 	depth := kh * kw * cin
 	p.kdy, p.kdx, p.kci = make([]int, depth), make([]int, depth), make([]int, depth)
 	for k := range depth {
@@ -204,4 +245,19 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 		b.pool.put(tmp.shape.DType, tmp.flat)
 	}
 	return nil
+}
+
+// scatter sets dst[j·MR] = src[j]; dst has exactly (len(src)−1)·MR+1
+// elements, so the loop needs no bounds checks.
+func scatter(dst, src []float32) {
+	if len(src) == 0 || len(dst) != (len(src)-1)*gemm.MR+1 {
+		panic("cpu backend: scatter: mismatched lengths")
+	}
+	d := unsafe.Pointer(unsafe.SliceData(dst))
+	s := unsafe.Pointer(unsafe.SliceData(src))
+	for range len(src) {
+		*(*float32)(d) = *(*float32)(s)
+		d = unsafe.Add(d, 4*gemm.MR)
+		s = unsafe.Add(s, 4)
+	}
 }

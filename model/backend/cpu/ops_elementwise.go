@@ -258,13 +258,10 @@ func (b *Backend) release(flat any, temp bool) {
 // binaryNumber computes out = a op c elementwise, either operand possibly a
 // single element.
 func binaryNumber[T number](op backends.OpType, out, a, c []T) error {
+	if arithmetic(op, out, a, c) {
+		return nil
+	}
 	switch op {
-	case backends.OpTypeAdd:
-		mapBinary(out, a, c, func(x, y T) T { return x + y })
-	case backends.OpTypeSub:
-		mapBinary(out, a, c, func(x, y T) T { return x - y })
-	case backends.OpTypeMul:
-		mapBinary(out, a, c, func(x, y T) T { return x * y })
 	case backends.OpTypeDiv:
 		mapBinary(out, a, c, div[T])
 	case backends.OpTypeMax:
@@ -287,6 +284,91 @@ func binaryNumber[T number](op backends.OpType, out, a, c []T) error {
 		return fmt.Errorf("%s of numbers is not implemented", op)
 	}
 	return nil
+}
+
+// arithmetic computes the four operations that dominate training (+, −, ×
+// and ÷ of floats) with plain loops, which the compiler keeps free of
+// function calls; it reports false for any other operation.
+func arithmetic[T number](op backends.OpType, out, a, c []T) bool {
+	half := 0.5
+	isFloat := T(half) != 0
+	if !isFloat && op == backends.OpTypeDiv {
+		return false
+	}
+	n := len(out)
+	switch {
+	case len(a) == n && len(c) == n:
+		a, c = a[:n], c[:n]
+		switch op {
+		case backends.OpTypeAdd:
+			for i := range out {
+				out[i] = a[i] + c[i]
+			}
+		case backends.OpTypeSub:
+			for i := range out {
+				out[i] = a[i] - c[i]
+			}
+		case backends.OpTypeMul:
+			for i := range out {
+				out[i] = a[i] * c[i]
+			}
+		case backends.OpTypeDiv:
+			for i := range out {
+				out[i] = a[i] / c[i]
+			}
+		default:
+			return false
+		}
+	case len(c) == 1 && len(a) == n:
+		y := c[0]
+		a = a[:n]
+		switch op {
+		case backends.OpTypeAdd:
+			for i, x := range a {
+				out[i] = x + y
+			}
+		case backends.OpTypeSub:
+			for i, x := range a {
+				out[i] = x - y
+			}
+		case backends.OpTypeMul:
+			for i, x := range a {
+				out[i] = x * y
+			}
+		case backends.OpTypeDiv:
+			for i, x := range a {
+				out[i] = x / y
+			}
+		default:
+			return false
+		}
+	case len(a) == 1 && len(c) == n:
+		x := a[0]
+		c = c[:n]
+		switch op {
+		case backends.OpTypeAdd:
+			for i, y := range c {
+				out[i] = x + y
+			}
+		case backends.OpTypeSub:
+			for i, y := range c {
+				out[i] = x - y
+			}
+		case backends.OpTypeMul:
+			for i, y := range c {
+				out[i] = x * y
+			}
+		case backends.OpTypeDiv:
+			for i, y := range c {
+				out[i] = x / y
+			}
+		default:
+			return false
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // div divides; an integer division by zero gives -1, as in XLA.
@@ -466,6 +548,7 @@ func execConvert(b *Backend, _ *node, in []*Buffer, out *Buffer) error {
 }
 
 func toBool[T number](out []bool, x []T) {
+	x = x[:len(out)]
 	for i, v := range x {
 		out[i] = v != 0
 	}
@@ -484,11 +567,10 @@ func convertTo[R number](out []R, flat any) error {
 	case []uint8:
 		convertSlice(out, x)
 	case []bool:
-		for i, v := range x {
-			out[i] = 0
-			if v {
-				out[i] = 1
-			}
+		bits := raw[uint8](x)
+		bits = bits[:len(out)]
+		for i, v := range bits { // a Go bool is one byte, 0 or 1
+			out[i] = R(v)
 		}
 	default:
 		return fmt.Errorf("conversion from %T", flat)
