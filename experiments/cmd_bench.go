@@ -5,34 +5,39 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 
 	"github.com/ncae-repro/ncae/model"
+	"github.com/ncae-repro/ncae/model/backend"
 )
 
 // runBench times the deep models' training and inference steps on a
 // backend and, with --torch, the same networks in PyTorch on the CPU.
 func runBench(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("bench", "bench [--backend B] [--datasets mnist,fmnist] [--batch 128] [--steps 10] [--torch]", a.stderr)
-	backendSpec := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go)")
+	backendSpec := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else "+backend.Default+")")
 	datasets := fs.String("datasets", "mnist,fmnist", "networks to time")
 	batch := fs.Int("batch", 128, "batch size")
 	steps := fs.Int("steps", 10, "timed steps after one warm-up step")
 	torch := fs.Bool("torch", false, "also run model/torchref/bench_torch.py (needs python3-torch) with 1 and 2 threads")
-	python := fs.String("python", defaultPython(), "Python interpreter with torch (Debian's python3-torch installs into /usr/bin/python3)")
+	python := fs.String("python", "", "Python interpreter with torch (default: the first of python3 on PATH and /usr/bin/python3 that imports torch)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *backendSpec == "" {
-		*backendSpec = os.Getenv("GOMLX_BACKEND")
-	}
-	if *backendSpec == "" {
-		*backendSpec = "go"
-	}
+	*backendSpec = backend.FromEnv(*backendSpec)
 	if *batch < 2 || *steps < 1 {
 		return usageError{fmt.Errorf("--batch %d --steps %d: need batch ≥ 2 and steps ≥ 1", *batch, *steps)}
+	}
+	if *torch && *python == "" {
+		if *python = torchPython(ctx); *python == "" {
+			*torch = false
+			fmt.Fprintln(a.stderr, "bench: no python3 that imports torch (PATH, /usr/bin/python3): PyTorch rows skipped; install it with 'apt-get install python3-torch' or pass --python")
+		}
+	}
+	if b, err := backend.Open(*backendSpec); err == nil {
+		fmt.Fprintf(a.stderr, "bench: backend %s: %s\n", *backendSpec, b.Description())
+		b.Finalize()
 	}
 	fmt.Fprintln(a.stdout, "| data set | engine | CAE step samples/s | NCAE step samples/s | inference samples/s | first CAE / NCAE step (compile) s |")
 	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|")
@@ -72,11 +77,13 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// defaultPython prefers the system interpreter, where Debian's python3-torch
-// lives, over whatever python3 is first on PATH (often a pyenv shim).
-func defaultPython() string {
-	if _, err := os.Stat("/usr/bin/python3"); err == nil {
-		return "/usr/bin/python3"
+// torchPython returns the first of python3 on PATH and /usr/bin/python3
+// (where Debian's python3-torch installs) that can import torch, or "".
+func torchPython(ctx context.Context) string {
+	for _, py := range []string{"python3", "/usr/bin/python3"} {
+		if exec.CommandContext(ctx, py, "-c", "import torch").Run() == nil {
+			return py
+		}
 	}
-	return "python3"
+	return ""
 }

@@ -77,7 +77,7 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	}
 	r := newRunner(a, cfg, reg)
 	defer r.Backends.Close()
-	if err := r.Check([]string{*method}); err != nil {
+	if _, err := r.Check([]string{*method}); err != nil {
 		return err
 	}
 	exp, err := r.Experiment(protocol.Key{Dataset: *dataset, Normal: *normal, Anomaly: *anomaly, Seed: *seed, Rho: *rho})

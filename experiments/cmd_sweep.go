@@ -88,8 +88,12 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 		}
 		r := newRunner(a, cfg, reg)
 		defer r.Backends.Close()
-		if err := r.Check([]string{*method}); err != nil {
+		desc, err := r.Check([]string{*method})
+		if err != nil {
 			return fmt.Errorf("cannot sweep: %w", err)
+		}
+		if desc != "" && len(points) == 0 {
+			fmt.Fprintf(a.stderr, "sweep: %s\n", desc)
 		}
 		tasks := r.Tasks(shard.Keys(cfg.ProtocolGrid().Keys()), []string{*method})
 		total += len(tasks)

@@ -36,8 +36,12 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	}
 	r := newRunner(a, cfg, reg)
 	defer r.Backends.Close()
-	if err := r.Check(cfg.Grid.Methods); err != nil {
+	desc, err := r.Check(cfg.Grid.Methods)
+	if err != nil {
 		return fmt.Errorf("cannot run Table 1: %w", err)
+	}
+	if desc != "" {
+		fmt.Fprintf(a.stderr, "table1: %s\n", desc)
 	}
 	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil {

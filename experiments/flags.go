@@ -11,6 +11,7 @@ import (
 
 	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 )
 
@@ -49,7 +50,7 @@ func (c *configFlags) register(fs *flag.FlagSet, grid bool) {
 	fs.StringVar(&c.file, "config", "", "TOML file applied over the preset")
 	fs.Var(&c.sets, "set", "`key=value` applied over the file, e.g. --set ncae.sigma=0.2 (repeatable)")
 	fs.StringVar(&c.dataDir, "data-dir", "", "folder with the IDX files (plain, mnist/, fmnist/, MNIST/raw, FashionMNIST/raw); default $NCAE_DATA_DIR, then the GoMNIST module and /usr/share/datasets")
-	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, xla:cpu, xla:cuda, xla:/path/plugin.so (default $GOMLX_BACKEND, else go)")
+	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: "+backend.Names+" (default $GOMLX_BACKEND, else "+backend.Default+")")
 	fs.IntVar(&c.jobs, "jobs", -1, "experiments run in parallel (default: the config's run.jobs)")
 	fs.StringVar(&c.resultsDir, "results-dir", "", "where runs.csv and the tables go (default: the config's run.results_dir)")
 	fs.StringVar(&c.plotsDir, "plots-dir", "", "where the PNG plots go (default: the config's run.plots_dir)")

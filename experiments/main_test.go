@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
 )
@@ -146,7 +147,7 @@ func TestDeepModelsSmoke(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 			t.Fatalf("%v: %q", err, out.String())
 		}
-		if res.Status != "ok" || res.AUC == nil || *res.AUC <= 0 || *res.AUC >= 1 || res.Backend != "go" {
+		if res.Status != "ok" || res.AUC == nil || *res.AUC <= 0 || *res.AUC >= 1 || res.Backend != backend.Default {
 			t.Fatalf("%s: result %+v", method, res)
 		}
 		return res

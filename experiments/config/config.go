@@ -66,7 +66,7 @@ type Data struct {
 
 // Run is the [run] section: how to execute, not what to compute.
 type Run struct {
-	Backend    string `toml:"backend"`     // GoMLX backend; empty: $GOMLX_BACKEND, else "go"
+	Backend    string `toml:"backend"`     // GoMLX backend; empty: $GOMLX_BACKEND, else "cpu"
 	Jobs       int    `toml:"jobs"`        // parallel experiments; 0 = one per CPU core
 	ResultsDir string `toml:"results_dir"` // where runs.csv and the tables go
 	PlotsDir   string `toml:"plots_dir"`

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 )
@@ -102,9 +103,10 @@ func (c *Config) validateProtocol(*registry.Registry) error {
 
 func (c *Config) validateRun(*registry.Registry) error {
 	r := c.Run
-	b := r.Backend
-	if b != "" && b != "go" && b != "xla" && !strings.HasPrefix(b, "xla:") && !strings.HasPrefix(b, "go:") {
-		return fmt.Errorf("run.backend = %q: want go, xla:cpu, xla:cuda or xla:/path/to/plugin.so", b)
+	if r.Backend != "" {
+		if err := backend.Check(r.Backend); err != nil {
+			return fmt.Errorf("run.backend: %w", err)
+		}
 	}
 	switch {
 	case r.Jobs < 0:

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -61,35 +60,31 @@ func (r *Runner) Tasks(keys []protocol.Key, methods []string) []Task {
 }
 
 // Backend returns the GoMLX backend runs will use: the config's run.backend,
-// else $GOMLX_BACKEND, else "go" (pure Go).
-func (r *Runner) Backend() string {
-	if b := r.Config.Run.Backend; b != "" {
-		return b
-	}
-	if b := os.Getenv("GOMLX_BACKEND"); b != "" {
-		return b
-	}
-	return "go"
-}
+// else $GOMLX_BACKEND, else backend.Default.
+func (r *Runner) Backend() string { return backend.FromEnv(r.Config.Run.Backend) }
 
-// Check returns an error naming the first method that cannot run.
-func (r *Runner) Check(methods []string) error {
+// Check returns an error naming the first method that cannot run. When a
+// method is a deep model, it opens the backend and returns its description
+// (name, kernel, workers) for the log; otherwise the description is "".
+func (r *Runner) Check(methods []string) (string, error) {
 	deep := false
 	for _, m := range methods {
 		method, err := r.Registry.Runnable(m)
 		if err != nil {
-			return err
+			return "", err
 		}
 		deep = deep || method.UsesBackend
 	}
 	// Open the backend once here, so that a missing plugin is one error
 	// before the sweep rather than a failed row per run.
 	if deep && r.Backends != nil {
-		if _, err := r.Backends.Get(r.Backend()); err != nil {
-			return err
+		b, err := r.Backends.Get(r.Backend())
+		if err != nil {
+			return "", err
 		}
+		return fmt.Sprintf("deep models on backend %s: %s", b.Spec, b.Description()), nil
 	}
-	return nil
+	return "", nil
 }
 
 // Experiment draws the data of one experiment.

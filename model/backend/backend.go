@@ -2,10 +2,12 @@
 // to GoMLX's pure-Go backend ("go", SimpleGo) the few operations the NCAE
 // networks need that it lacks.
 //
-// Names: "go" (SimpleGo, tuned for small networks), "go:OPTIONS" (SimpleGo
+// Names: "cpu" (the default: this project's CPU backend, package cpu, with
+// AVX2/FMA kernels), "cpu:OPTIONS" (workers=N, portable), "go" (SimpleGo,
+// GoMLX's pure-Go backend, the reference in tests), "go:OPTIONS" (SimpleGo
 // with its own option string), "xla:cpu", "xla:cuda", "xla:/path/plugin.so"
-// (XLA through a PJRT plugin). The XLA plugins are never downloaded: a missing
-// plugin is an error that says how to provide one.
+// (XLA through a PJRT plugin). The XLA plugins are never downloaded: a
+// missing plugin is an error that says how to provide one.
 package backend
 
 import (
@@ -22,7 +24,43 @@ import (
 
 // Default is the backend used when neither the config nor GOMLX_BACKEND
 // names one.
-const Default = "go"
+const Default = cpu.Name
+
+// Names lists the accepted forms of a backend spec, for messages.
+const Names = "cpu, cpu:OPTIONS, go, go:OPTIONS, xla:cpu, xla:cuda or xla:/path/to/plugin.so"
+
+// Check reports whether spec names a backend, without opening it: the one
+// place backend names are parsed (Open starts with it).
+func Check(spec string) error {
+	name, opts, hasOpts := strings.Cut(spec, ":")
+	switch {
+	case name == cpu.Name:
+		if hasOpts {
+			if _, err := cpu.New(opts); err != nil {
+				return fmt.Errorf("backend %q: %w", spec, err)
+			}
+		}
+		return nil
+	case name == "go":
+		return nil
+	case name == "xla" && opts != "":
+		return nil
+	case name == "xla":
+		return fmt.Errorf("backend %q: name the PJRT plugin: xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
+	}
+	return fmt.Errorf("backend %q: unknown; use %s", spec, Names)
+}
+
+// FromEnv returns spec, else $GOMLX_BACKEND, else Default.
+func FromEnv(spec string) string {
+	if spec != "" {
+		return spec
+	}
+	if env := os.Getenv("GOMLX_BACKEND"); env != "" {
+		return env
+	}
+	return Default
+}
 
 // GoOptions is SimpleGo's option string for "go": the small-matrix DotGeneral
 // kernel is ~2.4× faster for these networks, and unlimited parallelism
@@ -44,6 +82,9 @@ type Backend struct {
 
 // Open opens the backend named spec.
 func Open(spec string) (*Backend, error) {
+	if err := Check(spec); err != nil {
+		return nil, err
+	}
 	name, opts, _ := strings.Cut(spec, ":")
 	switch name {
 	case "go":
@@ -62,16 +103,13 @@ func Open(spec string) (*Backend, error) {
 		}
 		return &Backend{Backend: c, Spec: spec, NativeConv: true}, nil
 	case "xla":
-		if opts == "" {
-			return nil, fmt.Errorf("backend %q: name the PJRT plugin: xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
-		}
 		b, err := openXLA(opts)
 		if err != nil {
 			return nil, err
 		}
 		return &Backend{Backend: b, Spec: spec, NativeConv: true}, nil
 	}
-	return nil, fmt.Errorf("backend %q: unknown; use cpu, cpu:OPTIONS, go, go:OPTIONS, xla:cpu, xla:cuda or xla:/path/to/plugin.so", spec)
+	return nil, fmt.Errorf("backend %q: unknown; use %s", spec, Names)
 }
 
 // stdoutMu serialises the swap of the process-wide os.Stdout in

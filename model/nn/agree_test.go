@@ -16,6 +16,7 @@ import (
 // TestLayersAgreeAcrossBackends runs every layer and its gradient on
 // SimpleGo ("go", the reference) and on the cpu backend and compares.
 func TestLayersAgreeAcrossBackends(t *testing.T) {
+	nn.InstallMatmulGradient()
 	r := rand.New(rand.NewPCG(2, 2))
 	cases := []struct {
 		name  string

@@ -1,12 +1,15 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/ncae-repro/ncae/model/backend"
@@ -143,6 +146,7 @@ func backendsPadAxis(start, end int) backends.PadAxis {
 // GoMLX's generic one (used for the batched form of the same product) for
 // every layout of the operands.
 func TestMatmulGradient(t *testing.T) {
+	InstallMatmulGradient()
 	b := openGo(t)
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, ca := range []int{0, 1} {
@@ -180,5 +184,29 @@ func TestMatmulGradient(t *testing.T) {
 				t.Errorf("ca=%d cb=%d: ∂b differs by %g", ca, cb, d)
 			}
 		}
+	}
+}
+
+// TestMatmulGradientIsFast fails if a real DotGeneral node of any layout
+// stops matching the fast rule (its description is parsed, since GoMLX
+// v0.26.0 has no accessor for the axes): the generic rule would then be
+// used silently, ~100× slower.
+func TestMatmulGradientIsFast(t *testing.T) {
+	b := openGo(t)
+	g := NewGraph(b, "matmul")
+	for _, ca := range []int{0, 1} {
+		for _, cb := range []int{0, 1} {
+			x := Parameter(g, fmt.Sprintf("x%d%d", ca, cb), shapes.Make(dtypes.Float32, 4, 4))
+			y := Parameter(g, fmt.Sprintf("y%d%d", ca, cb), shapes.Make(dtypes.Float32, 4, 4))
+			out := DotGeneral(x, []int{ca}, nil, y, []int{cb}, nil)
+			if grads := matrixProductVJP(out, OnesLike(out)); grads == nil {
+				t.Errorf("DotGeneral contracting axes %d, %d (node %q) does not take the fast gradient", ca, cb, out.String())
+			}
+		}
+	}
+	batched := DotGeneral(Parameter(g, "xb", shapes.Make(dtypes.Float32, 2, 3, 4)), []int{2}, []int{0},
+		Parameter(g, "yb", shapes.Make(dtypes.Float32, 2, 4, 5)), []int{1}, []int{0})
+	if matrixProductVJP(batched, OnesLike(batched)) != nil {
+		t.Error("a batched DotGeneral took the two-matrix rule")
 	}
 }

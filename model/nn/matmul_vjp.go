@@ -3,6 +3,7 @@ package nn
 import (
 	"regexp"
 	"strconv"
+	"sync"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -15,8 +16,14 @@ import (
 // has — two matrices, one contracted axis each, no batch axes — the
 // gradients are themselves two matrix products, which we register in
 // GoMLX's public VJP table in place of the generic rule (kept for every
-// other case). The values are identical (TestMatmulGradient).
-func init() {
+// other case). The values are identical (TestMatmulGradient), and
+// TestMatmulGradientIsFast fails if a real DotGeneral stops taking this path.
+//
+// InstallMatmulGradient installs it; it is called by the model before any
+// graph is built, and is safe to call more than once and concurrently.
+func InstallMatmulGradient() { installOnce() }
+
+var installOnce = sync.OnceFunc(func() {
 	generic := VJPRegistration[NodeTypeDotGeneral]
 	VJPRegistration[NodeTypeDotGeneral] = func(node *Node, vjps []*Node, outputShape shapes.Shape) []*Node {
 		if grads := matrixProductVJP(node, vjps[0]); grads != nil {
@@ -24,7 +31,7 @@ func init() {
 		}
 		return generic(node, vjps, outputShape)
 	}
-}
+})
 
 // dotGeneralAxes reads the contracting and batch axes from the node's
 // description: v0.26.0 has no accessor for them.

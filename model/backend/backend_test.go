@@ -1,0 +1,41 @@
+package backend
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckAndOpen(t *testing.T) {
+	tests := []struct {
+		spec, err string // err: a fragment of the error, "" for none
+	}{
+		{"cpu", ""},
+		{"cpu:workers=1", ""},
+		{"cpu:workers=2,portable", ""},
+		{"go", ""},
+		{"cpu:workers=0", "workers"},
+		{"cpu:turbo", `unknown option "turbo"`},
+		{"xla", "name the PJRT plugin"},
+		{"tpu", "unknown; use cpu"},
+		{"", "unknown; use cpu"},
+	}
+	for _, tc := range tests {
+		err := Check(tc.spec)
+		if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("Check(%q) = %v, want error containing %q", tc.spec, err, tc.err)
+		}
+		if tc.err != "" {
+			if _, err := Open(tc.spec); err == nil {
+				t.Errorf("Open(%q) succeeded", tc.spec)
+			}
+		}
+	}
+	b, err := Open(Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	if !b.NativeConv || !strings.Contains(b.Description(), "kernel") {
+		t.Errorf("default backend %q: NativeConv %v, description %q", b.Spec, b.NativeConv, b.Description())
+	}
+}
