@@ -29,6 +29,11 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	if *batch < 2 || *steps < 1 {
 		return usageError{fmt.Errorf("--batch %d --steps %d: need batch ≥ 2 and steps ≥ 1", *batch, *steps)}
 	}
+	for _, ds := range strings.Split(*datasets, ",") {
+		if ds != "mnist" && ds != "fmnist" {
+			return usageError{fmt.Errorf("--datasets: unknown data set %q (want mnist, fmnist)", ds)}
+		}
+	}
 	if *torch && *python == "" {
 		if *python = torchPython(ctx); *python == "" {
 			*torch = false
@@ -42,9 +47,6 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintln(a.stdout, "| data set | engine | CAE step samples/s | NCAE step samples/s | inference samples/s | first CAE / NCAE step (compile) s |")
 	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|")
 	for _, ds := range strings.Split(*datasets, ",") {
-		if ds != "mnist" && ds != "fmnist" {
-			return usageError{fmt.Errorf("--datasets: unknown data set %q (want mnist, fmnist)", ds)}
-		}
 		fmt.Fprintf(a.stderr, "bench: %s on %s, batch %d, %d steps…\n", ds, *backendSpec, *batch, *steps)
 		res, err := model.Bench(ctx, ds, *backendSpec, *batch, *steps)
 		if err != nil {
