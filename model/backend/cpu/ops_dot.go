@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
@@ -118,7 +117,7 @@ type patches struct {
 
 // PackRows implements gemm.RowPacker. Without kernel dilation, the columns
 // (kx, ci) of one kernel row ky are contiguous in the NHWC input, so each
-// row of the patch matrix is packed as at most kh contiguous runs.
+// row of the patch matrix is copied as at most kh contiguous runs.
 func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
 	if p.dilated {
 		p.packDilated(dst, i0, rows, k0, depth)
@@ -148,7 +147,7 @@ func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
 				continue
 			}
 			off := base + (iy*p.w+ix0)*p.c + lo - ky*kwc
-			scatter(dst[(lo-k0)*gemm.MR+r:(hi-1-k0)*gemm.MR+r+1], p.x[off:off+hi-lo])
+			copy(dst[r*depth+lo-k0:r*depth+hi-k0], p.x[off:off+hi-lo])
 		}
 	}
 }
@@ -163,19 +162,17 @@ func (p *patches) packDilated(dst []float32, i0, rows, k0, depth int) {
 		base[r] = bi * p.h * p.w * p.c
 		iy0[r], ix0[r] = oy*p.sy-p.py, ox*p.sx-p.px
 	}
-	for k := range depth {
-		dy, dx, ci := p.kdy[k0+k], p.kdx[k0+k], p.kci[k0+k]
-		d := dst[k*gemm.MR : (k+1)*gemm.MR]
-		for r := range rows {
-			iy, ix := iy0[r]+dy, ix0[r]+dx
+	dst = dst[:depth*gemm.MR]
+	clear(dst[rows*depth:])
+	for r := range rows {
+		d := dst[r*depth : (r+1)*depth]
+		for k := range d {
+			iy, ix := iy0[r]+p.kdy[k0+k], ix0[r]+p.kdx[k0+k]
 			if uint(iy) < uint(p.h) && uint(ix) < uint(p.w) {
-				d[r] = p.x[base[r]+(iy*p.w+ix)*p.c+ci]
+				d[k] = p.x[base[r]+(iy*p.w+ix)*p.c+p.kci[k0+k]]
 			} else {
-				d[r] = 0
+				d[k] = 0
 			}
-		}
-		for r := rows; r < gemm.MR; r++ {
-			d[r] = 0
 		}
 	}
 }
@@ -245,19 +242,4 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 		b.pool.put(tmp.shape.DType, tmp.flat)
 	}
 	return nil
-}
-
-// scatter sets dst[j·MR] = src[j]; dst has exactly (len(src)−1)·MR+1
-// elements, so the loop needs no bounds checks.
-func scatter(dst, src []float32) {
-	if len(src) == 0 || len(dst) != (len(src)-1)*gemm.MR+1 {
-		panic("cpu backend: scatter: mismatched lengths")
-	}
-	d := unsafe.Pointer(unsafe.SliceData(dst))
-	s := unsafe.Pointer(unsafe.SliceData(src))
-	for range len(src) {
-		*(*float32)(d) = *(*float32)(s)
-		d = unsafe.Add(d, 4*gemm.MR)
-		s = unsafe.Add(s, 4)
-	}
 }

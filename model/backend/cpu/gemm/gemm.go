@@ -23,8 +23,10 @@ const (
 const kc = 256
 
 // RowPacker supplies A. PackRows writes rows [i0, i0+rows) and columns
-// [k0, k0+depth) of A to dst in depth-major order, dst[k*MR+r] = A[i0+r,
-// k0+k], with rows ≤ MR; rows r ≥ rows must be written as zeros.
+// [k0, k0+depth) of A to dst row by row, dst[r*depth+k] = A[i0+r, k0+k],
+// with rows ≤ MR; rows r ≥ rows must be written as zeros. (Row-major
+// panels let a packer copy contiguous runs of A; the micro-kernel reads the
+// MR rows as MR streams.)
 type RowPacker interface {
 	PackRows(dst []float32, i0, rows, k0, depth int)
 }
@@ -58,19 +60,19 @@ func (m Matrix) T() Matrix {
 func (m Matrix) PackRows(dst []float32, i0, rows, k0, depth int) {
 	dst = dst[:depth*MR]
 	if rows < MR {
-		clear(dst)
+		clear(dst[rows*depth:])
 	}
-	for r := range rows {
-		base := m.Offset + (i0+r)*m.RowStride + k0*m.ColStride
-		if m.ColStride == 1 {
-			src := m.Data[base : base+depth]
-			for k, v := range src {
-				dst[k*MR+r] = v
-			}
-			continue
+	if m.ColStride == 1 {
+		for r := range rows {
+			base := m.Offset + (i0+r)*m.RowStride + k0
+			copy(dst[r*depth:(r+1)*depth], m.Data[base:base+depth])
 		}
-		for k := range depth {
-			dst[k*MR+r] = m.Data[base+k*m.ColStride]
+		return
+	}
+	for k := range depth { // the rows of a transposed matrix are its columns: read them contiguously
+		base := m.Offset + i0*m.RowStride + (k0+k)*m.ColStride
+		for r := range rows {
+			dst[r*depth+k] = m.Data[base+r*m.RowStride]
 		}
 	}
 }
@@ -123,9 +125,12 @@ func (opts Options) KernelName() string {
 // at the end).
 func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	workers := opts.Workers
-	kernel := kernelGo
+	kernel, dot := kernelGo, dotRowsGo
 	if haveAVX2FMA && !opts.Portable {
-		kernel = kernelAVX2
+		kernel, dot = kernelAVX2, dotRowsAVX2
+	}
+	if n == 1 {
+		kernel = nil // mulRows takes the matrix-vector path
 	}
 	c = c[:m*n]
 	if m == 0 || n == 0 {
@@ -139,7 +144,7 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	panels := (m + MR - 1) / MR
 	switch {
 	case workers <= 1 || 2*m*n*k < parallelFlops:
-		mulRows(kernel, c, n, a, bp, 0, m, 0, k)
+		mulRows(kernel, dot, c, n, a, bp, 0, m, 0, k)
 	case panels >= 2*workers:
 		var wg sync.WaitGroup
 		for w := range workers {
@@ -147,7 +152,7 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				mulRows(kernel, c, n, a, bp, lo*MR, min(hi*MR, m), 0, k)
+				mulRows(kernel, dot, c, n, a, bp, lo*MR, min(hi*MR, m), 0, k)
 			}()
 		}
 		wg.Wait()
@@ -166,7 +171,7 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				mulRows(kernel, dst, n, a, bp, 0, m, lo*kc, min(hi*kc, k))
+				mulRows(kernel, dot, dst, n, a, bp, 0, m, lo*kc, min(hi*kc, k))
 			}()
 		}
 		wg.Wait()
@@ -200,6 +205,14 @@ func (p packedB) panel(j0, k0 int) []float32 {
 }
 
 func packB(b ColPacker, k, n, workers int) packedB {
+	if n == 1 { // a column: kept contiguous for the matrix-vector kernel
+		col := make([]float32, k*NR)
+		b.PackCols(col, 0, k, 0, 1)
+		for i := range k {
+			col[i] = col[i*NR]
+		}
+		return packedB{data: col[:k], k: k}
+	}
 	panels := (n + NR - 1) / NR
 	data := make([]float32, panels*k*NR)
 	pack := func(p int) {
@@ -222,28 +235,56 @@ func packB(b ColPacker, k, n, workers int) packedB {
 }
 
 // microKernel computes C[MR×NR at c, row stride ldc] (+)= Σ_k
-// a[k*MR+r]·b[k*NR+j] over depth k, adding to C when accumulate is set.
+// a[r*depth+k]·b[k*NR+j] over depth k, adding to C when accumulate is set.
 type microKernel func(depth int, a, b, c []float32, ldc int, accumulate bool)
 
+// dotRows sets out[r] = Σ_k a[r*depth+k]·b[k] for the MR rows of a packed
+// panel: the micro-kernel of a matrix-vector product (n = 1), which the
+// 8×8 kernel would run at one useful lane in eight.
+type dotRows func(depth int, a, b []float32, out *[MR]float32)
+
+func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
+	b = b[:depth]
+	for r := range MR {
+		var s float32
+		for k, v := range a[r*depth : (r+1)*depth] {
+			s += v * b[k]
+		}
+		out[r] = s
+	}
+}
+
 // mulRows computes rows [m0, m1) of C over the contraction range [k0, k1),
-// overwriting C there.
-func mulRows(kernel microKernel, c []float32, n int, a RowPacker, bp packedB, m0, m1, k0, k1 int) {
-	var apack [MR * kc]float32
+// overwriting C there; a nil kernel means n = 1, computed with dot.
+func mulRows(kernel microKernel, dot dotRows, c []float32, n int, a RowPacker, bp packedB, m0, m1, k0, k1 int) {
+	apack := make([]float32, MR*kc)
 	var tile [MR * NR]float32
 	for i0 := m0; i0 < m1; i0 += MR {
 		rows := min(MR, m1-i0)
 		for kb := k0; kb < k1; kb += kc {
 			depth := min(kc, k1-kb)
-			a.PackRows(apack[:], i0, rows, kb, depth)
+			a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 			acc := kb > k0
+			if kernel == nil {
+				var sums [MR]float32
+				dot(depth, apack, bp.data[kb:kb+depth], &sums)
+				for r := range rows {
+					if acc {
+						c[i0+r] += sums[r]
+					} else {
+						c[i0+r] = sums[r]
+					}
+				}
+				continue
+			}
 			for j0 := 0; j0 < n; j0 += NR {
 				cols := min(NR, n-j0)
 				bpanel := bp.panel(j0, kb)
 				if rows == MR && cols == NR {
-					kernel(depth, apack[:], bpanel, c[i0*n+j0:], n, acc)
+					kernel(depth, apack, bpanel, c[i0*n+j0:], n, acc)
 					continue
 				}
-				kernel(depth, apack[:], bpanel, tile[:], NR, false)
+				kernel(depth, apack, bpanel, tile[:], NR, false)
 				for r := range rows {
 					dst := c[(i0+r)*n+j0 : (i0+r)*n+j0+cols]
 					src := tile[r*NR : r*NR+cols]
@@ -261,17 +302,15 @@ func mulRows(kernel microKernel, c []float32, n int, a RowPacker, bp packedB, m0
 }
 
 // kernelGo is the portable micro-kernel: C[MR×NR at c, row stride ldc]
-// (+)= Σ_k a[k*MR+r]·b[k*NR+j].
+// (+)= Σ_k a[r*depth+k]·b[k*NR+j].
 func kernelGo(depth int, a, b, c []float32, ldc int, accumulate bool) {
 	var acc [MR][NR]float32
 	a = a[:depth*MR]
 	b = b[:depth*NR]
-	for k := range depth {
-		bk := (*[NR]float32)(b[k*NR:])
-		ak := (*[MR]float32)(a[k*MR:])
-		for r := range MR {
-			av := ak[r]
-			row := &acc[r]
+	for r := range MR {
+		row := &acc[r]
+		for k, av := range a[r*depth : (r+1)*depth] {
+			bk := (*[NR]float32)(b[k*NR:])
 			for j := range NR {
 				row[j] += av * bk[j]
 			}

@@ -2,9 +2,12 @@
 
 // func kernel8x8AVX2(depth int, a, b, c *float32, ldc int, accumulate int)
 //
-// C[8×8 at c, row stride ldc floats] (+)= Σ_k a[k*8+r]·b[k*8+j]: one ymm
-// accumulator per row of C (Y0–Y7), one B row per step (Y8), each A element
-// broadcast (Y9–Y15) and fused-multiply-added.
+// C[8×8 at c, row stride ldc floats] (+)= Σ_k a[r*depth+k]·b[k*8+j]: one
+// ymm accumulator per row of C (Y0–Y7), one B row per step (Y8), the k-th
+// element of each of the 8 rows of A broadcast (Y9–Y15) and
+// fused-multiply-added. The rows of A are 8 streams depth floats apart,
+// addressed from three bases: SI (rows 0, 1, 2, 4), R10 = SI+3s (rows 3,
+// 5) and R11 = SI+6s (rows 6, 7), with the stride s in R9.
 TEXT ·kernel8x8AVX2(SB), NOSPLIT, $0-48
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -12,6 +15,12 @@ TEXT ·kernel8x8AVX2(SB), NOSPLIT, $0-48
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	MOVQ CX, R9
+	SHLQ $2, R9
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R11
+	ADDQ R9, R11
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -25,21 +34,23 @@ loop:
 	VMOVUPS      (DI), Y8
 	VBROADCASTSS (SI), Y9
 	VFMADD231PS  Y9, Y8, Y0
-	VBROADCASTSS 4(SI), Y10
+	VBROADCASTSS (SI)(R9*1), Y10
 	VFMADD231PS  Y10, Y8, Y1
-	VBROADCASTSS 8(SI), Y11
+	VBROADCASTSS (SI)(R9*2), Y11
 	VFMADD231PS  Y11, Y8, Y2
-	VBROADCASTSS 12(SI), Y12
+	VBROADCASTSS (R10), Y12
 	VFMADD231PS  Y12, Y8, Y3
-	VBROADCASTSS 16(SI), Y13
+	VBROADCASTSS (SI)(R9*4), Y13
 	VFMADD231PS  Y13, Y8, Y4
-	VBROADCASTSS 20(SI), Y14
+	VBROADCASTSS (R10)(R9*2), Y14
 	VFMADD231PS  Y14, Y8, Y5
-	VBROADCASTSS 24(SI), Y15
+	VBROADCASTSS (R11), Y15
 	VFMADD231PS  Y15, Y8, Y6
-	VBROADCASTSS 28(SI), Y9
+	VBROADCASTSS (R11)(R9*1), Y9
 	VFMADD231PS  Y9, Y8, Y7
-	ADDQ $32, SI
+	ADDQ $4, SI
+	ADDQ $4, R10
+	ADDQ $4, R11
 	ADDQ $32, DI
 	DECQ CX
 	JNZ  loop
@@ -90,5 +101,59 @@ store:
 	VMOVUPS Y6, (DX)
 	ADDQ    R8, DX
 	VMOVUPS Y7, (DX)
+	VZEROUPPER
+	RET
+
+// func dot8x8AVX2(depth8 int, a *float32, lda int, b *float32, acc *[64]float32)
+//
+// For the 8 rows of A (lda floats apart, addressed as in kernel8x8AVX2):
+// acc[r*8:r*8+8] = Σ over k in steps of 8 of a[r*lda+k:+8]·b[k:+8], eight
+// partial sums per row; depth8 is a positive multiple of 8.
+TEXT ·dot8x8AVX2(SB), NOSPLIT, $0-40
+	MOVQ depth8+0(FP), CX
+	SHRQ $3, CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ b+24(FP), DI
+	MOVQ acc+32(FP), DX
+	LEAQ (SI)(R9*2), R10
+	ADDQ R9, R10
+	LEAQ (R10)(R9*2), R11
+	ADDQ R9, R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dotloop:
+	VMOVUPS     (DI), Y8
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS (SI)(R9*1), Y8, Y1
+	VFMADD231PS (SI)(R9*2), Y8, Y2
+	VFMADD231PS (R10), Y8, Y3
+	VFMADD231PS (SI)(R9*4), Y8, Y4
+	VFMADD231PS (R10)(R9*2), Y8, Y5
+	VFMADD231PS (R11), Y8, Y6
+	VFMADD231PS (R11)(R9*1), Y8, Y7
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  dotloop
+
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	VMOVUPS Y5, 160(DX)
+	VMOVUPS Y6, 192(DX)
+	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET

@@ -7,3 +7,5 @@ const haveAVX2FMA = false
 func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
 	kernelGo(depth, a, b, c, ldc, accumulate)
 }
+
+func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) { dotRowsGo(depth, a, b, out) }
