@@ -147,7 +147,14 @@ func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
 				continue
 			}
 			off := base + (iy*p.w+ix0)*p.c + lo - ky*kwc
-			copy(dst[r*depth+lo-k0:r*depth+hi-k0], p.x[off:off+hi-lo])
+			d, src := dst[r*depth+lo-k0:r*depth+hi-k0], p.x[off:off+hi-lo]
+			if len(src) <= 16 { // short runs (one input channel): a loop beats copy's call
+				for j, v := range src {
+					d[j] = v
+				}
+			} else {
+				copy(d, src)
+			}
 		}
 	}
 }

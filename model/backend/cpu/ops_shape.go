@@ -73,6 +73,11 @@ func stridedCopyT[T any](dst []T, dims, ds []int, doff int, src []T, ss []int, s
 	idx := make([]int, last)
 	for range outer {
 		switch {
+		case dsl == 1 && ssl == 1 && n <= 16: // short runs: a loop beats copy's call
+			d, s := dst[doff:doff+n], src[soff:soff+n]
+			for i, v := range s {
+				d[i] = v
+			}
 		case dsl == 1 && ssl == 1:
 			copy(dst[doff:doff+n], src[soff:soff+n])
 		case dsl == 1 && ssl == 0:

@@ -84,9 +84,17 @@ func (m Matrix) PackCols(dst []float32, k0, depth, j0, cols int) {
 		clear(dst)
 	}
 	if m.ColStride == 1 {
+		if cols == NR && m.RowStride == NR { // the panel is the matrix itself
+			base := m.Offset + k0*NR + j0
+			copy(dst, m.Data[base:base+depth*NR])
+			return
+		}
 		for k := range depth {
 			base := m.Offset + (k0+k)*m.RowStride + j0
-			copy(dst[k*NR:k*NR+cols], m.Data[base:base+cols])
+			d, s := dst[k*NR:k*NR+cols], m.Data[base:base+cols]
+			for j, v := range s { // short rows: a loop beats copy's call
+				d[j] = v
+			}
 		}
 		return
 	}
