@@ -149,45 +149,78 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 		return
 	}
 	bp := packB(b, k, n, workers)
+	// The contraction is summed in chunks of chunkDepth, each from zero,
+	// then added in order: the same arithmetic whatever the number of
+	// workers, so results do not depend on the machine's core count.
+	chunks := (k + chunkDepth - 1) / chunkDepth
+	// chunk computes chunk i of rows [m0, m1) into dst, whose row 0 is row
+	// base of C.
+	chunk := func(dst []float32, base, i, m0, m1 int) {
+		mulRows(kernel, dot, dst, base, n, a, bp, m0, m1, i*chunkDepth, min((i+1)*chunkDepth, k))
+	}
 	panels := (m + MR - 1) / MR
 	switch {
-	case workers <= 1 || 2*m*n*k < parallelFlops:
-		mulRows(kernel, dot, c, n, a, bp, 0, m, 0, k)
-	case panels >= 2*workers:
-		var wg sync.WaitGroup
-		for w := range workers {
-			lo, hi := split(panels, workers, w)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				mulRows(kernel, dot, c, n, a, bp, lo*MR, min(hi*MR, m), 0, k)
-			}()
+	case workers <= 1 || 2*m*n*k < parallelFlops || (panels >= 2*workers && chunks == 1):
+		// rows split among the workers (or none): each row's sums are unchanged
+		w := workers
+		if w <= 1 || 2*m*n*k < parallelFlops {
+			w = 1
 		}
-		wg.Wait()
-	default: // few rows: split the contraction
-		blocks := (k + kc - 1) / kc
-		workers = min(workers, blocks)
-		partial := make([][]float32, workers)
+		w = min(w, panels)
 		var wg sync.WaitGroup
-		for w := range workers {
-			lo, hi := split(blocks, workers, w)
-			dst := c
-			if w > 0 {
-				partial[w] = make([]float32, m*n)
-				dst = partial[w]
+		for j := range w {
+			lo, hi := split(panels, w, j)
+			m0, m1 := lo*MR, min(hi*MR, m)
+			run := func() {
+				chunk(c, 0, 0, m0, m1)
+				if chunks > 1 {
+					tmp := make([]float32, (m1-m0)*n)
+					for i := 1; i < chunks; i++ {
+						chunk(tmp, m0, i, m0, m1)
+						addInto(c[m0*n:m1*n], tmp)
+					}
+				}
+			}
+			if w == 1 {
+				run()
+				break
 			}
 			wg.Add(1)
+			go func() { defer wg.Done(); run() }()
+		}
+		wg.Wait()
+	default: // few rows and a long contraction: the chunks are computed in parallel
+		partial := make([][]float32, chunks)
+		var wg sync.WaitGroup
+		for j := range min(workers, chunks) {
+			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				mulRows(kernel, dot, dst, n, a, bp, 0, m, lo*kc, min(hi*kc, k))
+				for i := j; i < chunks; i += workers {
+					dst := c
+					if i > 0 {
+						partial[i] = make([]float32, m*n)
+						dst = partial[i]
+					}
+					chunk(dst, 0, i, 0, m)
+				}
 			}()
 		}
 		wg.Wait()
 		for _, p := range partial[1:] {
-			for i, v := range p {
-				c[i] += v
-			}
+			addInto(c, p)
 		}
+	}
+}
+
+// chunkDepth is the length of the contraction summed before partial sums
+// are added together (a multiple of kc).
+const chunkDepth = 32 * kc
+
+func addInto(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }
 
@@ -262,9 +295,10 @@ func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
 	}
 }
 
-// mulRows computes rows [m0, m1) of C over the contraction range [k0, k1),
-// overwriting C there; a nil kernel means n = 1, computed with dot.
-func mulRows(kernel microKernel, dot dotRows, c []float32, n int, a RowPacker, bp packedB, m0, m1, k0, k1 int) {
+// mulRows computes rows [m0, m1) of A·B over the contraction range [k0,
+// k1), overwriting c, whose row 0 is row base; a nil kernel means n = 1,
+// computed with dot.
+func mulRows(kernel microKernel, dot dotRows, c []float32, base, n int, a RowPacker, bp packedB, m0, m1, k0, k1 int) {
 	apack := make([]float32, MR*kc)
 	var tile [MR * NR]float32
 	for i0 := m0; i0 < m1; i0 += MR {
@@ -278,9 +312,9 @@ func mulRows(kernel microKernel, dot dotRows, c []float32, n int, a RowPacker, b
 				dot(depth, apack, bp.data[kb:kb+depth], &sums)
 				for r := range rows {
 					if acc {
-						c[i0+r] += sums[r]
+						c[i0-base+r] += sums[r]
 					} else {
-						c[i0+r] = sums[r]
+						c[i0-base+r] = sums[r]
 					}
 				}
 				continue
@@ -289,12 +323,12 @@ func mulRows(kernel microKernel, dot dotRows, c []float32, n int, a RowPacker, b
 				cols := min(NR, n-j0)
 				bpanel := bp.panel(j0, kb)
 				if rows == MR && cols == NR {
-					kernel(depth, apack, bpanel, c[i0*n+j0:], n, acc)
+					kernel(depth, apack, bpanel, c[(i0-base)*n+j0:], n, acc)
 					continue
 				}
 				kernel(depth, apack, bpanel, tile[:], NR, false)
 				for r := range rows {
-					dst := c[(i0+r)*n+j0 : (i0+r)*n+j0+cols]
+					dst := c[(i0-base+r)*n+j0 : (i0-base+r)*n+j0+cols]
 					src := tile[r*NR : r*NR+cols]
 					if acc {
 						for j, v := range src {

@@ -180,3 +180,26 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+// TestMulSameForAnyWorkers checks that results are bit-identical for any
+// number of workers, so a run's AUC does not depend on the core count.
+func TestMulSameForAnyWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range []struct{ m, n, k int }{{25, 8, 100352}, {400, 32, 25088}, {100, 1, 20000}, {3000, 8, 9000}, {64, 16, 512}} {
+		a, b := operands(r, s.m, s.n, s.k, "NN")
+		var first []float32
+		for _, w := range []int{1, 2, 3, 4, 7} {
+			c := make([]float32, s.m*s.n)
+			Mul(c, s.m, s.n, s.k, a, b, Options{Workers: w})
+			if first == nil {
+				first = c
+				continue
+			}
+			for i := range c {
+				if c[i] != first[i] {
+					t.Fatalf("%+v: %d workers: C[%d] = %g, 1 worker %g", s, w, i, c[i], first[i])
+				}
+			}
+		}
+	}
+}
