@@ -9,6 +9,36 @@ import (
 	"github.com/ncae-repro/ncae/protocol"
 )
 
+// benchTrainer returns a detector, its initial state and a trainer for
+// timing one CAE (or, with ncae, NCAE) step at batch size batch on b.
+func benchTrainer(dataset string, b *backend.Backend, batch int, ncae bool) (*Detector, *state, *trainer, error) {
+	ae := DefaultAEParams()
+	ae.BatchSize = batch
+	var p *NCAEParams
+	if ncae {
+		p = DefaultNCAEParams()
+		p.AEParams = ae
+	}
+	d, err := newDetector(ae, p, Env{Dataset: dataset, Seed: 1, Backend: b.Spec})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d.b = b
+	st, err := newState(d.arch, ncae, protocol.NewRand(1, "init"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t, err := newTrainer(d, st)
+	if err != nil {
+		st.close()
+		return nil, nil, nil, err
+	}
+	if ncae {
+		t.mu = make([]float32, d.arch.Latent)
+	}
+	return d, st, t, nil
+}
+
 // BenchResult is the measured speed of one network on one backend.
 type BenchResult struct {
 	Dataset, Backend string
@@ -32,29 +62,10 @@ func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (
 	for i := range pixels {
 		pixels[i] = float32(r.Float64())
 	}
-	ae := DefaultAEParams()
-	ae.BatchSize = batch
 	for _, variant := range []string{"cae step", "ncae step"} {
-		d, err := newDetector(ae, nil, Env{Dataset: dataset, Seed: 1, Backend: backendSpec})
-		if variant == "ncae step" {
-			p := DefaultNCAEParams()
-			p.AEParams = ae
-			d, err = newDetector(ae, p, Env{Dataset: dataset, Seed: 1, Backend: backendSpec})
-		}
+		d, st, t, err := benchTrainer(dataset, b, batch, variant == "ncae step")
 		if err != nil {
 			return res, err
-		}
-		d.b = b
-		st, err := newState(d.arch, d.ncae != nil, protocol.NewRand(1, "init"))
-		if err != nil {
-			return res, err
-		}
-		t, err := newTrainer(d, st)
-		if err != nil {
-			return res, err
-		}
-		if d.ncae != nil {
-			t.mu = make([]float32, d.arch.Latent)
 		}
 		one := func(step int) error {
 			_, _, err := t.trainStep(pixels, 28, 28, 0, step)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/ncae-repro/ncae/model/backend"
 )
 
 // BenchmarkSteps reports train samples/s of one CAE step and one full NCAE
@@ -26,4 +28,34 @@ func BenchmarkSteps(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkNCAEStep times the NCAE training step alone on the default
+// backend (MNIST networks, batch 128): the target of a CPU profile,
+//
+//	go test ./model -run '^$' -bench NCAEStep -cpuprofile ncae.prof
+func BenchmarkNCAEStep(b *testing.B) {
+	be, err := backend.Open(backend.Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Finalize()
+	_, st, t, err := benchTrainer("mnist", be, 128, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	defer t.close()
+	pixels := make([]float32, 128*784)
+	for i := range pixels {
+		pixels[i] = float32(i%97) / 97
+	}
+	step := 1
+	for b.Loop() {
+		if _, _, err := t.trainStep(pixels, 28, 28, 0, step); err != nil {
+			b.Fatal(err)
+		}
+		step++
+	}
+	b.ReportMetric(128*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }

@@ -124,20 +124,19 @@ func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
 		return
 	}
 	dst = dst[:depth*gemm.MR]
-	clear(dst)
+	clear(dst[rows*depth:])
 	kwc := p.kw * p.c
 	end := k0 + depth
+	m := i0
+	bi, rem := m/(p.oh*p.ow), m%(p.oh*p.ow)
+	oy, ox := rem/p.ow, rem%p.ow
 	for r := range rows {
-		m := i0 + r
-		bi, rem := m/(p.oh*p.ow), m%(p.oh*p.ow)
-		oy, ox := rem/p.ow, rem%p.ow
+		d := dst[r*depth : (r+1)*depth]
 		iy0, ix0 := oy*p.sy-p.py, ox*p.sx-p.px
 		base := bi * p.h * p.w * p.c
 		kxLo, kxHi := max(0, -ix0), min(p.kw, p.w-ix0)
-		if kxLo >= kxHi {
-			continue
-		}
-		for ky := k0 / kwc; ky < p.kh && ky*kwc < end; ky++ {
+		filled := k0 // columns [k0, filled) of this row are written
+		for ky := k0 / kwc; kxLo < kxHi && ky < p.kh && ky*kwc < end; ky++ {
 			iy := iy0 + ky
 			if uint(iy) >= uint(p.h) {
 				continue
@@ -146,14 +145,29 @@ func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
 			if lo >= hi {
 				continue
 			}
+			if lo > filled {
+				clear(d[filled-k0 : lo-k0]) // padding before this run
+			}
 			off := base + (iy*p.w+ix0)*p.c + lo - ky*kwc
-			d, src := dst[r*depth+lo-k0:r*depth+hi-k0], p.x[off:off+hi-lo]
+			dr, src := d[lo-k0:hi-k0], p.x[off:off+hi-lo]
 			if len(src) <= 16 { // short runs (one input channel): a loop beats copy's call
 				for j, v := range src {
-					d[j] = v
+					dr[j] = v
 				}
 			} else {
-				copy(d, src)
+				copy(dr, src)
+			}
+			filled = hi
+		}
+		if filled < end {
+			clear(d[filled-k0:])
+		}
+		// next output pixel, without divisions
+		if ox++; ox == p.ow {
+			ox = 0
+			if oy++; oy == p.oh {
+				oy = 0
+				bi++
 			}
 		}
 	}
