@@ -76,14 +76,16 @@ func TestParameterCounts(t *testing.T) {
 	}
 }
 
-// TestCAETrainsAndIsDeterministic trains the CAE on each CPU backend: the
-// same seed gives bit-identical scores, another seed other scores, and the
-// cpu backend's AUC is within noise of SimpleGo's (the reference).
+// TestCAETrainsAndIsDeterministic trains the CAE on each CPU backend (and on
+// cpu with the portable kernel a CPU without AVX2/FMA gets): the same seed
+// gives bit-identical scores, another seed other scores, and the cpu
+// backend's AUC is within noise of SimpleGo's (the reference).
 func TestCAETrainsAndIsDeterministic(t *testing.T) {
 	train, _ := synthetic(200, 10, 1)
 	test, truth := synthetic(120, 4, 2)
 	aucs := map[string]float64{}
-	for _, spec := range []string{"cpu", "go"} {
+	scores := map[string][]float64{}
+	for _, spec := range []string{"cpu", "cpu:portable", "go"} {
 		run := func(seed uint64) []float64 {
 			p := &CAEParams{smallAE()}
 			d, err := NewCAE(p, Env{Dataset: "mnist", Seed: seed, Backend: spec})
@@ -112,11 +114,21 @@ func TestCAETrainsAndIsDeterministic(t *testing.T) {
 		if err != nil || math.IsNaN(auc) {
 			t.Fatalf("%s: AUC %v, %v", spec, auc, err)
 		}
-		aucs[spec] = auc
+		aucs[spec], scores[spec] = auc, a
 		t.Logf("%s: CAE AUC on synthetic squares: %.4f", spec, auc)
 	}
-	if d := math.Abs(aucs["cpu"] - aucs["go"]); d > 0.02 {
-		t.Errorf("AUC on cpu %.4f, on go %.4f: differ by more than noise (0.02)", aucs["cpu"], aucs["go"])
+	for _, spec := range []string{"cpu", "cpu:portable"} {
+		if d := math.Abs(aucs[spec] - aucs["go"]); d > 0.02 {
+			t.Errorf("AUC on %s %.4f, on go %.4f: differ by more than noise (0.02)", spec, aucs[spec], aucs["go"])
+		}
+		worst := 0.0
+		for i, s := range scores[spec] {
+			worst = max(worst, math.Abs(s-scores["go"][i])/scores["go"][i])
+		}
+		t.Logf("%s: scores within %.2g (relative) of go's after training", spec, worst)
+		if worst > 1e-3 {
+			t.Errorf("%s: a score differs from go's by %.3g relative after 2 short epochs", spec, worst)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
@@ -137,4 +138,22 @@ func TestDilatedStridedConvolution(t *testing.T) {
 		return []*Node{Convolve(in[0], in[1]).Strides(1).Dilations(2).PaddingPerDim([][2]int{{1, 2}, {0, 1}}).Done(),
 			Convolve(in[0], in[1]).Strides(2).PaddingPerDim([][2]int{{1, 1}, {2, 0}}).Done()}
 	}, x, k)
+}
+
+// TestUnimplementedOpIsOneError checks that a graph using an operation the
+// backend does not implement fails with the operation's name and the way
+// out, instead of computing something else.
+func TestUnimplementedOpIsOneError(t *testing.T) {
+	b, err := backend.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	exec, err := NewExec(b, func(x *Node) *Node { return BitwiseNot(x) })
+	if err == nil {
+		_, err = exec.Exec([]int32{1, 2, 3})
+	}
+	if err == nil || !strings.Contains(err.Error(), "BitwiseNot is not implemented") || !strings.Contains(err.Error(), "--backend go") {
+		t.Fatalf("error %v, want one naming BitwiseNot and --backend go", err)
+	}
 }
