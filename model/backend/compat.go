@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/ncae-repro/ncae/model/backend/internal/convopts"
 )
 
 // Compat wraps GoMLX's pure-Go backend (v0.26.0) so that the gradients the
@@ -137,24 +138,9 @@ func (b compatBuilder) ConvGeneral(input, kernel backends.Op, axes backends.Conv
 		return nil, err
 	}
 	spatial := shape.Rank() - 2
-	strides = ones(strides, spatial)
-	inputDilations = ones(inputDilations, spatial)
-	kernelDilations = ones(kernelDilations, spatial)
+	strides = convopts.Units(strides, spatial)
+	inputDilations = convopts.Units(inputDilations, spatial)
+	kernelDilations = convopts.Units(kernelDilations, spatial)
 	return b.Builder.ConvGeneral(input, kernel, axes, strides, paddings, inputDilations, kernelDilations,
 		channelGroupCount, batchGroupCount)
-}
-
-// ones returns v, or n ones where v is empty; zero entries become 1.
-func ones(v []int, n int) []int {
-	if len(v) == 0 {
-		v = make([]int, n)
-	} else {
-		v = slices.Clone(v)
-	}
-	for i := range v {
-		if v[i] == 0 {
-			v[i] = 1
-		}
-	}
-	return v
 }

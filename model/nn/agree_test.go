@@ -1,4 +1,4 @@
-package nn_test
+package nn
 
 import (
 	"fmt"
@@ -10,37 +10,36 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/ncae-repro/ncae/model/backend"
-	"github.com/ncae-repro/ncae/model/nn"
 )
 
 // TestLayersAgreeAcrossBackends runs every layer and its gradient on
 // SimpleGo ("go", the reference) and on the cpu backend and compares.
 func TestLayersAgreeAcrossBackends(t *testing.T) {
-	nn.InstallMatmulGradient()
+	InstallMatmulGradient()
 	r := rand.New(rand.NewPCG(2, 2))
 	cases := []struct {
 		name  string
 		dims  []int
-		layer func(f *nn.Frame, x *Node) *Node
+		layer func(f *Frame, x *Node) *Node
 	}{
-		{"leaky", []int{16, 14, 14, 32}, func(f *nn.Frame, x *Node) *Node { return nn.LeakyReLU2(x, 0.1) }},
-		{"maxpool", []int{16, 14, 14, 32}, func(f *nn.Frame, x *Node) *Node { return nn.MaxPool2x2(x) }},
-		{"upsample", []int{16, 4, 4, 8}, func(f *nn.Frame, x *Node) *Node { return nn.Upsample2x2(x) }},
-		{"colmean", []int{200, 32}, func(f *nn.Frame, x *Node) *Node { return nn.ColumnMean(x) }},
-		{"rowmean", []int{16, 784}, func(f *nn.Frame, x *Node) *Node { return nn.RowMean(x) }},
-		{"bn4d", []int{16, 14, 14, 32}, func(f *nn.Frame, x *Node) *Node {
-			return nn.Seq{nn.BatchNorm}.Apply(f, "bn/", x)
+		{"leaky", []int{16, 14, 14, 32}, func(f *Frame, x *Node) *Node { return LeakyReLU2(x, 0.1) }},
+		{"maxpool", []int{16, 14, 14, 32}, func(f *Frame, x *Node) *Node { return MaxPool2x2(x) }},
+		{"upsample", []int{16, 4, 4, 8}, func(f *Frame, x *Node) *Node { return Upsample2x2(x) }},
+		{"colmean", []int{200, 32}, func(f *Frame, x *Node) *Node { return ColumnMean(x) }},
+		{"rowmean", []int{16, 784}, func(f *Frame, x *Node) *Node { return RowMean(x) }},
+		{"bn4d", []int{16, 14, 14, 32}, func(f *Frame, x *Node) *Node {
+			return Seq{BatchNorm}.Apply(f, "bn/", x)
 		}},
-		{"bn2d", []int{16, 128}, func(f *nn.Frame, x *Node) *Node { return nn.Seq{nn.BatchNorm}.Apply(f, "bn/", x) }},
-		{"sigmoid", []int{16, 784}, func(f *nn.Frame, x *Node) *Node { return Sigmoid(x) }},
-		{"flatten-dense", []int{16, 7, 7, 32}, func(f *nn.Frame, x *Node) *Node {
-			return nn.Matmul(Reshape(x, 16, -1), f.Vars["w"])
+		{"bn2d", []int{16, 128}, func(f *Frame, x *Node) *Node { return Seq{BatchNorm}.Apply(f, "bn/", x) }},
+		{"sigmoid", []int{16, 784}, func(f *Frame, x *Node) *Node { return Sigmoid(x) }},
+		{"flatten-dense", []int{16, 7, 7, 32}, func(f *Frame, x *Node) *Node {
+			return Matmul(Reshape(x, 16, -1), f.Vars["w"])
 		}},
 	}
 	for _, c := range cases {
-		x := rnd(r, c.dims...)
+		x := randTensor32(r, c.dims...)
 		c0 := c.dims[len(c.dims)-1]
-		w := rnd(r, 7*7*32, 128)
+		w := randTensor32(r, 7*7*32, 128)
 		var results [2][][]float32
 		for i, spec := range []string{"go", "cpu"} {
 			b, err := backend.Open(spec)
@@ -48,7 +47,7 @@ func TestLayersAgreeAcrossBackends(t *testing.T) {
 				t.Fatal(err)
 			}
 			e, err := NewExec(b, func(in []*Node) []*Node {
-				f := &nn.Frame{Vars: nn.Vars{"bn/0.bn.mean": in[1], "bn/0.bn.var": in[2], "w": in[3]}, Train: true, Slope: 0.1}
+				f := &Frame{Vars: Vars{"bn/0.bn.mean": in[1], "bn/0.bn.var": in[2], "w": in[3]}, Train: true, Slope: 0.1}
 				y := c.layer(f, in[0])
 				weights := Sin(MulScalar(IotaFull(y.Graph(), y.Shape()), 0.37)) // fixed, varied loss weights
 				loss := ReduceAllSum(Mul(y, StopGradient(weights)))
@@ -88,14 +87,12 @@ func TestLayersAgreeAcrossBackends(t *testing.T) {
 	}
 }
 
-func rnd(r *rand.Rand, dims ...int) *tensors.Tensor {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(r.NormFloat64())
+// randTensor32 is randTensor in float32, the models' type.
+func randTensor32(r *rand.Rand, dims ...int) *tensors.Tensor {
+	t := randTensor(r, dims...)
+	v := make([]float32, t.Size())
+	for i, x := range tensors.MustCopyFlatData[float64](t) {
+		v[i] = float32(x)
 	}
 	return tensors.FromFlatDataAndDimensions(v, dims...)
 }

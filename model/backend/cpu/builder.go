@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/backends/shapeinference"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/ncae-repro/ncae/model/backend/internal/convopts"
 )
 
 // node is one operation of a graph being built; it is the backends.Op the
@@ -579,7 +580,7 @@ func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 		return nil, err
 	}
 	spatial := in[0].shape.Rank() - 2
-	strides, inputDilations, kernelDilations = unitsIfEmpty(strides, spatial), unitsIfEmpty(inputDilations, spatial), unitsIfEmpty(kernelDilations, spatial)
+	strides, inputDilations, kernelDilations = convopts.Units(strides, spatial), convopts.Units(inputDilations, spatial), convopts.Units(kernelDilations, spatial)
 	if len(paddings) == 0 {
 		paddings = make([][2]int, spatial)
 	}
@@ -599,20 +600,4 @@ func (b *Builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 	}
 	attr := convAttr{axes: axes.Clone(), strides: slices.Clone(strides), kernelDilations: slices.Clone(kernelDilations), paddings: slices.Clone(paddings)}
 	return b.add(backends.OpTypeConvGeneral, shape, attr, in...)
-}
-
-// unitsIfEmpty returns v with zeros as ones, or n ones if v is empty (GoMLX's
-// convolution gradient passes nil strides and dilations).
-func unitsIfEmpty(v []int, n int) []int {
-	if len(v) == 0 {
-		v = make([]int, n)
-	} else {
-		v = slices.Clone(v)
-	}
-	for i := range v {
-		if v[i] == 0 {
-			v[i] = 1
-		}
-	}
-	return v
 }
