@@ -173,23 +173,25 @@ func (l *Locator) Find(spec Spec) (*Located, error) {
 }
 
 // findAll returns every candidate directory holding all four files, in
-// search order.
+// search order. A folder of the user's (DataDir or one of its layouts)
+// holding some of the files but not all is an error, not skipped.
 func (l *Locator) findAll(spec Spec) ([]*Located, error) {
 	dirs := l.candidateDirs(spec)
 	var found []*Located
 	for _, dir := range dirs {
 		loc := &Located{Spec: spec, Dir: dir}
-		complete := true
+		var missing []string
 		for i, f := range spec.Files {
-			p := findFile(dir, f.Base)
-			if p == "" {
-				complete = false
-				break
+			if loc.Paths[i] = findFile(dir, f.Base); loc.Paths[i] == "" {
+				missing = append(missing, f.Base)
 			}
-			loc.Paths[i] = p
 		}
-		if complete {
+		switch {
+		case len(missing) == 0:
 			found = append(found, loc)
+		case len(missing) < len(spec.Files) && l.isUserDir(spec, dir):
+			return nil, fmt.Errorf("%s: %s holds some of the data set's files but not %s(.gz); fix: put all four IDX files there, or move them out of the folder you named with --data-dir / NCAE_DATA_DIR",
+				spec.Name, dir, strings.Join(missing, ", "))
 		}
 	}
 	if len(found) == 0 {
@@ -219,29 +221,84 @@ type FileReport struct {
 // Load finds, verifies and parses spec's data set. The reports say, per
 // file, what was checked.
 //
-// When several directories hold the four files (a plain --data-dir may hold
-// the other data set), the first whose files pass the checks wins; if none
-// does, the first one's error is returned.
+// When several directories hold the four files, the first whose files pass
+// the checks wins. A folder the user named is never skipped silently: if
+// its files fail, Load returns that error rather than fall back to the
+// default locations — unless another of the user's layouts loads, or the
+// files are the official release of another data set (a plain --data-dir
+// holding MNIST when Fashion-MNIST is wanted).
 func (l *Locator) Load(spec Spec) (*Dataset, [4]FileReport, error) {
 	found, err := l.findAll(spec)
 	if err != nil {
 		return nil, [4]FileReport{}, err
 	}
-	var firstErr error
+	var firstErr, userErr error
 	for _, loc := range found {
+		user := l.isUserDir(spec, loc.Dir)
+		if !user && userErr != nil {
+			return nil, [4]FileReport{}, userErr
+		}
 		ds, reports, err := l.load(loc)
 		if err == nil {
 			return ds, reports, nil
+		}
+		if user && userErr == nil && !isOtherRelease(spec, loc) {
+			userErr = err
 		}
 		if firstErr == nil {
 			firstErr = err
 		}
 	}
+	if userErr != nil {
+		return nil, [4]FileReport{}, userErr
+	}
 	return nil, [4]FileReport{}, firstErr
+}
+
+// isUserDir reports whether dir is the user's data folder or one of its
+// layouts for spec.
+func (l *Locator) isUserDir(spec Spec, dir string) bool {
+	if l.DataDir == "" {
+		return false
+	}
+	if dir == l.DataDir {
+		return true
+	}
+	for _, sub := range spec.SubDirs {
+		if dir == filepath.Join(l.DataDir, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// isOtherRelease reports whether loc's training images are the official
+// file of another data set.
+func isOtherRelease(spec Spec, loc *Located) bool {
+	data, err := os.ReadFile(loc.Paths[0])
+	if err != nil {
+		return false
+	}
+	raw, err := idx.Decompress(data)
+	if err != nil {
+		return false
+	}
+	sum := sha256.Sum256(raw)
+	for _, other := range Specs() {
+		if other.Name != spec.Name && other.Files[0].SHA256 == hex.EncodeToString(sum[:]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Locator) load(loc *Located) (*Dataset, [4]FileReport, error) {
 	spec := loc.Spec
+	if l.isUserDir(spec, loc.Dir) {
+		// The user's own folder: the fix is there, not in the default copy.
+		spec.Fix = fmt.Sprintf("replace the file in %s (the folder --data-dir or NCAE_DATA_DIR names), keep each data set in a sub-folder of its own (%s), or unset it to use the default copy",
+			loc.Dir, spec.SubDirs[0]+"/")
+	}
 	var reports [4]FileReport
 	cache := loadVerdicts(l.CacheFile)
 	var raws [4][]byte
