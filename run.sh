@@ -5,6 +5,7 @@
 #   ./run.sh figure2  [flags]  Figure 2: sweeps of sigma and tau
 #   ./run.sh smoke    [flags]  the smoke preset: a few seconds per method
 #   ./run.sh bench    [flags]  deep-model speed (add --torch for PyTorch beside it)
+#   ./run.sh slurm    [flags]  table1 as a Slurm job array + merge job ('slurm status')
 #   ./run.sh test              vet and the whole test suite
 #   ./run.sh data              install what is missing and verify both data sets
 #
@@ -43,10 +44,11 @@ case "$cmd" in
   smoke)   setup; exec .bin/experiments table1 --preset smoke "$@" ;;
   data)    setup; exec .bin/experiments data verify "$@" ;;
   bench)   setup; exec .bin/experiments bench "$@" ;;
+  slurm)   setup; exec .bin/experiments slurm "$@" ;;
   test)
     setup
     go vet ./...
     exec go test -timeout 15m ./... "$@"
     ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = help ] || exit 2 ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = help ] || exit 2 ;;
 esac

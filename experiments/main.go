@@ -50,6 +50,7 @@ func commands() []command {
 		{"table1", "run the Table 1 grid of the preset, skipping finished runs", runTable1},
 		{"sweep", "run one method parameter over a list of values (Figure 2)", runSweep},
 		{"report", "write tables and plots from results/runs.csv", runReport},
+		{"slurm", "run table1 as a Slurm job array with a merge job; 'slurm status' counts its runs", runSlurm},
 		{"bench", "time the deep models' train and inference steps (and PyTorch's with --torch)", runBench},
 		{"config", "config show: print the effective configuration and its hashes", runConfig},
 		{"methods", "list the methods and whether they are implemented", runMethods},

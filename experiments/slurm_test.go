@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ncae-repro/ncae/protocol/datasets"
+	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
+)
+
+// TestSlurmArrayMatchesOneRun submits the smoke preset (two normal classes:
+// four experiments) to a real Slurm as a 4-task job array with a merge job,
+// waits, and checks that the merged Table 1 equals the one of a single
+// unsharded run; then that resubmitting runs nothing again. CI starts a
+// one-node Slurm (.ci/slurm-up) and sets NCAE_REQUIRE_SLURM=1, so there the
+// test cannot skip.
+func TestSlurmArrayMatchesOneRun(t *testing.T) {
+	if _, err := exec.LookPath("sbatch"); err != nil {
+		if os.Getenv("NCAE_REQUIRE_SLURM") == "1" {
+			t.Fatal("NCAE_REQUIRE_SLURM=1 but no sbatch on PATH; .ci/slurm-up starts a one-node Slurm")
+		}
+		t.Skip("no sbatch on PATH: this test needs Slurm (sudo .ci/slurm-up starts a one-node Slurm on localhost)")
+	}
+	datasetstest.Load(t, datasets.MNIST())
+	datasetstest.Load(t, datasets.FashionMNIST())
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "experiments")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	run := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("experiments %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stdout.String() + stderr.String()
+	}
+	grid := []string{"--preset", "smoke", "--normal-classes", "0,1"}
+	sweep, merged, single := filepath.Join(tmp, "sweep"), filepath.Join(tmp, "merged"), filepath.Join(tmp, "single")
+	slurmArgs := append(append([]string{"slurm"}, grid...), "--shards", "4", "--cpus-per-task", "1", "--dir", sweep,
+		"--results-dir", merged, "--plots-dir", filepath.Join(merged, "plots"), "--wait")
+	out := run(slurmArgs...)
+	if !strings.Contains(out, "submitted job array") || !strings.Contains(out, "| all | 24 | 24 | 0 | 0 | 0 |") {
+		t.Fatalf("slurm run printed:\n%s", out)
+	}
+	run(append(append([]string{"table1"}, grid...), "--results-dir", single, "--plots-dir", filepath.Join(single, "plots"))...)
+	for _, f := range []string{"table1.csv", "table1_by_class.csv"} {
+		a, err := os.ReadFile(filepath.Join(merged, f))
+		if err != nil {
+			t.Fatalf("merge job wrote no %s: %v (log: %s)", f, err, filepath.Join(sweep, "logs", "merge.out"))
+		}
+		b, err := os.ReadFile(filepath.Join(single, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s merged from 4 Slurm shards differs from one run's:\n%s\nvs\n%s", f, a, b)
+		}
+	}
+	// Resubmitting the same sweep runs nothing again: only a merge job.
+	if out := run(slurmArgs...); !strings.Contains(out, "every shard is complete") {
+		t.Errorf("resubmission printed:\n%s", out)
+	}
+}
