@@ -14,7 +14,7 @@ import (
 
 // The speed setup: MNIST, normal class 0, ρ = 0.1 — 6,581 training
 // images, 10,000 test images. Each operation is the whole method (selection,
-// fit and score), as scikit-learn's side of baselines/crosscheck times it:
+// fit and score), as scikit-learn's side of experiments/crosscheck times it:
 //
 //	go test ./baselines -run '^$' -bench . -benchtime 1x
 //	go test ./baselines -run '^$' -bench . -benchtime 1x -tags openblas

@@ -7,5 +7,5 @@
 //   - kde: Gaussian kernel density, bandwidth by 5-fold cross-validation.
 //
 // Each sub-package implements protocol.Detector; experiments/registry wires
-// them to the harness. crosscheck/ compares them with scikit-learn.
+// them to the harness. experiments/crosscheck compares them with scikit-learn.
 package baselines

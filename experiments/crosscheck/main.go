@@ -2,7 +2,7 @@
 // same experiment and prints their AUCs, times and selected hyper-parameters
 // side by side:
 //
-//	go run ./baselines/crosscheck --dataset mnist --normal 0 --rho 0.1
+//	go run ./experiments/crosscheck --dataset mnist --normal 0 --rho 0.1
 //
 // It exports the experiment's training set, test set, labels and OC-SVM
 // hold-out as .npy files, runs our methods in-process, then runs
@@ -53,7 +53,7 @@ func run() error {
 	python := flag.String("python", "/usr/bin/python3", "Python with scikit-learn (Debian's python3-sklearn)")
 	repeats := flag.Int("repeats", 10, "isolation forest: fits with this many seeds on each side (it is random); mean ± std are compared")
 	skipSklearn := flag.Bool("ours-only", false, "run only our implementations")
-	script := flag.String("script", "baselines/crosscheck/sklearn_baselines.py", "the scikit-learn side (run from the repository root)")
+	script := flag.String("script", "experiments/crosscheck/sklearn_baselines.py", "the scikit-learn side (run from the repository root)")
 	keep := flag.String("export", "", "folder for the exported .npy files (default: a temporary folder, removed)")
 	flag.Parse()
 
@@ -115,23 +115,16 @@ func run() error {
 	}
 	theirs := map[string]result{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		var v map[string]any
-		if err := json.Unmarshal([]byte(line), &v); err != nil {
-			return fmt.Errorf("scikit-learn output %q: %w", line, err)
+		res, method, err := parseSklearnLine(line, *repeats)
+		if err != nil {
+			return err
 		}
-		res := result{AUC: v["auc"].(float64), Seconds: v["seconds"].(float64)}
-		if sd, ok := v["auc_std"]; ok {
-			res.Param = fmt.Sprintf("mean of %v seeds, std %.2f", *repeats, 100*sd.(float64))
+		theirs[method] = res
+	}
+	for _, m := range ms {
+		if _, ok := theirs[m]; !ok {
+			return fmt.Errorf("%s printed no result for %s", *script, m)
 		}
-		if g, ok := v["gamma"]; ok {
-			res.Param = fmt.Sprintf("%g", g)
-			res.Detail = fmt.Sprint(v["val_auc"])
-		}
-		if h, ok := v["bandwidth"]; ok {
-			res.Param = fmt.Sprintf("%.6g", h)
-			res.Detail = fmt.Sprint(v["cv_loglik"])
-		}
-		theirs[v["method"].(string)] = res
 	}
 
 	fmt.Printf("\n| method | ours AUC | sklearn AUC | Δ (points) | ours s | sklearn s | time ratio | ours param | sklearn param |\n")
@@ -147,6 +140,40 @@ func run() error {
 		}
 	}
 	return nil
+}
+
+// sklearnLine is one line the scikit-learn script prints. Pointers tell a
+// missing field from a zero; a field of the wrong type fails to decode.
+type sklearnLine struct {
+	Method    *string   `json:"method"`
+	AUC       *float64  `json:"auc"`
+	Seconds   *float64  `json:"seconds"`
+	AUCStd    *float64  `json:"auc_std"`
+	Gamma     *float64  `json:"gamma"`
+	ValAUC    []float64 `json:"val_auc"`
+	Bandwidth *float64  `json:"bandwidth"`
+	CVLoglik  []float64 `json:"cv_loglik"`
+}
+
+// parseSklearnLine checks and converts one line of the script's output.
+func parseSklearnLine(line string, repeats int) (result, string, error) {
+	var v sklearnLine
+	if err := json.Unmarshal([]byte(line), &v); err != nil {
+		return result{}, "", fmt.Errorf("scikit-learn output %q: %w", line, err)
+	}
+	if v.Method == nil || v.AUC == nil || v.Seconds == nil {
+		return result{}, "", fmt.Errorf("scikit-learn output %q: want method, auc and seconds", line)
+	}
+	res := result{AUC: *v.AUC, Seconds: *v.Seconds}
+	switch {
+	case v.AUCStd != nil:
+		res.Param = fmt.Sprintf("mean of %d seeds, std %.2f", repeats, 100**v.AUCStd)
+	case v.Gamma != nil:
+		res.Param, res.Detail = fmt.Sprintf("%g", *v.Gamma), fmt.Sprint(v.ValAUC)
+	case v.Bandwidth != nil:
+		res.Param, res.Detail = fmt.Sprintf("%.6g", *v.Bandwidth), fmt.Sprint(v.CVLoglik)
+	}
+	return res, *v.Method, nil
 }
 
 // forestRepeats fits the isolation forest with n seeds and returns the mean
