@@ -10,6 +10,7 @@ import (
 
 	"github.com/ncae-repro/ncae/model"
 	"github.com/ncae-repro/ncae/model/backend"
+	"github.com/ncae-repro/ncae/protocol/datasets"
 )
 
 // runBench times the deep models' training and inference steps on a
@@ -17,7 +18,7 @@ import (
 func runBench(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("bench", "bench [--backend B] [--datasets mnist,fmnist] [--batch 128] [--steps 10] [--torch]", a.stderr)
 	backendSpec := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else "+backend.Default+")")
-	datasets := fs.String("datasets", "mnist,fmnist", "networks to time")
+	dsList := fs.String("datasets", strings.Join(datasets.Names(), ","), "networks to time")
 	batch := fs.Int("batch", 128, "batch size")
 	steps := fs.Int("steps", 10, "timed steps after one warm-up step")
 	torch := fs.Bool("torch", false, "also run model/torchref/bench_torch.py (needs python3-torch) with 1 and 2 threads")
@@ -29,9 +30,9 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	if *batch < 2 || *steps < 1 {
 		return usageError{fmt.Errorf("--batch %d --steps %d: need batch ≥ 2 and steps ≥ 1", *batch, *steps)}
 	}
-	for _, ds := range strings.Split(*datasets, ",") {
-		if ds != "mnist" && ds != "fmnist" {
-			return usageError{fmt.Errorf("--datasets: unknown data set %q (want mnist, fmnist)", ds)}
+	for _, ds := range strings.Split(*dsList, ",") {
+		if _, ok := datasets.Lookup(ds); !ok {
+			return usageError{fmt.Errorf("--datasets: unknown data set %q (want %s)", ds, strings.Join(datasets.Names(), ", "))}
 		}
 	}
 	if *torch && *python == "" {
@@ -46,7 +47,7 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintln(a.stdout, "| data set | engine | CAE step samples/s | NCAE step samples/s | inference samples/s | first CAE / NCAE step (compile) s |")
 	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|")
-	for _, ds := range strings.Split(*datasets, ",") {
+	for _, ds := range strings.Split(*dsList, ",") {
 		fmt.Fprintf(a.stderr, "bench: %s on %s, batch %d, %d steps…\n", ds, *backendSpec, *batch, *steps)
 		res, err := model.Bench(ctx, ds, *backendSpec, *batch, *steps)
 		if err != nil {

@@ -45,7 +45,7 @@ type result struct {
 }
 
 func run() error {
-	dataset := flag.String("dataset", "mnist", "mnist or fmnist")
+	dataset := flag.String("dataset", "mnist", "data set: "+strings.Join(datasets.Names(), ", "))
 	normal := flag.Int("normal", 0, "normal class")
 	rho := flag.Float64("rho", 0.1, "contamination ratio")
 	seed := flag.Int("seed", 0, "replicate seed")

@@ -17,6 +17,7 @@ import (
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/experiments/summary"
 	"github.com/ncae-repro/ncae/protocol"
+	"github.com/ncae-repro/ncae/protocol/datasets"
 )
 
 // SweepPoint is one point of a parameter sweep: AUC over the experiments
@@ -97,7 +98,7 @@ func SweepPlot(points []SweepPoint, param string) ([]byte, error) {
 		if p.N == 0 {
 			continue
 		}
-		name := datasetTitles[p.Dataset]
+		name := datasets.Title(p.Dataset)
 		if name == "" {
 			name = p.Dataset
 		}

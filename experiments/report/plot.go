@@ -14,10 +14,8 @@ import (
 
 	"github.com/ncae-repro/ncae/experiments/paperref"
 	"github.com/ncae-repro/ncae/experiments/summary"
+	"github.com/ncae-repro/ncae/protocol/datasets"
 )
-
-// datasetTitles are the data sets' display names.
-var datasetTitles = map[string]string{"mnist": "MNIST", "fmnist": "Fashion-MNIST"}
 
 // errorPoints are points with symmetric vertical error bars.
 type errorPoints struct {
@@ -56,7 +54,7 @@ func Plot(cells []summary.Cell, dataset string) ([]byte, error) {
 	}
 
 	p := plot.New()
-	title := datasetTitles[dataset]
+	title := datasets.Title(dataset)
 	if title == "" {
 		title = dataset
 	}

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/protocol/datasets"
 )
 
 // Cell is one (data set, method, ρ, config hash) entry: runs under different
@@ -118,5 +119,6 @@ func ByClass(rows []store.Row) []ClassCell {
 // CompareCell orders table rows the way every output of this project does:
 // MNIST before Fashion-MNIST (as in the paper), then method, then ρ.
 func CompareCell(datasetA, methodA string, rhoA float64, datasetB, methodB string, rhoB float64) int {
-	return cmp.Or(strings.Compare(datasetB, datasetA), strings.Compare(methodA, methodB), cmp.Compare(rhoA, rhoB))
+	return cmp.Or(cmp.Compare(datasets.Order(datasetA), datasets.Order(datasetB)), strings.Compare(datasetA, datasetB),
+		strings.Compare(methodA, methodB), cmp.Compare(rhoA, rhoB))
 }

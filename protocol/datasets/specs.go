@@ -85,3 +85,23 @@ func Names() []string {
 	}
 	return names
 }
+
+// Title returns the display name of the data set called name ("MNIST"),
+// or name itself if it is not one of Specs.
+func Title(name string) string {
+	if s, ok := Lookup(name); ok {
+		return s.Title
+	}
+	return name
+}
+
+// Order returns the position of the data set called name in Specs, the
+// order tables and plots list data sets in; unknown names come last.
+func Order(name string) int {
+	for i, s := range Specs() {
+		if s.Name == name {
+			return i
+		}
+	}
+	return len(Specs())
+}
