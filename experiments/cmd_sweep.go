@@ -86,8 +86,17 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		r := newRunner(a, cfg, reg)
-		defer r.Backends.Close()
+		// One data loader and backend pool serve every value: only a
+		// method parameter (or ρ) differs between them.
+		var r *runner.Runner
+		if len(points) == 0 {
+			r = newRunner(a, cfg, reg)
+			defer r.Backends.Close()
+		} else {
+			shared := *points[0].r
+			shared.Config = cfg
+			r = &shared
+		}
 		desc, err := r.Check([]string{*method})
 		if err != nil {
 			return fmt.Errorf("cannot sweep: %w", err)
