@@ -14,7 +14,6 @@ import (
 	"github.com/ncae-repro/ncae/experiments/report"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
-	"github.com/ncae-repro/ncae/protocol"
 )
 
 // figure2Values are the paper's Figure 2 values, the defaults of sweep.
@@ -162,11 +161,7 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "| data set | method | ρ | %s | n | AUC %% | not ok |\n|---|---|---|---|---|---|---|\n", *param)
-	for _, p := range report.Sweep(rows, sweeps, *param) {
-		fmt.Fprintf(a.stdout, "| %s | %s | %s | %v | %d | %s | %d |\n", p.Dataset, p.Method, protocol.FormatRho(p.Rho), p.Value, p.N,
-			report.Percent(p.Mean, p.Std), p.NotOK)
-	}
+	fmt.Fprint(a.stdout, report.SweepMarkdown(report.Sweep(rows, sweeps, *param), *param))
 	files, err := report.WriteSweeps(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)

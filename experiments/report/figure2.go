@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -41,29 +42,17 @@ func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoi
 			byHash[e.Method+"/"+e.ConfigHash] = append(byHash[e.Method+"/"+e.ConfigHash], e)
 		}
 	}
-	aucs := map[key][]float64{}
-	notOK := map[key]int{}
-	for _, r := range summary.Latest(rows) {
+	groups := summary.Aggregate(rows, func(r store.Row) (key, bool) {
 		for _, e := range byHash[r.Method+"/"+r.ConfigHash] {
-			if r.Rho != e.Rho {
-				continue
-			}
-			k := key{r.Dataset, r.Method, r.Rho, e.Value}
-			if r.Status == store.OK {
-				aucs[k] = append(aucs[k], r.AUC)
-			} else {
-				notOK[k]++
-				if _, ok := aucs[k]; !ok {
-					aucs[k] = nil
-				}
+			if r.Rho == e.Rho {
+				return key{r.Dataset, r.Method, r.Rho, e.Value}, true
 			}
 		}
-	}
+		return key{}, false
+	})
 	var out []SweepPoint
-	for k, xs := range aucs {
-		p := SweepPoint{Dataset: k.ds, Method: k.method, Rho: k.rho, Value: k.value, N: len(xs), NotOK: notOK[k]}
-		p.Mean, p.Std = summary.MeanStd(xs)
-		out = append(out, p)
+	for k, st := range groups {
+		out = append(out, SweepPoint{Dataset: k.ds, Method: k.method, Rho: k.rho, Value: k.value, N: st.N, NotOK: st.NotOK, Mean: st.Mean, Std: st.Std})
 	}
 	slices.SortFunc(out, func(a, b SweepPoint) int {
 		return cmp.Or(summary.CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), cmp.Compare(a.Value, b.Value))
@@ -83,6 +72,17 @@ func SweepCSV(points []SweepPoint) []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// SweepMarkdown renders points as a Markdown table, AUC in percent.
+func SweepMarkdown(points []SweepPoint, param string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| data set | method | ρ | %s | n | AUC %% | not ok |\n|---|---|---|---|---|---|---|\n", param)
+	for _, p := range points {
+		fmt.Fprintf(&b, "| %s | %s | %s | %v | %d | %s | %d |\n", p.Dataset, p.Method, protocol.FormatRho(p.Rho), p.Value, p.N,
+			Percent(p.Mean, p.Std), p.NotOK)
+	}
+	return b.String()
 }
 
 // SweepPlot draws AUC against the swept value, one line per data set,

@@ -57,6 +57,43 @@ func Latest(rows []store.Row) []store.Row {
 	return out
 }
 
+// Stats is the AUC summary of a group of runs.
+type Stats struct {
+	N, NotOK  int     // ok runs averaged; failed or diverged runs, counted
+	Mean, Std float64 // AUC in [0, 1]; NaN when N = 0 (Std when N < 2)
+}
+
+// Aggregate groups rows (deduplicated with Latest) by key, leaving out the
+// rows for which key reports false, and summarises each group: the mean
+// and sample deviation of the ok runs' AUC; a group exists even if none of
+// its runs succeeded. Table 1, its per-class cells and Figure 2's points
+// are all aggregated here.
+func Aggregate[K comparable](rows []store.Row, key func(store.Row) (K, bool)) map[K]Stats {
+	aucs := map[K][]float64{}
+	notOK := map[K]int{}
+	for _, r := range Latest(rows) {
+		k, ok := key(r)
+		if !ok {
+			continue
+		}
+		if r.Status == store.OK {
+			aucs[k] = append(aucs[k], r.AUC)
+		} else {
+			notOK[k]++
+			if _, ok := aucs[k]; !ok {
+				aucs[k] = nil
+			}
+		}
+	}
+	out := make(map[K]Stats, len(aucs))
+	for k, xs := range aucs {
+		st := Stats{N: len(xs), NotOK: notOK[k]}
+		st.Mean, st.Std = MeanStd(xs)
+		out[k] = st
+	}
+	return out
+}
+
 // Table1 aggregates rows (deduplicated with Latest) into cells sorted by data
 // set, method, ρ and config hash.
 func Table1(rows []store.Row) []Cell {
@@ -65,24 +102,10 @@ func Table1(rows []store.Row) []Cell {
 		rho   float64
 		hash  string
 	}
-	aucs := map[key][]float64{}
-	notOK := map[key]int{}
-	for _, r := range Latest(rows) {
-		k := key{r.Dataset, r.Method, r.Rho, r.ConfigHash}
-		if r.Status == store.OK {
-			aucs[k] = append(aucs[k], r.AUC)
-		} else {
-			notOK[k]++
-			if _, ok := aucs[k]; !ok {
-				aucs[k] = nil // the cell exists even if no run succeeded
-			}
-		}
-	}
-	cells := make([]Cell, 0, len(aucs))
-	for k, xs := range aucs {
-		c := Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(xs), NotOK: notOK[k]}
-		c.Mean, c.Std = MeanStd(xs)
-		cells = append(cells, c)
+	groups := Aggregate(rows, func(r store.Row) (key, bool) { return key{r.Dataset, r.Method, r.Rho, r.ConfigHash}, true })
+	cells := make([]Cell, 0, len(groups))
+	for k, st := range groups {
+		cells = append(cells, Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: st.N, NotOK: st.NotOK, Mean: st.Mean, Std: st.Std})
 	}
 	slices.SortFunc(cells, func(a, b Cell) int {
 		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), strings.Compare(a.ConfigHash, b.ConfigHash))
