@@ -16,43 +16,41 @@ type executor func(b *Backend, n *node, in []*Buffer, out *Buffer) error
 
 // executors holds the operations computed by kernels; the operations that
 // move no data (Parameter, Constant, Identity, Reshape) are handled by
-// Execute itself. It is never modified.
-var executors = map[backends.OpType]executor{}
+// Execute itself. elementwise marks the executors that may write over a
+// dying input. Neither is modified after start-up.
+var executors, elementwise = tables()
 
-// elementwise marks the executors that may write over a dying input.
-var elementwise = map[backends.OpType]bool{}
-
-func init() {
+func tables() (map[backends.OpType]executor, map[backends.OpType]bool) {
+	ex := map[backends.OpType]executor{}
+	ew := map[backends.OpType]bool{}
 	for _, op := range unaryOps {
-		executors[op] = execUnary
-		elementwise[op] = true
+		ex[op], ew[op] = execUnary, true
 	}
 	for _, op := range binaryOps {
-		executors[op] = execBinary
-		elementwise[op] = true
+		ex[op], ew[op] = execBinary, true
 	}
 	for _, op := range []backends.OpType{backends.OpTypeEqual, backends.OpTypeNotEqual, backends.OpTypeLessThan,
 		backends.OpTypeLessOrEqual, backends.OpTypeGreaterThan, backends.OpTypeGreaterOrEqual} {
-		executors[op] = execCompare
+		ex[op] = execCompare
 	}
-	executors[backends.OpTypeIsFinite] = execUnary
-	executors[backends.OpTypeIsNaN] = execUnary
-	executors[backends.OpTypeWhere] = execWhere
-	elementwise[backends.OpTypeWhere] = true
-	executors[backends.OpTypeConvertDType] = execConvert
-	executors[backends.OpTypeTranspose] = execTranspose
-	executors[backends.OpTypeBroadcastInDim] = execBroadcastInDim
-	executors[backends.OpTypeSlice] = execSlice
-	executors[backends.OpTypeConcatenate] = execConcatenate
-	executors[backends.OpTypePad] = execPad
-	executors[backends.OpTypeReverse] = execReverse
-	executors[backends.OpTypeIota] = execIota
+	ex[backends.OpTypeIsFinite] = execUnary
+	ex[backends.OpTypeIsNaN] = execUnary
+	ex[backends.OpTypeWhere], ew[backends.OpTypeWhere] = execWhere, true
+	ex[backends.OpTypeConvertDType] = execConvert
+	ex[backends.OpTypeTranspose] = execTranspose
+	ex[backends.OpTypeBroadcastInDim] = execBroadcastInDim
+	ex[backends.OpTypeSlice] = execSlice
+	ex[backends.OpTypeConcatenate] = execConcatenate
+	ex[backends.OpTypePad] = execPad
+	ex[backends.OpTypeReverse] = execReverse
+	ex[backends.OpTypeIota] = execIota
 	for _, op := range []backends.OpType{backends.OpTypeReduceSum, backends.OpTypeReduceMax, backends.OpTypeReduceMin, backends.OpTypeReduceProduct} {
-		executors[op] = execReduce
+		ex[op] = execReduce
 	}
-	executors[backends.OpTypeArgMinMax] = execArgMinMax
-	executors[backends.OpTypeDotGeneral] = execDotGeneral
-	executors[backends.OpTypeConvGeneral] = execConvGeneral
+	ex[backends.OpTypeArgMinMax] = execArgMinMax
+	ex[backends.OpTypeDotGeneral] = execDotGeneral
+	ex[backends.OpTypeConvGeneral] = execConvGeneral
+	return ex, ew
 }
 
 // implemented lists every operation the builder accepts.
