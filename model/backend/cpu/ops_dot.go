@@ -135,32 +135,16 @@ func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
 		iy0, ix0 := oy*p.sy-p.py, ox*p.sx-p.px
 		base := bi * p.h * p.w * p.c
 		kxLo, kxHi := max(0, -ix0), min(p.kw, p.w-ix0)
-		filled := k0 // columns [k0, filled) of this row are written
-		for ky := k0 / kwc; kxLo < kxHi && ky < p.kh && ky*kwc < end; ky++ {
-			iy := iy0 + ky
-			if uint(iy) >= uint(p.h) {
-				continue
+		if k0 == 0 && depth == p.kh*kwc && kxLo == 0 && kxHi == p.kw && iy0 >= 0 && iy0+p.kh <= p.h {
+			// An interior pixel with the whole contraction in this block:
+			// kh runs of kw·c floats, no padding, no bookkeeping.
+			src := p.x[base+(iy0*p.w+ix0)*p.c:]
+			rowStride := p.w * p.c
+			for ky := range p.kh {
+				copyRun(d[ky*kwc:(ky+1)*kwc], src[ky*rowStride:ky*rowStride+kwc])
 			}
-			lo, hi := max(ky*kwc+kxLo*p.c, k0), min(ky*kwc+kxHi*p.c, end)
-			if lo >= hi {
-				continue
-			}
-			if lo > filled {
-				clear(d[filled-k0 : lo-k0]) // padding before this run
-			}
-			off := base + (iy*p.w+ix0)*p.c + lo - ky*kwc
-			dr, src := d[lo-k0:hi-k0], p.x[off:off+hi-lo]
-			if len(src) <= 16 { // short runs (one input channel): a loop beats copy's call
-				for j, v := range src {
-					dr[j] = v
-				}
-			} else {
-				copy(dr, src)
-			}
-			filled = hi
-		}
-		if filled < end {
-			clear(d[filled-k0:])
+		} else {
+			p.packEdge(d, base, iy0, ix0, kxLo, kxHi, k0, end)
 		}
 		// next output pixel, without divisions
 		if ox++; ox == p.ow {
@@ -170,6 +154,45 @@ func (p *patches) PackRows(dst []float32, i0, rows, k0, depth int) {
 				bi++
 			}
 		}
+	}
+}
+
+// packEdge packs one row of the patch matrix, columns [k0, end), for a
+// pixel whose window crosses the padding (or a partial contraction block).
+func (p *patches) packEdge(d []float32, base, iy0, ix0, kxLo, kxHi, k0, end int) {
+	kwc := p.kw * p.c
+	filled := k0 // columns [k0, filled) of this row are written
+	for ky := k0 / kwc; kxLo < kxHi && ky < p.kh && ky*kwc < end; ky++ {
+		iy := iy0 + ky
+		if uint(iy) >= uint(p.h) {
+			continue
+		}
+		lo, hi := max(ky*kwc+kxLo*p.c, k0), min(ky*kwc+kxHi*p.c, end)
+		if lo >= hi {
+			continue
+		}
+		if lo > filled {
+			clear(d[filled-k0 : lo-k0]) // padding before this run
+		}
+		off := base + (iy*p.w+ix0)*p.c + lo - ky*kwc
+		copyRun(d[lo-k0:hi-k0], p.x[off:off+hi-lo])
+		filled = hi
+	}
+	if filled < end {
+		clear(d[filled-k0:])
+	}
+}
+
+// copyRun copies src to dst: short runs (one input channel) by a loop,
+// which beats copy's call, longer ones by copy.
+func copyRun(dst, src []float32) {
+	if len(src) > 16 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for j, v := range src {
+		dst[j] = v
 	}
 }
 
