@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol/datasets"
@@ -245,5 +247,35 @@ func TestShardsMerge(t *testing.T) {
 	wholeCSV, _ := os.ReadFile(filepath.Join(whole, "table1.csv"))
 	if string(mergedCSV) != string(wholeCSV) {
 		t.Errorf("table1.csv differs:\n%s\nvs\n%s", mergedCSV, wholeCSV)
+	}
+}
+
+// TestCommittedRunsMatchPresets checks that the committed results are still
+// what their presets compute: for every method of the quick and paper
+// presets with rows in results/, some row carries the method's current
+// config hash. A new configuration key must keep old hashes at its default
+// (model.NCAEParams.MarshalJSON), or every recorded run would be orphaned.
+func TestCommittedRunsMatchPresets(t *testing.T) {
+	for _, tc := range []struct{ preset, runs string }{{"quick", "../results/runs.csv"}, {"paper", "../results/paper/runs.csv"}} {
+		cfg, err := config.Load(config.Layers{Preset: tc.preset}, registry.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := store.ReadFile(tc.runs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes := map[string]map[string]bool{}
+		for _, r := range rows {
+			if hashes[r.Method] == nil {
+				hashes[r.Method] = map[string]bool{}
+			}
+			hashes[r.Method][r.ConfigHash] = true
+		}
+		for _, m := range cfg.Grid.Methods {
+			if len(hashes[m]) > 0 && !hashes[m][cfg.Hash(m)] {
+				t.Errorf("preset %s, method %s: config hash %s matches none of the %d hashes recorded in %s", tc.preset, m, cfg.Hash(m), len(hashes[m]), tc.runs)
+			}
+		}
 	}
 }

@@ -6,6 +6,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 )
@@ -83,6 +84,20 @@ const (
 	ModeNegate = "negate"
 )
 
+// Mining similarities: what contamination mining ranks a batch by (the
+// ⌈τm⌉ lowest are predicted contaminated).
+const (
+	// MiningCosine (the paper's Eq. 6): the mean cosine similarity of f(x_i)
+	// to the latents of the generated batch.
+	MiningCosine = "cosine"
+	// MiningEuclidean: minus the Euclidean distance of f(x_i) to the centre
+	// of the generated batch's latents (fixes cosine's blindness to distance
+	// where the origin lies inside the latent cloud: ncae-fidelity.md E2).
+	MiningEuclidean = "euclidean"
+	// MiningReconstruction: minus the sample's own reconstruction error.
+	MiningReconstruction = "reconstruction"
+)
+
 // NCAEParams configure NCAE. Every setting where the paper and the released
 // code differ is here, with the paper's value as default (SPEC §3).
 type NCAEParams struct {
@@ -111,13 +126,32 @@ type NCAEParams struct {
 	// MuUpdate is "dimension" (Eq. 4 per latent dimension) or "scalar" (the
 	// code's one mean over every element).
 	MuUpdate string `toml:"mu_update"`
+	// MiningSimilarity is what mining ranks by: MiningCosine (the paper),
+	// MiningEuclidean or MiningReconstruction. Left out of the config hash
+	// at the paper's value (see MarshalJSON).
+	MiningSimilarity string `toml:"mining_similarity" json:"-"`
+}
+
+// MarshalJSON is what the configuration hash sees. Keys added after results
+// were recorded appear only when they differ from the paper's value, so the
+// runs recorded before them keep their hashes.
+func (p NCAEParams) MarshalJSON() ([]byte, error) {
+	type plain NCAEParams // without this method
+	added := struct {
+		plain
+		MiningSimilarity string `json:"mining_similarity,omitempty"`
+	}{plain: plain(p)}
+	if p.MiningSimilarity != MiningCosine {
+		added.MiningSimilarity = p.MiningSimilarity
+	}
+	return json.Marshal(added)
 }
 
 // DefaultNCAEParams returns the paper's NCAE settings.
 func DefaultNCAEParams() *NCAEParams {
 	return &NCAEParams{AEParams: DefaultAEParams(), GANLR: 0.01, GANBeta1: 0.5,
 		Sigma: 0.1, Tau: 0.1, NCRMode: ModeCalibrate, NegateMargin: 0.1,
-		AdvWeight: 1, RecWeight: 1, MuUpdate: "dimension"}
+		AdvWeight: 1, RecWeight: 1, MuUpdate: "dimension", MiningSimilarity: MiningCosine}
 }
 
 // DefaultNCAECodeParams returns NCAE with mining off (τ = 0), as the
@@ -150,6 +184,8 @@ func (p *NCAEParams) Validate() error {
 		return fmt.Errorf("adv_weight = %g, rec_weight = %g: need adv_weight ≥ 0 and rec_weight > 0", p.AdvWeight, p.RecWeight)
 	case p.MuUpdate != "dimension" && p.MuUpdate != "scalar":
 		return fmt.Errorf("mu_update = %q: must be \"dimension\" or \"scalar\"", p.MuUpdate)
+	case p.MiningSimilarity != MiningCosine && p.MiningSimilarity != MiningEuclidean && p.MiningSimilarity != MiningReconstruction:
+		return fmt.Errorf("mining_similarity = %q: must be %q (the paper), %q or %q", p.MiningSimilarity, MiningCosine, MiningEuclidean, MiningReconstruction)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func TestMine(t *testing.T) {
 	}
 	xg := [][][][]float32{{{{0.25}}}, {{{0.75}}}} // two 1×1 "images"
 	got := exec(t, b, func(in []*Node) []*Node {
-		mask, target := mine(in[0], in[1], in[2], 2)
+		mask, target := mine(in[0], in[1], in[2], ZerosLike(Slice(in[0], AxisRange(), AxisElem(0))), 2, MiningCosine)
 		return []*Node{mask, target}
 	}, z, zg, xg)
 	if want := []float32{0, 1, 0, 1, 0}; !equal(got[0], want) {
@@ -68,11 +68,26 @@ func TestMine(t *testing.T) {
 	}
 	// k = 1: of the tied pair the lower index wins.
 	got = exec(t, b, func(in []*Node) []*Node {
-		mask, _ := mine(in[0], in[1], in[2], 1)
+		mask, _ := mine(in[0], in[1], in[2], ZerosLike(Slice(in[0], AxisRange(), AxisElem(0))), 1, MiningCosine)
 		return []*Node{mask}
 	}, z, zg, xg)
 	if want := []float32{0, 1, 0, 0, 0}; !equal(got[0], want) {
 		t.Errorf("k=1 mask %v, want %v", got[0], want)
+	}
+	// The variants: the generated centre is (0.5, 0.5); the farthest latents
+	// from it are samples 1 and 3 (−1, 0) and (0, −1); by reconstruction
+	// error the largest errors lose.
+	errs := []float32{0.1, 0.2, 0.9, 0.3, 0.8}
+	got = exec(t, b, func(in []*Node) []*Node {
+		euclid, _ := mine(in[0], in[1], in[2], in[3], 2, MiningEuclidean)
+		recon, _ := mine(in[0], in[1], in[2], in[3], 2, MiningReconstruction)
+		return []*Node{euclid, recon}
+	}, z, zg, xg, errs)
+	if want := []float32{0, 1, 0, 1, 0}; !equal(got[0], want) {
+		t.Errorf("euclidean mask %v, want %v", got[0], want)
+	}
+	if want := []float32{0, 0, 1, 0, 1}; !equal(got[1], want) {
+		t.Errorf("reconstruction mask %v, want %v", got[1], want)
 	}
 }
 

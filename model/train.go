@@ -172,7 +172,7 @@ func (t *trainer) ncaeStep(inputs []*Node) []*Node {
 	} else {
 		zg := StopGradient(a.Encoder.Apply(t.frame(vars, true, nil), encPrefix, xg))
 		var target *Node
-		minedMask, target = mine(StopGradient(z), zg, xg, t.mined)
+		minedMask, target = mine(StopGradient(z), zg, xg, StopGradient(errOwn), t.mined, p.MiningSimilarity)
 		var errMined *Node
 		if p.NCRMode == ModeCalibrate {
 			errMined = perSampleSE(xr, target)
@@ -201,15 +201,27 @@ func (t *trainer) ncaeStep(inputs []*Node) []*Node {
 	return append(t.finishOutputs(out), losses, minedMask, newMu)
 }
 
-// mine is contamination mining (Eq. 6): with c_i the mean cosine similarity
-// of f(x_i) to the latents f(g(ω'_j)) of the generated batch, the k samples
-// of lowest c_i are predicted contaminated (mask 1). target_i is the
+// mine is contamination mining (Eq. 6): the k samples of lowest c_i are
+// predicted contaminated (mask 1), where c_i is, by similarity, the mean
+// cosine similarity of f(x_i) to the latents f(g(ω'_j)) of the generated
+// batch (the paper), minus the Euclidean distance of f(x_i) to their centre,
+// or minus the sample's reconstruction error err_i. target_i is the
 // generated sample g(ω'_k) whose latent is nearest (cosine) to f(x_i): the
-// calibrate mode's reconstruction target.
-func mine(z, zg, xg *Node, k int) (mask, target *Node) {
+// calibrate mode's reconstruction target, whatever the similarity.
+func mine(z, zg, xg, err *Node, k int, similarity string) (mask, target *Node) {
 	m, mg := z.Shape().Dimensions[0], zg.Shape().Dimensions[0]
 	cos := nn.Matmul(unitRows(z), Transpose(unitRows(zg), 0, 1)) // [i, j] = cos(f(x_i), f(g(ω'_j)))
-	mask = lowest(ReduceMean(cos, 1), k)
+	var c *Node
+	switch similarity {
+	case MiningEuclidean:
+		centre := ReduceMean(zg, 0)
+		c = Neg(Sqrt(ReduceSum(Square(Sub(z, ExpandAxes(centre, 0))), 1)))
+	case MiningReconstruction:
+		c = Neg(err)
+	default: // MiningCosine, validated
+		c = ReduceMean(cos, 1)
+	}
+	mask = lowest(c, k)
 	nearest := OneHot(ArgMax(cos, 1), mg, xg.DType())
 	img := xg.Shape().Dimensions[1:]
 	target = Reshape(nn.Matmul(nearest, Reshape(xg, mg, -1)), append([]int{m}, img...)...)
