@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -155,5 +156,57 @@ func TestUnimplementedOpIsOneError(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "BitwiseNot is not implemented") || !strings.Contains(err.Error(), "--backend go") {
 		t.Fatalf("error %v, want one naming BitwiseNot and --backend go", err)
+	}
+}
+
+// TestOpsAgreeWithSimpleGo runs each operation the backend implements, on
+// shapes and axes beyond the networks' (broadcasting, batch axes, strided
+// slices, reductions over inner and outer axes), on both backends.
+func TestOpsAgreeWithSimpleGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	x := randomTensor(r, 3, 4, 5)
+	y := randomTensor(r, 3, 4, 5)
+	row := randomTensor(r, 1, 4, 1)
+	cases := []struct {
+		name string
+		fn   func(in []*Node) *Node
+	}{
+		{"add-broadcast", func(in []*Node) *Node { return Add(in[0], in[2]) }},
+		{"sub-mul-div", func(in []*Node) *Node { return Div(Mul(Sub(in[0], in[1]), in[0]), AddScalar(Abs(in[1]), 1)) }},
+		{"scalar-left", func(in []*Node) *Node {
+			return Sub(Scalar(in[0].Graph(), in[0].DType(), 2), Div(Scalar(in[0].Graph(), in[0].DType(), 1), AddScalar(Abs(in[0]), 1)))
+		}},
+		{"max-min-pow", func(in []*Node) *Node { return Add(Max(in[0], in[1]), Min(in[0], Pow(Abs(in[1]), in[0]))) }},
+		{"unary", func(in []*Node) *Node {
+			a := Abs(in[0])
+			return Add(Add(Add(Exp(in[0]), Log1p(a)), Add(Sqrt(a), Logistic(in[0]))), Add(Add(Neg(Sign(in[0])), Tanh(in[0])), Add(Log(AddScalar(a, 1)), Rsqrt(AddScalar(a, 1)))))
+		}},
+		{"compare-where-convert", func(in []*Node) *Node {
+			m := And(GreaterThan(in[0], in[1]), Not(Equal(in[0], in[1])))
+			return Add(Where(m, in[0], in[1]), ConvertDType(Or(LessOrEqual(in[0], ZerosLike(in[0])), IsFinite(in[1])), in[0].DType()))
+		}},
+		{"transpose", func(in []*Node) *Node { return TransposeAllDims(in[0], 2, 0, 1) }},
+		{"broadcast-in-dim", func(in []*Node) *Node { return BroadcastToDims(in[2], 3, 4, 5) }},
+		{"slice-strided", func(in []*Node) *Node {
+			return Slice(in[0], AxisRange(1, 3), AxisRange().Stride(2), AxisRange(1, 5).Stride(3))
+		}},
+		{"reverse", func(in []*Node) *Node { return Reverse(in[0], 0, 2) }},
+		{"concatenate", func(in []*Node) *Node { return Concatenate([]*Node{in[0], in[1], in[0]}, 1) }},
+		{"pad-gradient", func(in []*Node) *Node { // Slice's gradient pads
+			return Gradient(ReduceAllSum(Mul(Slice(in[0], AxisRange(1, 3), AxisRange(), AxisRange(1, 4)), Slice(in[1], AxisRange(0, 2), AxisRange(), AxisRange(0, 3)))), in[0])[0]
+		}},
+		{"reduce-sum", func(in []*Node) *Node {
+			return Concatenate([]*Node{Reshape(ReduceSum(in[0], 0), -1), ReduceSum(in[0], 2, 0), Reshape(ReduceAllSum(in[0]), 1)}, 0)
+		}},
+		{"reduce-max-min", func(in []*Node) *Node { return Sub(ReduceMax(in[0], 1), ReduceMin(in[1], 1)) }},
+		{"argmax-argmin", func(in []*Node) *Node {
+			return ConvertDType(Add(ConvertDType(ArgMax(in[0], 1), dtypes.Int64), ConvertDType(ArgMin(in[1], 1, dtypes.Int32), dtypes.Int64)), dtypes.Float32)
+		}},
+		{"iota", func(in []*Node) *Node { return Add(in[0], Iota(in[0].Graph(), in[0].Shape(), 1)) }},
+		{"dot-batch", func(in []*Node) *Node { return DotGeneral(in[0], []int{2}, []int{0}, in[1], []int{2}, []int{0}) }},
+		{"dot-odd-axes", func(in []*Node) *Node { return DotGeneral(in[0], []int{0, 2}, nil, in[1], []int{0, 2}, nil) }},
+	}
+	for _, c := range cases {
+		runBoth(t, c.name, 1e-5, func(in []*Node) []*Node { return []*Node{c.fn(in)} }, x, y, row)
 	}
 }

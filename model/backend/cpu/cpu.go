@@ -24,7 +24,6 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/ncae-repro/ncae/model/backend/cpu/gemm"
 )
@@ -160,5 +159,3 @@ func (b *Backend) parallel(n, minChunk int, fn func(lo, hi int)) {
 // elementwiseChunk is the number of elements below which an elementwise
 // operation runs on one goroutine.
 const elementwiseChunk = 1 << 15
-
-var _ = shapes.Make // shapes is used by the other files of the package

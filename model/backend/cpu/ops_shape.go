@@ -168,10 +168,7 @@ func execConcatenate(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 
 func execPad(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 	cfg := n.attr.(padAttr)
-	fill := in[1].flat
-	scalar := shapes.Make(out.shape.DType)
-	stridedCopy(out.flat, []int{out.shape.Size()}, []int{1}, 0, fill, []int{0}, 0)
-	_ = scalar
+	stridedCopy(out.flat, []int{out.shape.Size()}, []int{1}, 0, in[1].flat, []int{0}, 0) // the fill value everywhere
 	outStrides := rowStrides(out.shape.Dimensions)
 	dst := make([]int, len(outStrides))
 	off := 0
