@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/report"
 	"github.com/ncae-repro/ncae/experiments/runner"
@@ -17,9 +18,29 @@ import (
 )
 
 // figure2Values are the paper's Figure 2 values, the defaults of sweep.
-var figure2Values = map[string][]float64{
-	"sigma": {0.01, 0.05, 0.1, 0.2, 0.5, 1.0},
-	"tau":   {0, 0.05, 0.1, 0.15, 0.2, 0.3},
+var figure2Values = map[string][]string{
+	"sigma": {"0.01", "0.05", "0.1", "0.2", "0.5", "1"},
+	"tau":   {"0", "0.05", "0.1", "0.15", "0.2", "0.3"},
+}
+
+// sweepValue returns a swept value's text as recorded (numbers in Go's
+// shortest form) and as a TOML value, or an error for text TOML cannot
+// take as a bare word.
+func sweepValue(v string) (text, toml string, err error) {
+	v = strings.TrimSpace(v)
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		t := strconv.FormatFloat(f, 'g', -1, 64)
+		return t, t, nil
+	}
+	for _, r := range v {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return "", "", fmt.Errorf("--values: %q is neither a number nor a word of letters, digits, - and _", v)
+		}
+	}
+	if v == "" {
+		return "", "", errors.New("--values: an empty value")
+	}
+	return v, quote(v), nil
 }
 
 // runSweep runs one method over a list of values of one of its parameters
@@ -30,8 +51,8 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	var cf configFlags
 	fs := newFlagSet("sweep", "sweep --param NAME [--values v1,v2,...] [--method ncae] [flags]", a.stderr)
 	cf.register(fs, true)
-	param := fs.String("param", "", "parameter to vary: any numeric key of the method's config section (sigma, tau, epochs, lr, …) or rho")
-	valuesFlag := fs.String("values", "", "comma-separated values (default for sigma and tau: the paper's Figure 2 values)")
+	param := fs.String("param", "", "parameter to vary: any key of the method's config section, numeric (sigma, tau, epochs, lr, …) or categorical (mining_similarity, ncr_mode, …), as KEY or METHOD.KEY; or rho")
+	valuesFlag := fs.String("values", "", "comma-separated values, numbers or words (default for sigma and tau: the paper's Figure 2 values)")
 	method := fs.String("method", "ncae", "method whose parameter is swept")
 	shardFlag := fs.String("shard", "", "run only slice `i/n` of the grid (n machines share a sweep; merge with report)")
 	if err := parse(fs, args); err != nil {
@@ -44,15 +65,24 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	if *param == "" {
 		return usageError{errors.New("--param is required")}
 	}
+	if m, key, ok := strings.Cut(*param, "."); ok { // --param ncae.mining_similarity
+		if methodGiven := flagSet(fs, "method"); methodGiven && m != *method {
+			return usageError{fmt.Errorf("--param %s names method %s but --method is %s", *param, m, *method)}
+		}
+		*method, *param = m, key
+	}
 	values := figure2Values[*param]
 	if *valuesFlag != "" {
-		values = nil
-		for _, f := range strings.Split(*valuesFlag, ",") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil {
-				return usageError{fmt.Errorf("--values: %q is not a number", f)}
-			}
-			values = append(values, v)
+		values = strings.Split(*valuesFlag, ",")
+	}
+	tomlValues := make([]string, len(values))
+	for i, v := range values {
+		var err error
+		if values[i], tomlValues[i], err = sweepValue(v); err != nil {
+			return usageError{err}
+		}
+		if *param == "rho" && values[i] != tomlValues[i] {
+			return usageError{fmt.Errorf("--values: ρ %q is not a number", v)}
 		}
 	}
 	if len(values) == 0 {
@@ -67,24 +97,30 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	}
 	reg := registry.Default()
 	type point struct {
-		value float64
+		value string
 		r     *runner.Runner
 		tasks []runner.Task
 	}
 	var points []point
 	var entries []store.SweepEntry
 	total := 0
-	for _, v := range values {
+	// Every value's configuration is loaded (and validated) before anything
+	// runs or prints: a bad value is one line.
+	cfgs := make([]*config.Config, len(values))
+	for i, v := range values {
 		c := base
-		set := fmt.Sprintf("%s.%s=%v", *method, *param, v)
+		set := fmt.Sprintf("%s.%s=%s", *method, *param, tomlValues[i])
 		if *param == "rho" {
-			set = fmt.Sprintf("grid.rhos=[%v]", v)
+			set = fmt.Sprintf("grid.rhos=[%s]", v)
 		}
 		c.sets = append(append([]string(nil), base.sets...), set)
-		cfg, err := c.load(fs, reg)
-		if err != nil {
+		var err error
+		if cfgs[i], err = c.load(fs, reg); err != nil {
 			return err
 		}
+	}
+	for i, v := range values {
+		cfg := cfgs[i]
 		// One data loader and backend pool serve every value: only a
 		// method parameter (or ρ) differs between them.
 		var r *runner.Runner
@@ -139,7 +175,7 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	start := time.Now()
 	var sum runner.Summary
 	for _, p := range points {
-		label := fmt.Sprintf("%s=%v ", *param, p.value)
+		label := fmt.Sprintf("%s=%s ", *param, p.value)
 		doneBefore := sum.Ran
 		s, err := p.r.Sweep(ctx, st, p.tasks, func(e runner.Event) {
 			e.Done, e.Total, e.Elapsed = doneBefore+e.Done, pending, time.Since(start)

@@ -25,7 +25,8 @@ import (
 // run with Param = Value.
 type SweepPoint struct {
 	Dataset, Method string
-	Rho, Value      float64
+	Rho             float64
+	Value           string // as in sweeps.csv: a number or a word
 	N, NotOK        int
 	Mean, Std       float64 // in [0, 1]; NaN when undefined
 }
@@ -34,7 +35,8 @@ type SweepPoint struct {
 func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoint {
 	type key struct {
 		ds, method string
-		rho, value float64
+		rho        float64
+		value      string
 	}
 	byHash := map[string][]store.SweepEntry{}
 	for _, e := range sweeps {
@@ -55,7 +57,7 @@ func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoi
 		out = append(out, SweepPoint{Dataset: k.ds, Method: k.method, Rho: k.rho, Value: k.value, N: st.N, NotOK: st.NotOK, Mean: st.Mean, Std: st.Std})
 	}
 	slices.SortFunc(out, func(a, b SweepPoint) int {
-		return cmp.Or(summary.CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), cmp.Compare(a.Value, b.Value))
+		return cmp.Or(summary.CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), store.CompareValues(a.Value, b.Value))
 	})
 	return out
 }
@@ -67,7 +69,7 @@ func SweepCSV(points []SweepPoint) []byte {
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"dataset", "method", "rho", "value", "n", "not_ok", "auc_mean", "auc_std"})
 	for _, p := range points {
-		w.Write([]string{p.Dataset, p.Method, protocol.FormatRho(p.Rho), strconv.FormatFloat(p.Value, 'g', -1, 64),
+		w.Write([]string{p.Dataset, p.Method, protocol.FormatRho(p.Rho), p.Value,
 			strconv.Itoa(p.N), strconv.Itoa(p.NotOK), pct(p.Mean), pct(p.Std)})
 	}
 	w.Flush()
@@ -94,6 +96,20 @@ func SweepPlot(points []SweepPoint, param string) ([]byte, error) {
 	}
 	var all []*series
 	index := map[string]*series{}
+	// Numbers on a numeric axis; words (a categorical key) at 0, 1, … with
+	// their names as ticks.
+	var words []string
+	position := map[string]float64{}
+	for _, p := range points {
+		if _, err := strconv.ParseFloat(p.Value, 64); err != nil && position[p.Value] == 0 {
+			words = append(words, p.Value)
+			position[p.Value] = float64(len(words))
+		}
+	}
+	slices.SortFunc(words, store.CompareValues)
+	for i, w := range words {
+		position[w] = float64(i)
+	}
 	for _, p := range points {
 		if p.N == 0 {
 			continue
@@ -112,7 +128,14 @@ func SweepPlot(points []SweepPoint, param string) ([]byte, error) {
 			index[label] = s
 			all = append(all, s)
 		}
-		s.pts.add(p.Value, p.Mean, p.Std)
+		x, err := strconv.ParseFloat(p.Value, 64)
+		if len(words) > 0 {
+			x, err = position[p.Value], nil
+		}
+		if err != nil {
+			continue
+		}
+		s.pts.add(x, p.Mean, p.Std)
 	}
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no successful runs in the %s sweep", param)
@@ -122,6 +145,9 @@ func SweepPlot(points []SweepPoint, param string) ([]byte, error) {
 	pl.X.Label.Text = symbol(param)
 	pl.Y.Label.Text = "AUC (%), mean ± std over experiments"
 	pl.Add(plotter.NewGrid())
+	if len(words) > 0 {
+		pl.NominalX(words...)
+	}
 	for i, s := range all {
 		line, pts, err := addSeries(pl, s.pts, plotutil.Color(i))
 		if err != nil {

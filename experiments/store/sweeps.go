@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -16,10 +17,12 @@ import (
 // to the sweep of Param at Value: the key that lets Figure 2 be rebuilt from
 // runs.csv alone (runs of the same configuration at other ρ, e.g. from
 // table1, are not part of it). Param "rho" sweeps the grid, not the method,
-// so its entries share one hash and Rho = Value.
+// so its entries share one hash and Rho = Value. Value is the value's text:
+// a number in Go's shortest form, or a word for a categorical key
+// (ncae.mining_similarity = euclidean).
 type SweepEntry struct {
 	Param      string
-	Value      float64
+	Value      string
 	Method     string
 	ConfigHash string
 	Rho        float64
@@ -46,9 +49,9 @@ func ReadSweeps(path string) ([]SweepEntry, error) {
 	}
 	var out []SweepEntry
 	for i, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[1], 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: value %q: %w", path, i+2, r[1], err)
+		v := r[1]
+		if v == "" {
+			return nil, fmt.Errorf("%s:%d: empty value", path, i+2)
 		}
 		rho, err := strconv.ParseFloat(r[4], 64)
 		if err != nil {
@@ -87,8 +90,8 @@ func AddSweeps(path string, entries []SweepEntry) error {
 		if a.Method != b.Method {
 			return a.Method < b.Method
 		}
-		if a.Value != b.Value {
-			return a.Value < b.Value
+		if c := CompareValues(a.Value, b.Value); c != 0 {
+			return c < 0
 		}
 		return a.Rho < b.Rho
 	})
@@ -96,8 +99,24 @@ func AddSweeps(path string, entries []SweepEntry) error {
 	w := csv.NewWriter(&sb)
 	w.Write(sweepColumns)
 	for _, e := range all {
-		w.Write([]string{e.Param, strconv.FormatFloat(e.Value, 'g', -1, 64), e.Method, e.ConfigHash, strconv.FormatFloat(e.Rho, 'g', -1, 64)})
+		w.Write([]string{e.Param, e.Value, e.Method, e.ConfigHash, strconv.FormatFloat(e.Rho, 'g', -1, 64)})
 	}
 	w.Flush()
 	return atomicfile.Write(path, []byte(sb.String()), 0o644)
+}
+
+// CompareValues orders swept values: numbers numerically, before words,
+// words alphabetically.
+func CompareValues(a, b string) int {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	switch {
+	case errA == nil && errB == nil:
+		return cmp.Compare(x, y)
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
 }
