@@ -97,6 +97,7 @@ func Open(spec string) (*Backend, error) {
 		}
 		return &Backend{Backend: Compat(b), Spec: spec}, nil
 	case cpu.Name:
+		cpu.Register() // so that GoMLX's own backends.New("cpu") finds it too
 		c, err := cpu.New(opts)
 		if err != nil {
 			return nil, fmt.Errorf("backend %q: %w", spec, err)

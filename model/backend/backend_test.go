@@ -3,6 +3,8 @@ package backend
 import (
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/backends"
 )
 
 func TestCheckAndOpen(t *testing.T) {
@@ -37,5 +39,21 @@ func TestCheckAndOpen(t *testing.T) {
 	defer b.Finalize()
 	if !b.NativeConv || !strings.Contains(b.Description(), "kernel") {
 		t.Errorf("default backend %q: NativeConv %v, description %q", b.Spec, b.NativeConv, b.Description())
+	}
+}
+
+func TestCPURegisteredWithGoMLX(t *testing.T) {
+	b, err := Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Finalize()
+	g, err := backends.NewWithConfig("cpu:workers=1")
+	if err != nil {
+		t.Fatalf("GoMLX's registry does not open cpu: %v", err)
+	}
+	defer g.Finalize()
+	if g.Name() != "cpu" {
+		t.Errorf("opened %q", g.Name())
 	}
 }
