@@ -162,6 +162,17 @@ func DefaultNCAECodeParams() *NCAEParams {
 	return p
 }
 
+// DefaultNCAENoAdvParams returns the paper's NCAE without the latent
+// adversary: adv_weight = 0, so the encoder is trained by the NCR term alone
+// and D_l, which then influences nothing, is not built. A variant motivated
+// by the audit (results/studies/audit: on F-MNIST the adversary, not mining,
+// wrecks the autoencoder).
+func DefaultNCAENoAdvParams() *NCAEParams {
+	p := DefaultNCAEParams()
+	p.AdvWeight = 0
+	return p
+}
+
 // Validate reports a bad value with its key.
 func (p *NCAEParams) Validate() error {
 	if err := p.AEParams.Validate(); err != nil {

@@ -163,7 +163,13 @@ func (t *trainer) ncaeStep(inputs []*Node) []*Node {
 	f := t.frame(vars, true, updates)
 	z := a.Encoder.Apply(f, encPrefix, x)
 	xr := a.Decoder.Apply(f, decPrefix, z)
-	advLoss := bce(dl(in, z), true) // the encoder learns to fool D_l (Eq. 3)
+	// The encoder learns to fool D_l (Eq. 3); with adv_weight = 0, D_l
+	// influences nothing and is left out of the graph.
+	useDl := p.AdvWeight > 0
+	advLoss := Scalar(g, dtypes.Float32, 0)
+	if useDl {
+		advLoss = bce(dl(in, z), true)
+	}
 	errOwn := perSampleSE(x, xr)
 	minedMask := Zeros(g, shapes.Make(dtypes.Float32, m))
 	var ncr *Node
@@ -182,7 +188,10 @@ func (t *trainer) ncaeStep(inputs []*Node) []*Node {
 		keep := OneMinus(minedMask)
 		ncr = ReduceAllMean(Add(Mul(keep, errOwn), Mul(minedMask, errMined)))
 	}
-	aeLoss := Add(MulScalar(advLoss, p.AdvWeight), MulScalar(ncr, p.RecWeight))
+	aeLoss := MulScalar(ncr, p.RecWeight)
+	if useDl {
+		aeLoss = Add(MulScalar(advLoss, p.AdvWeight), aeLoss)
+	}
 	t.adamStep(t.adamAE, aeSlot, aeLoss, t.st.weights(encPrefix, decPrefix), vars, in, schedAE, out)
 	for k, v := range updates {
 		out[k] = v
@@ -190,9 +199,12 @@ func (t *trainer) ncaeStep(inputs []*Node) []*Node {
 
 	// (4) D_l (Eq. 3): ω ~ N(μ, I) real, f(x) fake.
 	zc := StopGradient(z)
-	dlVars := copyVars(in)
-	dlLoss := Add(bce(dl(dlVars, Add(muRow, epsLat)), true), bce(dl(dlVars, zc), false))
-	t.adamStep(t.adamGAN, dlSlot, dlLoss, t.st.weights(dlPrefix), dlVars, in, schedGAN, out)
+	dlLoss := Scalar(g, dtypes.Float32, 0)
+	if useDl {
+		dlVars := copyVars(in)
+		dlLoss = Add(bce(dl(dlVars, Add(muRow, epsLat)), true), bce(dl(dlVars, zc), false))
+		t.adamStep(t.adamGAN, dlSlot, dlLoss, t.st.weights(dlPrefix), dlVars, in, schedGAN, out)
+	} // without D_l, ε for its prior is still drawn: the noise stream stays the paper's
 
 	// (5) μ ← μ − γ·mean(μ − f(x)) (Eq. 4), γ the autoencoder's rate.
 	newMu := updateMu(mu, zc, Reshape(Slice(schedAE, AxisElem(0))), p.MuUpdate == "scalar")

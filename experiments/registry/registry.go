@@ -109,6 +109,11 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
 			}},
+		{Name: "ncae-noadv", UsesBackend: true, Summary: "NCAE without the latent adversary (adv_weight = 0): a variant, not the paper's method",
+			NewParams: func() Params { return model.DefaultNCAENoAdvParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
+			}},
 		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)",
 			NewParams: func() Params { return model.DefaultCAEParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {

@@ -199,6 +199,44 @@ func WriteSweeps(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsD
 			return written, err
 		}
 		written = append(written, path)
+		mining, err := WriteMining(sweepRows(rows, sweeps, param), "mining_"+param, resultsDir, plotsDir, sweepLabel(sweeps, param))
+		written = append(written, mining...)
+		if err != nil {
+			return written, err
+		}
 	}
 	return written, nil
+}
+
+// sweepRows keeps the rows that belong to the sweep of param.
+func sweepRows(rows []store.Row, sweeps []store.SweepEntry, param string) []store.Row {
+	in := map[string]bool{}
+	for _, e := range sweeps {
+		if e.Param == param {
+			in[e.Method+"/"+e.ConfigHash+"/"+strconv.FormatFloat(e.Rho, 'g', -1, 64)] = true
+		}
+	}
+	var out []store.Row
+	for _, r := range rows {
+		if in[r.Method+"/"+r.ConfigHash+"/"+strconv.FormatFloat(r.Rho, 'g', -1, 64)] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// sweepLabel names a sweep's series by the swept value: "tau = 0.1".
+func sweepLabel(sweeps []store.SweepEntry, param string) func(method, hash string) string {
+	values := map[string]string{}
+	for _, e := range sweeps {
+		if e.Param == param {
+			values[e.Method+"/"+e.ConfigHash] = e.Value
+		}
+	}
+	return func(method, hash string) string {
+		if v, ok := values[method+"/"+hash]; ok {
+			return fmt.Sprintf("%s, %s = %s", method, param, v)
+		}
+		return method + " (" + hash + ")"
+	}
 }

@@ -1,7 +1,8 @@
 // Package report writes Table 1 from recorded runs: results/table1.csv,
 // results/table1_by_class.csv, results/table1.md (ours beside the paper's,
 // with Δ) and one PNG per data set (AUC against ρ, one line per method, the
-// paper's values dashed). Runs with a status other than ok are counted in
+// paper's values dashed); NCAE's mining precision per epoch (mining.csv and
+// a PNG per data set); and the Figure 2 sweeps. Runs with a status other than ok are counted in
 // every output and never averaged.
 package report
 
@@ -57,7 +58,8 @@ func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
 			return written, err
 		}
 	}
-	return written, nil
+	mining, err := WriteMining(rows, "mining", resultsDir, plotsDir, MethodLabel(rows))
+	return append(written, mining...), err
 }
 
 // datasetsOf lists the data sets with at least one successful run.

@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/stat"
@@ -144,4 +145,74 @@ func ByClass(rows []store.Row) []ClassCell {
 func CompareCell(datasetA, methodA string, rhoA float64, datasetB, methodB string, rhoB float64) int {
 	return cmp.Or(cmp.Compare(datasets.Order(datasetA), datasets.Order(datasetB)), strings.Compare(datasetA, datasetB),
 		strings.Compare(methodA, methodB), cmp.Compare(rhoA, rhoB))
+}
+
+// MiningCell is the contamination-mining precision of one (data set, method,
+// ρ, config hash) cell at one epoch: the mean over the cell's ok runs that
+// recorded it (info mining_precision / mining_recall, one value per epoch).
+type MiningCell struct {
+	Dataset, Method string
+	Rho             float64
+	ConfigHash      string
+	Epoch           int // 1-based
+	N               int // runs averaged
+	Precision, Std  float64
+	Recall          float64
+}
+
+// Mining aggregates the per-epoch mining precision and recall of the ok runs
+// in rows (deduplicated with Latest), sorted like Table1 and then by epoch.
+// Runs without the diagnostics (another method, ρ = 0, no labels) are left
+// out, as are epochs whose value is not a number.
+func Mining(rows []store.Row) []MiningCell {
+	type key struct {
+		ds, m string
+		rho   float64
+		hash  string
+		epoch int
+	}
+	prec, rec := map[key][]float64{}, map[key][]float64{}
+	for _, r := range Latest(rows) {
+		if r.Status != store.OK || r.Rho == 0 {
+			continue
+		}
+		ps, rs := series(r.Info["mining_precision"]), series(r.Info["mining_recall"])
+		for i, p := range ps {
+			if math.IsNaN(p) {
+				continue
+			}
+			k := key{r.Dataset, r.Method, r.Rho, r.ConfigHash, i + 1}
+			prec[k] = append(prec[k], p)
+			if i < len(rs) && !math.IsNaN(rs[i]) {
+				rec[k] = append(rec[k], rs[i])
+			}
+		}
+	}
+	out := make([]MiningCell, 0, len(prec))
+	for k, ps := range prec {
+		c := MiningCell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, Epoch: k.epoch, N: len(ps)}
+		c.Precision, c.Std = MeanStd(ps)
+		c.Recall, _ = MeanStd(rec[k])
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b MiningCell) int {
+		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho),
+			strings.Compare(a.ConfigHash, b.ConfigHash), cmp.Compare(a.Epoch, b.Epoch))
+	})
+	return out
+}
+
+// series parses a space-separated list of numbers ("0.316 0.434 nan");
+// an entry that is not a number is NaN.
+func series(s string) []float64 {
+	fields := strings.Fields(s)
+	out := make([]float64, len(fields))
+	for i, f := range fields {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			v = math.NaN()
+		}
+		out[i] = v
+	}
+	return out
 }
