@@ -46,6 +46,12 @@ func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
 		return written, err
 	}
 	md := append(Markdown(cells), '\n')
+	if versus := summary.Versus(rows, Baseline); len(versus) > 0 {
+		if err := put(filepath.Join(resultsDir, "versus_"+Baseline+".csv"), VersusCSV(versus)); err != nil {
+			return written, err
+		}
+		md = append(append(md, VersusMarkdown(versus)...), '\n')
+	}
 	if err := put(filepath.Join(resultsDir, "table1.md"), append(md, Provenance(rows)...)); err != nil {
 		return written, err
 	}

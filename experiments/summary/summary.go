@@ -216,3 +216,80 @@ func series(s string) []float64 {
 	}
 	return out
 }
+
+// VersusCell compares a method with a baseline method over the experiments
+// both ran (same data set, ρ, classes and seed): the paired difference.
+type VersusCell struct {
+	Dataset, Method string
+	Rho             float64
+	ConfigHash      string
+	N               int     // experiments with an ok run of both
+	Mean, Baseline  float64 // mean AUC of the method and of the baseline over those experiments
+	Delta, Std      float64 // mean and sample deviation of method − baseline
+	Wins            int     // experiments where the method's AUC ≥ the baseline's
+}
+
+// Versus pairs every ok run of a method other than baseline with the ok
+// baseline run of the same experiment (deduplicated with Latest; where the
+// baseline ran under several configurations, the first recorded is used)
+// and summarises the differences, sorted like Table1. Methods with no
+// paired run are left out.
+func Versus(rows []store.Row, baseline string) []VersusCell {
+	type exp struct {
+		ds           string
+		rho          float64
+		normal, anom int
+		seed         int
+	}
+	base := map[exp]float64{}
+	latest := Latest(rows)
+	for _, r := range latest {
+		if r.Method != baseline || r.Status != store.OK {
+			continue
+		}
+		k := exp{r.Dataset, r.Rho, r.NormalClass, r.AnomalyClass, r.Seed}
+		if _, dup := base[k]; !dup {
+			base[k] = r.AUC
+		}
+	}
+	type key struct {
+		ds, m string
+		rho   float64
+		hash  string
+	}
+	type pairs struct{ a, b, d []float64 }
+	groups := map[key]*pairs{}
+	for _, r := range latest {
+		if r.Method == baseline || r.Status != store.OK {
+			continue
+		}
+		b, ok := base[exp{r.Dataset, r.Rho, r.NormalClass, r.AnomalyClass, r.Seed}]
+		if !ok {
+			continue
+		}
+		k := key{r.Dataset, r.Method, r.Rho, r.ConfigHash}
+		g := groups[k]
+		if g == nil {
+			g = &pairs{}
+			groups[k] = g
+		}
+		g.a, g.b, g.d = append(g.a, r.AUC), append(g.b, b), append(g.d, r.AUC-b)
+	}
+	out := make([]VersusCell, 0, len(groups))
+	for k, g := range groups {
+		c := VersusCell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(g.d)}
+		c.Mean, _ = MeanStd(g.a)
+		c.Baseline, _ = MeanStd(g.b)
+		c.Delta, c.Std = MeanStd(g.d)
+		for _, d := range g.d {
+			if d >= 0 {
+				c.Wins++
+			}
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b VersusCell) int {
+		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), strings.Compare(a.ConfigHash, b.ConfigHash))
+	})
+	return out
+}
