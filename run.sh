@@ -3,6 +3,8 @@
 #
 #   ./run.sh table1   [flags]  Table 1 with the quick preset (results/, plots/)
 #   ./run.sh figure2  [flags]  Figure 2: sweeps of sigma and tau
+#   ./run.sh sweep    [flags]  any parameter sweep (--param NAME --values ...)
+#   ./run.sh report   [flags]  rebuild tables and plots from recorded runs
 #   ./run.sh smoke    [flags]  the smoke preset: a few seconds per method
 #   ./run.sh bench    [flags]  deep-model speed (add --torch for PyTorch beside it)
 #   ./run.sh slurm    [flags]  table1 as a Slurm job array + merge job ('slurm status')
@@ -41,6 +43,8 @@ cmd=${1:-}
 case "$cmd" in
   table1)  setup; exec .bin/experiments table1 --preset quick "$@" ;;
   figure2) setup; .bin/experiments sweep --param sigma "$@" && exec .bin/experiments sweep --param tau "$@" ;;
+  sweep)   setup; exec .bin/experiments sweep "$@" ;;
+  report)  setup; exec .bin/experiments report "$@" ;;
   smoke)   setup; exec .bin/experiments table1 --preset smoke "$@" ;;
   data)    setup; exec .bin/experiments data verify "$@" ;;
   bench)   setup; exec .bin/experiments bench "$@" ;;
@@ -50,5 +54,5 @@ case "$cmd" in
     go vet ./...
     exec go test -timeout 15m ./... "$@"
     ;;
-  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = help ] || exit 2 ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = help ] || exit 2 ;;
 esac
