@@ -54,5 +54,5 @@ case "$cmd" in
     go vet ./...
     exec go test -timeout 15m ./... "$@"
     ;;
-  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = help ] || exit 2 ;;
+  *) sed '/^set -euo/,$d' "$0" | sed -n '2,$p' | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = help ] || exit 2 ;;
 esac

@@ -15,13 +15,13 @@ import (
 // TestModelsLearn trains the deep models on a fixed small real setup — the
 // quick preset's: one normal class, 500 of its training images plus 10 %
 // contamination, a 1,000-image test subset, 3 epochs of batch 32 — and
-// asserts an AUC well above what the same network scores untrained and
-// above a floor. The floors sit 8–10 points under the AUC measured on the
-// cpu backend (NCAE moves by several points with float rounding alone);
+// asserts an AUC 5 points above what the same network scores untrained and
+// above a floor 4–9 points under the AUC measured on the cpu backend (NCAE
+// moves by several points with float rounding alone);
 // F-MNIST's paper NCAE is left out: it scores below chance there (issue #11).
 func TestModelsLearn(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains six models on real data")
+		t.Skip("trains five models on real data")
 	}
 	tests := []struct {
 		method  string
@@ -75,6 +75,9 @@ func TestModelsLearn(t *testing.T) {
 			// On MNIST, mining finds contamination well above chance (ρ) by the last epoch.
 			if tc.method != "cae" && tc.dataset.Name == "mnist" {
 				prec := strings.Fields(out.Info["mining_precision"])
+				if len(prec) == 0 {
+					t.Fatalf("no mining precision in info %v", out.Info)
+				}
 				last, err := strconv.ParseFloat(prec[len(prec)-1], 64)
 				if err != nil || last < 2*key.Rho {
 					t.Errorf("mining precision %v: want the last epoch's ≥ 2ρ = %.2f", prec, 2*key.Rho)

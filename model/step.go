@@ -84,7 +84,7 @@ func (s *stepGraph) inputShapes() stepInputs[shapes.Shape] {
 func (s *stepGraph) bind(inputs []*Node) (nn.Vars, stepInputs[*Node]) {
 	ncae := s.d.ncae != nil
 	var in stepInputs[*Node]
-	names := stepInputs[string]{"x", "sched_ae", "eps_gen", "eps_lat", "mu", "sched_gan"}
+	names := stepInputs[string]{X: "x", SchedAE: "sched_ae", EpsGen: "eps_gen", EpsLat: "eps_lat", Mu: "mu", SchedGAN: "sched_gan"}
 	shapesWant := s.inputShapes()
 	fields, nameList, want := in.list(ncae), names.list(ncae), shapesWant.list(ncae)
 	n := s.st.layout.Len()

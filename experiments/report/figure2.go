@@ -199,7 +199,7 @@ func WriteSweeps(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsD
 			return written, err
 		}
 		written = append(written, path)
-		mining, err := WriteMining(sweepRows(rows, sweeps, param), "mining_"+param, resultsDir, plotsDir, sweepLabel(sweeps, param))
+		mining, err := WriteMining(sweepRows(rows, sweeps, param), "mining_"+param, resultsDir, plotsDir, sweepNamer(sweeps, param))
 		written = append(written, mining...)
 		if err != nil {
 			return written, err
@@ -225,18 +225,34 @@ func sweepRows(rows []store.Row, sweeps []store.SweepEntry, param string) []stor
 	return out
 }
 
-// sweepLabel names a sweep's series by the swept value: "tau = 0.1".
-func sweepLabel(sweeps []store.SweepEntry, param string) func(method, hash string) string {
+// sweepNamer names a sweep's series by the swept value ("ncae, tau = 0.1")
+// and orders them by it. The config hash is added where one value was run
+// under several configurations; a sweep of ρ is named by method alone
+// (each panel of the mining plot is one ρ).
+func sweepNamer(sweeps []store.SweepEntry, param string) Namer {
 	values := map[string]string{}
+	configs := map[string]int{} // method/value → configurations
 	for _, e := range sweeps {
-		if e.Param == param {
-			values[e.Method+"/"+e.ConfigHash] = e.Value
+		if e.Param != param {
+			continue
 		}
-	}
-	return func(method, hash string) string {
-		if v, ok := values[method+"/"+hash]; ok {
-			return fmt.Sprintf("%s, %s = %s", method, param, v)
+		if _, seen := values[e.Method+"/"+e.ConfigHash]; !seen {
+			configs[e.Method+"/"+e.Value]++
 		}
-		return method + " (" + hash + ")"
+		values[e.Method+"/"+e.ConfigHash] = e.Value
 	}
+	value := func(method, hash string) string { return values[method+"/"+hash] }
+	label := func(method, hash string) string {
+		v, ok := values[method+"/"+hash]
+		switch {
+		case !ok:
+			return method + " (" + hash + ")"
+		case param == "rho":
+			return method
+		case configs[method+"/"+v] > 1:
+			return fmt.Sprintf("%s, %s = %s (%s)", method, param, v, hash)
+		}
+		return fmt.Sprintf("%s, %s = %s", method, param, v)
+	}
+	return Namer{Label: label, Value: value}
 }

@@ -2,12 +2,17 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"image/color"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -45,18 +50,33 @@ func MiningCSV(cells []summary.MiningCell) []byte {
 	return buf.Bytes()
 }
 
+// Namer names the plotted series — a method under one configuration —
+// and orders them: by method, then Value (a swept value, compared as
+// numbers where both are), then config hash. Value may be nil.
+type Namer struct {
+	Label func(method, hash string) string
+	Value func(method, hash string) string
+}
+
+func (n Namer) compare(m1, h1, m2, h2 string) int {
+	c := strings.Compare(m1, m2)
+	if c == 0 && n.Value != nil {
+		c = store.CompareValues(n.Value(m1, h1), n.Value(m2, h2))
+	}
+	return cmp.Or(c, strings.Compare(h1, h2))
+}
+
 // MiningPlot draws, for one data set, mining precision against epoch: one
-// panel per ρ, one line per method and configuration (label names it), the
+// panel per ρ, one line per method and configuration (named by names), the
 // chance precision ρ dashed grey. It returns PNG bytes.
-func MiningPlot(cells []summary.MiningCell, dataset string, label func(method, hash string) string) ([]byte, error) {
-	var rhos []float64
+func MiningPlot(cells []summary.MiningCell, dataset string, names Namer) ([]byte, error) {
 	type seriesKey struct {
 		method, hash string
 		rho          float64
 	}
 	series := map[seriesKey]plotter.XYs{}
-	var names []string
-	colour := map[string]int{}
+	var rhos []float64
+	var configs [][2]string // distinct (method, hash), for colours and order
 	for _, c := range cells {
 		if c.Dataset != dataset {
 			continue
@@ -64,10 +84,8 @@ func MiningPlot(cells []summary.MiningCell, dataset string, label func(method, h
 		if !slices.Contains(rhos, c.Rho) {
 			rhos = append(rhos, c.Rho)
 		}
-		name := label(c.Method, c.ConfigHash)
-		if _, ok := colour[name]; !ok {
-			colour[name] = len(colour)
-			names = append(names, name)
+		if cfg := [2]string{c.Method, c.ConfigHash}; !slices.Contains(configs, cfg) {
+			configs = append(configs, cfg)
 		}
 		k := seriesKey{c.Method, c.ConfigHash, c.Rho}
 		series[k] = append(series[k], plotter.XY{X: float64(c.Epoch), Y: c.Precision})
@@ -76,15 +94,11 @@ func MiningPlot(cells []summary.MiningCell, dataset string, label func(method, h
 		return nil, fmt.Errorf("no mining diagnostics for %s", dataset)
 	}
 	slices.Sort(rhos)
+	slices.SortFunc(configs, func(a, b [2]string) int { return names.compare(a[0], a[1], b[0], b[1]) })
 	title := datasets.Title(dataset)
 	if title == "" {
 		title = dataset
 	}
-	keys := make([]seriesKey, 0, len(series))
-	for k := range series {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b seriesKey) int { return colour[label(a.method, a.hash)] - colour[label(b.method, b.hash)] })
 
 	row := make([]*plot.Plot, len(rhos))
 	for i, rho := range rhos {
@@ -96,20 +110,20 @@ func MiningPlot(cells []summary.MiningCell, dataset string, label func(method, h
 		p.Add(plotter.NewGrid())
 		p.Legend.Top = true
 		maxEpoch := 1.0
-		for _, k := range keys {
-			if k.rho != rho {
+		for ci, cfg := range configs {
+			pts, ok := series[seriesKey{cfg[0], cfg[1], rho}]
+			if !ok {
 				continue
 			}
-			pts := series[k]
 			line, points, err := plotter.NewLinePoints(pts)
 			if err != nil {
 				return nil, err
 			}
-			c := plotutil.Color(colour[label(k.method, k.hash)])
+			c := plotutil.Color(ci)
 			line.Color, points.Color = c, c
 			line.Width = vg.Points(1.5)
 			p.Add(line, points)
-			p.Legend.Add(label(k.method, k.hash), line, points)
+			p.Legend.Add(names.Label(cfg[0], cfg[1]), line, points)
 			maxEpoch = max(maxEpoch, pts[len(pts)-1].X)
 		}
 		chance, err := plotter.NewLine(plotter.XYs{{X: 1, Y: rho}, {X: maxEpoch, Y: rho}})
@@ -138,12 +152,16 @@ func MiningPlot(cells []summary.MiningCell, dataset string, label func(method, h
 }
 
 // WriteMining writes <stem>.csv and <stem>_<dataset>.png when rows hold
-// mining diagnostics (NCAE runs at ρ > 0), naming series with label; it
-// writes nothing otherwise.
-func WriteMining(rows []store.Row, stem, resultsDir, plotsDir string, label func(method, hash string) string) (Files, error) {
+// mining diagnostics (NCAE runs at ρ > 0), naming series with names; it
+// removes those files, left by an earlier report, otherwise.
+func WriteMining(rows []store.Row, stem, resultsDir, plotsDir string, names Namer) (Files, error) {
 	cells := summary.Mining(rows)
 	if len(cells) == 0 {
-		return nil, nil
+		stale := []string{filepath.Join(resultsDir, stem+".csv")}
+		for _, spec := range datasets.Specs() {
+			stale = append(stale, filepath.Join(plotsDir, stem+"_"+spec.Name+".png"))
+		}
+		return nil, removeStale(stale...)
 	}
 	var written Files
 	path := filepath.Join(resultsDir, stem+".csv")
@@ -158,7 +176,7 @@ func WriteMining(rows []store.Row, stem, resultsDir, plotsDir string, label func
 		}
 	}
 	for _, ds := range sets {
-		png, err := MiningPlot(cells, ds, label)
+		png, err := MiningPlot(cells, ds, names)
 		if err != nil {
 			return written, fmt.Errorf("mining plot %s: %w", ds, err)
 		}
@@ -173,7 +191,7 @@ func WriteMining(rows []store.Row, stem, resultsDir, plotsDir string, label func
 
 // MethodLabel names a series by its method, adding the config hash when
 // the method was run under several configurations in rows.
-func MethodLabel(rows []store.Row) func(method, hash string) string {
+func MethodLabel(rows []store.Row) Namer {
 	hashes := map[string]map[string]bool{}
 	for _, r := range rows {
 		if hashes[r.Method] == nil {
@@ -181,10 +199,21 @@ func MethodLabel(rows []store.Row) func(method, hash string) string {
 		}
 		hashes[r.Method][r.ConfigHash] = true
 	}
-	return func(method, hash string) string {
+	return Namer{Label: func(method, hash string) string {
 		if len(hashes[method]) > 1 {
 			return method + " (" + hash + ")"
 		}
 		return method
+	}}
+}
+
+// removeStale removes files an earlier report wrote that the current runs
+// no longer produce; a file that does not exist is fine.
+func removeStale(paths ...string) error {
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/experiments/summary"
 )
 
 func miningRows() []store.Row {
@@ -21,7 +22,7 @@ func miningRows() []store.Row {
 		row("ncae", "h1", 0.2, 4, store.Diverged, "0.900 0.900", "0.900 0.900"), // not averaged
 		row("ncae", "h1", 0, 0, store.OK, "0.000 0.000", "nan nan"),             // ρ = 0: no contamination to mine
 		row("ncae", "h2", 0.2, 0, store.OK, "0.500 0.600", "0.250 0.300"),
-		{Dataset: "fmnist", Method: "cae", Rho: 0.2, ConfigHash: "hc", AUC: 0.7, Status: store.OK},
+		{Dataset: "fmnist", Method: "cae", Rho: 0.2, AnomalyClass: 1, ConfigHash: "hc", AUC: 0.7, Status: store.OK},
 	}
 }
 
@@ -69,13 +70,60 @@ func TestMiningWritesNothingWithoutDiagnostics(t *testing.T) {
 }
 
 func TestMethodLabel(t *testing.T) {
-	label := MethodLabel(miningRows())
+	names := MethodLabel(miningRows())
 	for _, tc := range []struct{ method, hash, want string }{
 		{"ncae", "h1", "ncae (h1)"},
 		{"cae", "hc", "cae"},
 	} {
-		if got := label(tc.method, tc.hash); got != tc.want {
+		if got := names.Label(tc.method, tc.hash); got != tc.want {
 			t.Errorf("label(%s, %s) = %q, want %q", tc.method, tc.hash, got, tc.want)
 		}
+	}
+}
+
+func TestSweepNamer(t *testing.T) {
+	sweeps := []store.SweepEntry{
+		{Param: "tau", Value: "0.1", Method: "ncae", ConfigHash: "a", Rho: 0.2},
+		{Param: "tau", Value: "0.05", Method: "ncae", ConfigHash: "b", Rho: 0.2},
+		{Param: "tau", Value: "0.05", Method: "ncae", ConfigHash: "b", Rho: 0.1},
+		{Param: "tau", Value: "0.3", Method: "ncae", ConfigHash: "c", Rho: 0.2},
+		{Param: "tau", Value: "0.3", Method: "ncae", ConfigHash: "d", Rho: 0.2}, // 0.3 again, another preset
+		{Param: "rho", Value: "0.1", Method: "ncae", ConfigHash: "r", Rho: 0.1},
+		{Param: "rho", Value: "0.2", Method: "ncae", ConfigHash: "r", Rho: 0.2},
+	}
+	tau := sweepNamer(sweeps, "tau")
+	for _, tc := range []struct{ hash, want string }{
+		{"a", "ncae, tau = 0.1"},
+		{"b", "ncae, tau = 0.05"},
+		{"c", "ncae, tau = 0.3 (c)"},
+		{"d", "ncae, tau = 0.3 (d)"},
+		{"x", "ncae (x)"},
+	} {
+		if got := tau.Label("ncae", tc.hash); got != tc.want {
+			t.Errorf("tau label of %s = %q, want %q", tc.hash, got, tc.want)
+		}
+	}
+	if tau.compare("ncae", "b", "ncae", "a") >= 0 || tau.compare("ncae", "a", "ncae", "c") >= 0 {
+		t.Error("tau series not ordered by value (0.05 < 0.1 < 0.3)")
+	}
+	if got := sweepNamer(sweeps, "rho").Label("ncae", "r"); got != "ncae" {
+		t.Errorf("rho sweep label = %q, want the method alone", got)
+	}
+}
+
+func TestMiningPlotIsDeterministic(t *testing.T) {
+	rows := miningRows()
+	first, err := MiningPlot(summary.Mining(rows), "fmnist", MethodLabel(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		again, err := MiningPlot(summary.Mining(rows), "fmnist", MethodLabel(rows))
+		if err != nil || !bytes.Equal(first, again) {
+			t.Fatalf("the same cells drew another PNG (err %v)", err)
+		}
+	}
+	if _, err := MiningPlot(summary.Mining(rows), "mnist", MethodLabel(rows)); err == nil {
+		t.Error("a plot for a data set without diagnostics")
 	}
 }

@@ -46,11 +46,14 @@ func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
 		return written, err
 	}
 	md := append(Markdown(cells), '\n')
+	versusPath := filepath.Join(resultsDir, "versus_"+Baseline+".csv")
 	if versus := summary.Versus(rows, Baseline); len(versus) > 0 {
-		if err := put(filepath.Join(resultsDir, "versus_"+Baseline+".csv"), VersusCSV(versus)); err != nil {
+		if err := put(versusPath, VersusCSV(versus)); err != nil {
 			return written, err
 		}
 		md = append(append(md, VersusMarkdown(versus)...), '\n')
+	} else if err := removeStale(versusPath); err != nil {
+		return written, err
 	}
 	if err := put(filepath.Join(resultsDir, "table1.md"), append(md, Provenance(rows)...)); err != nil {
 		return written, err

@@ -38,11 +38,16 @@ func TestTable1CSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// F-MNIST has no successful run: no plot for it.
+	// F-MNIST has no successful run: no plot for it; no CAE, no mining
+	// diagnostics: no versus or mining files.
 	if len(files) != 4 {
 		t.Fatalf("wrote %v", files)
 	}
-	got, err := os.ReadFile(files[0])
+	byName := map[string]string{}
+	for _, f := range files {
+		byName[filepath.Base(f)] = f
+	}
+	got, err := os.ReadFile(byName["table1.csv"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +60,11 @@ fmnist,kde,0.1,h-kde,0,1,,,81.8,11.2,
 	if string(got) != want {
 		t.Errorf("table1.csv:\n%s\nwant:\n%s", got, want)
 	}
-	byClass, _ := os.ReadFile(files[1])
+	byClass, _ := os.ReadFile(byName["table1_by_class.csv"])
 	if !strings.Contains(string(byClass), "mnist,iforest,0.1,h-iforest,1,1,0,90.00,\n") {
 		t.Errorf("table1_by_class.csv lacks class 1 of iforest:\n%s", byClass)
 	}
-	md, _ := os.ReadFile(files[2])
+	md, _ := os.ReadFile(byName["table1.md"])
 	if !strings.Contains(string(md), "| mnist | iforest | 0.1 | h-iforest | 2 | 85.0 ± 7.1 | 82.3 ± 9.5 | +2.7 | 0 |") {
 		t.Errorf("table1.md:\n%s", md)
 	}
@@ -70,14 +75,44 @@ fmnist,kde,0.1,h-kde,0,1,,,81.8,11.2,
 			t.Errorf("table1.md lacks %q:\n%s", want, md)
 		}
 	}
-	img, err := os.ReadFile(files[3])
+	img, err := os.ReadFile(byName["table1_mnist.png"])
 	if err != nil {
-		t.Fatal(err)
-	}
-	if filepath.Base(files[3]) != "table1_mnist.png" {
-		t.Errorf("plot file %s", files[3])
+		t.Fatalf("plot: %v (wrote %v)", err, files)
 	}
 	if _, err := png.Decode(bytes.NewReader(img)); err != nil {
 		t.Errorf("table1_mnist.png is not a PNG: %v", err)
+	}
+}
+
+// TestWriteDeepModels: with CAE and NCAE runs, Write adds the paired
+// comparison and the mining outputs; a later report over runs without them
+// removes those files instead of leaving stale ones beside a new table1.md.
+func TestWriteDeepModels(t *testing.T) {
+	results, plots := t.TempDir(), t.TempDir()
+	deep := append(rows(), miningRows()...)
+	files, err := Write(deep, results, plots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range files {
+		names[filepath.Base(f)] = true
+	}
+	for _, want := range []string{"versus_cae.csv", "mining.csv", "mining_fmnist.png", "table1_fmnist.png"} {
+		if !names[want] {
+			t.Errorf("Write did not write %s (wrote %v)", want, files)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(results, "table1.md"))
+	if !strings.Contains(string(md), "against cae") {
+		t.Errorf("table1.md lacks the comparison with CAE:\n%s", md)
+	}
+	if _, err := Write(rows(), results, plots); err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []string{filepath.Join(results, "versus_cae.csv"), filepath.Join(results, "mining.csv"), filepath.Join(plots, "mining_fmnist.png")} {
+		if _, err := os.Stat(stale); err == nil {
+			t.Errorf("%s left behind by a report whose runs no longer produce it", stale)
+		}
 	}
 }

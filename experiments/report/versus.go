@@ -17,14 +17,15 @@ const Baseline = "cae"
 
 // VersusCSV renders paired comparisons with the baseline, AUCs in percent:
 // dataset, method, rho, config_hash, n, auc_mean, <baseline>_auc_mean,
-// delta_mean, delta_std, wins (experiments where the method ≥ the baseline).
+// delta_mean, delta_std, wins (experiments where the method ≥ the baseline),
+// <baseline>_config_hash.
 func VersusCSV(cells []summary.VersusCell) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"dataset", "method", "rho", "config_hash", "n", "auc_mean", Baseline + "_auc_mean", "delta_mean", "delta_std", "wins"})
+	w.Write([]string{"dataset", "method", "rho", "config_hash", "n", "auc_mean", Baseline + "_auc_mean", "delta_mean", "delta_std", "wins", Baseline + "_config_hash"})
 	for _, c := range cells {
 		w.Write([]string{c.Dataset, c.Method, protocol.FormatRho(c.Rho), c.ConfigHash, strconv.Itoa(c.N),
-			pct(c.Mean), pct(c.Baseline), pct(c.Delta), pct(c.Std), strconv.Itoa(c.Wins)})
+			pct(c.Mean), pct(c.Baseline), pct(c.Delta), pct(c.Std), strconv.Itoa(c.Wins), c.BaselineHash})
 	}
 	w.Flush()
 	return buf.Bytes()

@@ -25,8 +25,8 @@ func TestVersusCSV(t *testing.T) {
 		row("kde", 0, math.NaN(), store.Diverged),
 	}
 	got := string(VersusCSV(summary.Versus(rows, Baseline)))
-	want := `dataset,method,rho,config_hash,n,auc_mean,cae_auc_mean,delta_mean,delta_std,wins
-mnist,ncae,0.2,h-ncae,2,82.50,75.00,7.50,17.68,1
+	want := `dataset,method,rho,config_hash,n,auc_mean,cae_auc_mean,delta_mean,delta_std,wins,cae_config_hash
+mnist,ncae,0.2,h-ncae,2,82.50,75.00,7.50,17.68,1,h-cae
 `
 	if got != want {
 		t.Errorf("versus_cae.csv:\n%s\nwant:\n%s", got, want)

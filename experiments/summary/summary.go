@@ -227,6 +227,7 @@ type VersusCell struct {
 	Mean, Baseline  float64 // mean AUC of the method and of the baseline over those experiments
 	Delta, Std      float64 // mean and sample deviation of method − baseline
 	Wins            int     // experiments where the method's AUC ≥ the baseline's
+	BaselineHash    string  // the baseline's config hash ("+"-joined if several were paired)
 }
 
 // Versus pairs every ok run of a method other than baseline with the ok
@@ -241,7 +242,11 @@ func Versus(rows []store.Row, baseline string) []VersusCell {
 		normal, anom int
 		seed         int
 	}
-	base := map[exp]float64{}
+	type baseRun struct {
+		auc  float64
+		hash string
+	}
+	base := map[exp]baseRun{}
 	latest := Latest(rows)
 	for _, r := range latest {
 		if r.Method != baseline || r.Status != store.OK {
@@ -249,7 +254,7 @@ func Versus(rows []store.Row, baseline string) []VersusCell {
 		}
 		k := exp{r.Dataset, r.Rho, r.NormalClass, r.AnomalyClass, r.Seed}
 		if _, dup := base[k]; !dup {
-			base[k] = r.AUC
+			base[k] = baseRun{r.AUC, r.ConfigHash}
 		}
 	}
 	type key struct {
@@ -257,7 +262,10 @@ func Versus(rows []store.Row, baseline string) []VersusCell {
 		rho   float64
 		hash  string
 	}
-	type pairs struct{ a, b, d []float64 }
+	type pairs struct {
+		a, b, d []float64
+		hashes  []string
+	}
 	groups := map[key]*pairs{}
 	for _, r := range latest {
 		if r.Method == baseline || r.Status != store.OK {
@@ -273,11 +281,15 @@ func Versus(rows []store.Row, baseline string) []VersusCell {
 			g = &pairs{}
 			groups[k] = g
 		}
-		g.a, g.b, g.d = append(g.a, r.AUC), append(g.b, b), append(g.d, r.AUC-b)
+		g.a, g.b, g.d = append(g.a, r.AUC), append(g.b, b.auc), append(g.d, r.AUC-b.auc)
+		if !slices.Contains(g.hashes, b.hash) {
+			g.hashes = append(g.hashes, b.hash)
+		}
 	}
 	out := make([]VersusCell, 0, len(groups))
 	for k, g := range groups {
-		c := VersusCell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(g.d)}
+		slices.Sort(g.hashes)
+		c := VersusCell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(g.d), BaselineHash: strings.Join(g.hashes, "+")}
 		c.Mean, _ = MeanStd(g.a)
 		c.Baseline, _ = MeanStd(g.b)
 		c.Delta, c.Std = MeanStd(g.d)
