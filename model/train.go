@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's examples use the dot import for graph code
@@ -64,12 +66,14 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 		}
 	}
 	var precisions, recalls []float64
+	var lossSeries [numLosses][]float64 // NCAE: each loss's epoch mean
 	batch := make([]float32, m*dim)
 	start := time.Now()
 	for epoch := range d.ae.Epochs {
 		perm := t.permutation(train.N)
 		schedStep := epoch*batches + 1
 		var lossSum float64
+		var lossSums [numLosses]float64
 		var mined, hits, anomalies int
 		for b := range batches {
 			if err := ctx.Err(); err != nil {
@@ -92,6 +96,9 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 				lossSum += float64(losses[0])
 			} else {
 				lossSum += float64(losses[lossNCR])
+				for i, l := range losses {
+					lossSums[i] += float64(l)
+				}
 				if d.truth != nil {
 					for i, j := range idx {
 						if d.truth[j] {
@@ -115,6 +122,11 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 			precisions = append(precisions, rep.Precision)
 			recalls = append(recalls, rep.Recall)
 		}
+		if d.ncae != nil {
+			for i := range lossSeries {
+				lossSeries[i] = append(lossSeries[i], lossSums[i]/float64(batches))
+			}
+		}
 		if d.env.Progress != nil {
 			d.env.Progress(rep)
 		}
@@ -125,7 +137,24 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 		d.info["mining_precision"] = formatSeries(precisions)
 		d.info["mining_recall"] = formatSeries(recalls)
 	}
+	if d.ncae != nil {
+		// Per-epoch means of every loss of the step: whether D_l, D_s or the
+		// generator wins shows here (the adversarial ones are 0 where
+		// adv_weight = 0 leaves D_l out).
+		for i, name := range [numLosses]string{lossGen: "loss_gen", lossDs: "loss_ds", lossAdv: "loss_adv", lossNCR: "loss_ncr", lossDl: "loss_dl"} {
+			d.info[name] = formatLosses(lossSeries[i])
+		}
+	}
 	return nil
+}
+
+// formatLosses writes a series of losses with four significant digits.
+func formatLosses(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'g', 4, 64)
+	}
+	return strings.Join(parts, " ")
 }
 
 func ratio(a, b int) float64 {
