@@ -31,31 +31,35 @@ func BenchmarkSteps(b *testing.B) {
 }
 
 // BenchmarkNCAEStep times the NCAE training step alone on the default
-// backend (MNIST networks, batch 128): the target of a CPU profile,
+// backend (batch 128), per data set's networks: the target of a CPU profile,
 //
-//	go test ./model -run '^$' -bench NCAEStep -cpuprofile ncae.prof
+//	go test ./model -run '^$' -bench NCAEStep/fmnist -cpuprofile ncae.prof
 func BenchmarkNCAEStep(b *testing.B) {
-	be, err := backend.Open(backend.Default)
-	if err != nil {
-		b.Fatal(err)
+	for _, dataset := range []string{"mnist", "fmnist"} {
+		b.Run(dataset, func(b *testing.B) {
+			be, err := backend.Open(backend.Default)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer be.Finalize()
+			_, st, t, err := benchTrainer(dataset, be, 128, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.close()
+			defer t.close()
+			pixels := make([]float32, 128*784)
+			for i := range pixels {
+				pixels[i] = float32(i%97) / 97
+			}
+			step := 1
+			for b.Loop() {
+				if _, _, err := t.trainStep(pixels, 28, 28, 0, step); err != nil {
+					b.Fatal(err)
+				}
+				step++
+			}
+			b.ReportMetric(128*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
 	}
-	defer be.Finalize()
-	_, st, t, err := benchTrainer("mnist", be, 128, true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.close()
-	defer t.close()
-	pixels := make([]float32, 128*784)
-	for i := range pixels {
-		pixels[i] = float32(i%97) / 97
-	}
-	step := 1
-	for b.Loop() {
-		if _, _, err := t.trainStep(pixels, 28, 28, 0, step); err != nil {
-			b.Fatal(err)
-		}
-		step++
-	}
-	b.ReportMetric(128*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
