@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/ncae-repro/ncae/model/backend/cpu/vec"
 )
 
 type number interface {
@@ -290,6 +291,9 @@ func binaryNumber[T number](op backends.OpType, out, a, c []T) error {
 // and ÷ of floats) with plain loops, which the compiler keeps free of
 // function calls; it reports false for any other operation.
 func arithmetic[T number](op backends.OpType, out, a, c []T) bool {
+	if f, ok := any(out).([]float32); ok {
+		return arithmeticFloat32(op, f, any(a).([]float32), any(c).([]float32))
+	}
 	half := 0.5
 	isFloat := T(half) != 0
 	if !isFloat && op == backends.OpTypeDiv {
@@ -365,6 +369,36 @@ func arithmetic[T number](op backends.OpType, out, a, c []T) bool {
 		default:
 			return false
 		}
+	default:
+		return false
+	}
+	return true
+}
+
+// arithmeticFloat32 is arithmetic for float32, in package vec's assembly
+// where the CPU has AVX (bit-identical to the plain loops).
+func arithmeticFloat32(op backends.OpType, out, a, c []float32) bool {
+	var v vec.Op
+	switch op {
+	case backends.OpTypeAdd:
+		v = vec.Add
+	case backends.OpTypeSub:
+		v = vec.Sub
+	case backends.OpTypeMul:
+		v = vec.Mul
+	case backends.OpTypeDiv:
+		v = vec.Div
+	default:
+		return false
+	}
+	n := len(out)
+	switch {
+	case len(a) == n && len(c) == n:
+		vec.Vectors(v, out, a, c)
+	case len(c) == 1 && len(a) == n:
+		vec.VectorScalar(v, out, a, c[0])
+	case len(a) == 1 && len(c) == n:
+		vec.ScalarVector(v, out, a[0], c)
 	default:
 		return false
 	}

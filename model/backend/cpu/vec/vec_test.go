@@ -1,0 +1,122 @@
+package vec
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// values returns n floats with zeros, negative zero, infinities, NaN,
+// subnormals and ordinary numbers mixed in.
+func values(r *rand.Rand, n int) []float32 {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), 1e-40, -1e-40, math.MaxFloat32, 1, -1}
+	v := make([]float32, n)
+	for i := range v {
+		if r.IntN(8) == 0 {
+			v[i] = special[r.IntN(len(special))]
+		} else {
+			v[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(7)-3)))
+		}
+	}
+	return v
+}
+
+// same reports whether x and y are the same float32, any NaN equal to any NaN.
+func same(x, y float32) bool {
+	return math.Float32bits(x) == math.Float32bits(y) || x != x && y != y
+}
+
+// TestSameAsGo checks every operation and form against the plain Go loops
+// bit for bit, at every length around the assembly's block sizes, in place
+// and not.
+func TestSameAsGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 39, 40, 63, 64, 65, 100, 127, 128, 129, 1000, 4099}
+	ops := []struct {
+		op   Op
+		name string
+	}{{Add, "add"}, {Sub, "sub"}, {Mul, "mul"}, {Div, "div"}}
+	for _, o := range ops {
+		for _, n := range lengths {
+			a, b := values(r, n), values(r, n)
+			s := values(r, 1)[0]
+			check := func(form string, got, want []float32) {
+				t.Helper()
+				for i := range want {
+					if !same(got[i], want[i]) {
+						t.Fatalf("%s %s n=%d: element %d = %v, want %v", o.name, form, n, i, got[i], want[i])
+					}
+				}
+			}
+			want, got := make([]float32, n), make([]float32, n)
+			vectorsGo(o.op, want, a, b)
+			Vectors(o.op, got, a, b)
+			check("vectors", got, want)
+			inPlace := append([]float32(nil), a...)
+			Vectors(o.op, inPlace, inPlace, b)
+			check("vectors in place of a", inPlace, want)
+			inPlace = append([]float32(nil), b...)
+			Vectors(o.op, inPlace, a, inPlace)
+			check("vectors in place of b", inPlace, want)
+
+			vectorScalarGo(o.op, want, a, s)
+			VectorScalar(o.op, got, a, s)
+			check("vector-scalar", got, want)
+			inPlace = append([]float32(nil), a...)
+			VectorScalar(o.op, inPlace, inPlace, s)
+			check("vector-scalar in place", inPlace, want)
+
+			scalarVectorGo(o.op, want, s, b)
+			ScalarVector(o.op, got, s, b)
+			check("scalar-vector", got, want)
+			inPlace = append([]float32(nil), b...)
+			ScalarVector(o.op, inPlace, s, inPlace)
+			check("scalar-vector in place", inPlace, want)
+		}
+	}
+}
+
+// TestShorterOut: only len(out) elements are written or read.
+func TestShorterOut(t *testing.T) {
+	a := make([]float32, 100)
+	for i := range a {
+		a[i] = float32(i)
+	}
+	out := make([]float32, 101)
+	out[40] = -7
+	Vectors(Add, out[:40], a, a)
+	VectorScalar(Mul, out[:40], out[:40], 2)
+	if out[39] != 39*4 || out[40] != -7 {
+		t.Errorf("out[39], out[40] = %v, %v; want 156, -7 (untouched)", out[39], out[40])
+	}
+}
+
+func BenchmarkVectors(b *testing.B) {
+	for _, n := range []int{1 << 10, 1 << 14, 1 << 20} {
+		r := rand.New(rand.NewPCG(1, 2))
+		x, y, out := values(r, n), values(r, n), make([]float32, n)
+		b.Run("asm/"+itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(12 * n))
+			for b.Loop() {
+				Vectors(Mul, out, x, y)
+			}
+		})
+		b.Run("go/"+itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(12 * n))
+			for b.Loop() {
+				vectorsGo(Mul, out, x, y)
+			}
+		})
+	}
+}
+
+func itoa(n int) string {
+	switch n {
+	case 1 << 10:
+		return "1K"
+	case 1 << 14:
+		return "16K"
+	}
+	return "1M"
+}
