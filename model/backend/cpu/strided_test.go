@@ -1,0 +1,72 @@
+package cpu
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// naiveCopy is stridedCopy element by element, the definition.
+func naiveCopy(dst []float32, dims, ds []int, doff int, src []float32, ss []int, soff int) {
+	idx := make([]int, len(dims))
+	total := 1
+	for _, d := range dims {
+		total *= d
+	}
+	for range total {
+		d, s := doff, soff
+		for a, i := range idx {
+			d += i * ds[a]
+			s += i * ss[a]
+		}
+		dst[d] = src[s]
+		for a := len(idx) - 1; a >= 0; a-- {
+			if idx[a]++; idx[a] < dims[a] {
+				break
+			}
+			idx[a] = 0
+		}
+	}
+}
+
+// TestTransposesMatchDefinition checks permutations of random shapes of up
+// to four axes, some axes read backwards, against the element-by-element
+// definition.
+func TestTransposesMatchDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 300 {
+		rank := 1 + r.IntN(4)
+		dims := make([]int, rank)
+		size := 1
+		for a := range dims {
+			dims[a] = 1 + r.IntN(40)
+			if rank == 4 {
+				dims[a] = 1 + r.IntN(12)
+			}
+			size *= dims[a]
+		}
+		src := make([]float32, size) // exact integers: every element distinct
+		for i := range src {
+			src[i] = float32(i + 1)
+		}
+		perm := r.Perm(rank)
+		inStrides := rowStrides(dims)
+		outDims := make([]int, rank)
+		ss := make([]int, rank)
+		soff := 0
+		for i, p := range perm {
+			outDims[i], ss[i] = dims[p], inStrides[p]
+			if trial%5 == 0 && r.IntN(2) == 0 { // read this axis backwards
+				soff += (dims[p] - 1) * ss[i]
+				ss[i] = -ss[i]
+			}
+		}
+		ds := rowStrides(outDims)
+		got, want := make([]float32, size), make([]float32, size)
+		stridedCopy(got, outDims, ds, 0, src, ss, soff)
+		naiveCopy(want, outDims, ds, 0, src, ss, soff)
+		if !slices.Equal(got, want) {
+			t.Fatalf("dims %v perm %v strides %v: copy differs from the definition", dims, perm, ss)
+		}
+	}
+}
