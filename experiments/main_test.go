@@ -39,6 +39,7 @@ func TestCommandLine(t *testing.T) {
 		{"sweep needs values", []string{"sweep", "--param", "lr"}, 2, "", "give --values"},
 		{"sweep bad value", []string{"sweep", "--param", "tau", "--values", "0.1,x"}, 2, "", `ncae.tau="x"`},
 		{"sweep bad word", []string{"sweep", "--param", "ncae.mining_similarity", "--values", "cosine,manhattan"}, 2, "", `mining_similarity = "manhattan": must be "cosine" (the paper), "euclidean" or "reconstruction"`},
+		{"bad reduction", []string{"table1", "--preset", "smoke", "--methods", "ncae", "--set", "ncae.ncr_reduction=median"}, 2, "", `ncr_reduction = "median": must be "mean" (per pixel) or "sum"`},
 		{"sweep unknown key", []string{"sweep", "--param", "ncae.colour", "--values", "red"}, 2, "", "unknown key"},
 		{"sweep odd value", []string{"sweep", "--param", "ncae.ncr_mode", "--values", "a b"}, 2, "", `"a b" is neither a number nor a word`},
 		{"sweep out of range", []string{"sweep", "--param", "tau", "--values", "1.5"}, 2, "", "tau = 1.5"},

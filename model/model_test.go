@@ -243,6 +243,8 @@ func TestParamsValidate(t *testing.T) {
 		{"batch", func(p *NCAEParams) { p.BatchSize = 1 }, "batch_size"},
 		{"lr", func(p *NCAEParams) { p.LR = math.Inf(1) }, "lr"},
 		{"slope", func(p *NCAEParams) { p.LeakySlope = 1 }, "leaky_slope"},
+		{"similarity", func(p *NCAEParams) { p.MiningSimilarity = "manhattan" }, "mining_similarity"},
+		{"reduction", func(p *NCAEParams) { p.NCRReduction = "median" }, "ncr_reduction"},
 	}
 	for _, tt := range tests {
 		p := DefaultNCAEParams()

@@ -98,6 +98,18 @@ const (
 	MiningReconstruction = "reconstruction"
 )
 
+// Reductions of the NCR reconstruction term over an image's pixels.
+const (
+	// ReductionMean (default): the mean squared error per pixel, as the
+	// test score and CAE's loss.
+	ReductionMean = "mean"
+	// ReductionSum: ‖·‖² summed over the pixels, Eq. 7 as written. Against
+	// the adversarial terms (log-likelihoods per sample) reconstruction
+	// then weighs 784× more; under Adam this is the mean with adv_weight
+	// divided by 784.
+	ReductionSum = "sum"
+)
+
 // NCAEParams configure NCAE. Every setting where the paper and the released
 // code differ is here, with the paper's value as default (SPEC §3).
 type NCAEParams struct {
@@ -130,6 +142,9 @@ type NCAEParams struct {
 	// MiningEuclidean or MiningReconstruction. Left out of the config hash
 	// at the paper's value (see MarshalJSON).
 	MiningSimilarity string `toml:"mining_similarity" json:"-"`
+	// NCRReduction is ReductionMean (default) or ReductionSum. Left out of
+	// the config hash at its default (see MarshalJSON).
+	NCRReduction string `toml:"ncr_reduction" json:"-"`
 }
 
 // MarshalJSON is what the configuration hash sees. Keys added after results
@@ -140,9 +155,13 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 	added := struct {
 		plain
 		MiningSimilarity string `json:"mining_similarity,omitempty"`
+		NCRReduction     string `json:"ncr_reduction,omitempty"`
 	}{plain: plain(p)}
 	if p.MiningSimilarity != MiningCosine {
 		added.MiningSimilarity = p.MiningSimilarity
+	}
+	if p.NCRReduction != ReductionMean {
+		added.NCRReduction = p.NCRReduction
 	}
 	return json.Marshal(added)
 }
@@ -151,7 +170,8 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 func DefaultNCAEParams() *NCAEParams {
 	return &NCAEParams{AEParams: DefaultAEParams(), GANLR: 0.01, GANBeta1: 0.5,
 		Sigma: 0.1, Tau: 0.1, NCRMode: ModeCalibrate, NegateMargin: 0.1,
-		AdvWeight: 1, RecWeight: 1, MuUpdate: "dimension", MiningSimilarity: MiningCosine}
+		AdvWeight: 1, RecWeight: 1, MuUpdate: "dimension", MiningSimilarity: MiningCosine,
+		NCRReduction: ReductionMean}
 }
 
 // DefaultNCAECodeParams returns NCAE with mining off (τ = 0), as the
@@ -197,6 +217,8 @@ func (p *NCAEParams) Validate() error {
 		return fmt.Errorf("mu_update = %q: must be \"dimension\" or \"scalar\"", p.MuUpdate)
 	case p.MiningSimilarity != MiningCosine && p.MiningSimilarity != MiningEuclidean && p.MiningSimilarity != MiningReconstruction:
 		return fmt.Errorf("mining_similarity = %q: must be %q (the paper), %q or %q", p.MiningSimilarity, MiningCosine, MiningEuclidean, MiningReconstruction)
+	case p.NCRReduction != ReductionMean && p.NCRReduction != ReductionSum:
+		return fmt.Errorf("ncr_reduction = %q: must be %q (per pixel) or %q (Eq. 7's ‖·‖²)", p.NCRReduction, ReductionMean, ReductionSum)
 	}
 	return nil
 }

@@ -223,6 +223,9 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 		keep := OneMinus(minedMask)
 		ncr = ReduceAllMean(Add(Mul(keep, errOwn), Mul(minedMask, errMined)))
 	}
+	if p.NCRReduction == ReductionSum { // ‖·‖² over the pixels, as Eq. 7 writes it
+		ncr = MulScalar(ncr, float64(a.Rows*a.Cols))
+	}
 	// Eq. 7: the weighted sum the autoencoder minimises.
 	aeLoss := MulScalar(ncr, p.RecWeight)
 	if useDl {
