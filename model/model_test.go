@@ -245,6 +245,7 @@ func TestParamsValidate(t *testing.T) {
 		{"slope", func(p *NCAEParams) { p.LeakySlope = 1 }, "leaky_slope"},
 		{"similarity", func(p *NCAEParams) { p.MiningSimilarity = "manhattan" }, "mining_similarity"},
 		{"reduction", func(p *NCAEParams) { p.NCRReduction = "median" }, "ncr_reduction"},
+		{"generator bn", func(p *NCAEParams) { p.GeneratorBN = "frozen" }, "generator_bn"},
 	}
 	for _, tt := range tests {
 		p := DefaultNCAEParams()

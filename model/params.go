@@ -145,6 +145,12 @@ type NCAEParams struct {
 	// NCRReduction is ReductionMean (default) or ReductionSum. Left out of
 	// the config hash at its default (see MarshalJSON).
 	NCRReduction string `toml:"ncr_reduction" json:"-"`
+	// GeneratorBN is the decoder's batch-norm mode when it generates g(ω'):
+	// "train" (paper and code: batch statistics, which on F-MNIST's decoder
+	// — dense then batch norm first — standardise ω' away, so g(μ + σε)
+	// depends on neither μ nor σ) or "eval" (running statistics, so μ and σ
+	// matter). Left out of the config hash at its default.
+	GeneratorBN string `toml:"generator_bn" json:"-"`
 }
 
 // MarshalJSON is what the configuration hash sees. Keys added after results
@@ -156,12 +162,16 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 		plain
 		MiningSimilarity string `json:"mining_similarity,omitempty"`
 		NCRReduction     string `json:"ncr_reduction,omitempty"`
+		GeneratorBN      string `json:"generator_bn,omitempty"`
 	}{plain: plain(p)}
 	if p.MiningSimilarity != MiningCosine {
 		added.MiningSimilarity = p.MiningSimilarity
 	}
 	if p.NCRReduction != ReductionMean {
 		added.NCRReduction = p.NCRReduction
+	}
+	if p.GeneratorBN != "train" {
+		added.GeneratorBN = p.GeneratorBN
 	}
 	return json.Marshal(added)
 }
@@ -171,7 +181,7 @@ func DefaultNCAEParams() *NCAEParams {
 	return &NCAEParams{AEParams: DefaultAEParams(), GANLR: 0.01, GANBeta1: 0.5,
 		Sigma: 0.1, Tau: 0.1, NCRMode: ModeCalibrate, NegateMargin: 0.1,
 		AdvWeight: 1, RecWeight: 1, MuUpdate: "dimension", MiningSimilarity: MiningCosine,
-		NCRReduction: ReductionMean}
+		NCRReduction: ReductionMean, GeneratorBN: "train"}
 }
 
 // DefaultNCAECodeParams returns NCAE with mining off (τ = 0), as the
@@ -217,6 +227,8 @@ func (p *NCAEParams) Validate() error {
 		return fmt.Errorf("mu_update = %q: must be \"dimension\" or \"scalar\"", p.MuUpdate)
 	case p.MiningSimilarity != MiningCosine && p.MiningSimilarity != MiningEuclidean && p.MiningSimilarity != MiningReconstruction:
 		return fmt.Errorf("mining_similarity = %q: must be %q (the paper), %q or %q", p.MiningSimilarity, MiningCosine, MiningEuclidean, MiningReconstruction)
+	case p.GeneratorBN != "train" && p.GeneratorBN != "eval":
+		return fmt.Errorf("generator_bn = %q: must be \"train\" (paper and code) or \"eval\" (running statistics)", p.GeneratorBN)
 	case p.NCRReduction != ReductionMean && p.NCRReduction != ReductionSum:
 		return fmt.Errorf("ncr_reduction = %q: must be %q (per pixel) or %q (Eq. 7's ‖·‖²)", p.NCRReduction, ReductionMean, ReductionSum)
 	}

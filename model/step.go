@@ -180,9 +180,10 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 	ds := func(v nn.Vars, img *Node) *Node { return a.SampleDisc.Apply(s.frame(v, true, nil), dsPrefix, img) }
 	dl := func(v nn.Vars, z *Node) *Node { return a.LatentDisc.Apply(s.frame(v, true, nil), dlPrefix, z) }
 
-	// (1) Generator (Eq. 5): g(ω'), ω' ~ N(μ, σ²I), learns to fool D_s.
+	// (1) Generator (Eq. 5): g(ω'), ω' ~ N(μ, σ²I), learns to fool D_s;
+	// batch norm in the decoder per generator_bn.
 	omega := Add(muRow, MulScalar(x.EpsGen, p.sigmaStd()))
-	xg := a.Decoder.Apply(s.frame(vars, true, nil), decPrefix, omega)
+	xg := a.Decoder.Apply(s.frame(vars, p.GeneratorBN != "eval", nil), decPrefix, omega)
 	genLoss := bce(ds(vars, xg), true)
 	dsVars := copyVars(vars) // D_s weights before any update, for step 2
 	s.adamStep(s.adamGAN, genSlot, genLoss, s.st.weights(decPrefix), vars, in, x.SchedGAN, changed)
