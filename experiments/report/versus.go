@@ -35,11 +35,11 @@ func VersusCSV(cells []summary.VersusCell) []byte {
 func VersusMarkdown(cells []summary.VersusCell) []byte {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "Each method against %s on the same experiments (paired; AUC %%):\n\n", Baseline)
-	fmt.Fprintf(&buf, "| data set | method | ρ | n | AUC | %s | Δ mean ± std | ≥ %s in |\n", Baseline, Baseline)
-	fmt.Fprintln(&buf, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintf(&buf, "| data set | method | ρ | config | n | AUC | %s | Δ mean ± std | ≥ %s in |\n", Baseline, Baseline)
+	fmt.Fprintln(&buf, "|---|---|---|---|---|---|---|---|---|")
 	for _, c := range cells {
-		fmt.Fprintf(&buf, "| %s | %s | %s | %d | %.1f | %.1f | %s | %d of %d |\n", c.Dataset, c.Method,
-			protocol.FormatRho(c.Rho), c.N, 100*c.Mean, 100*c.Baseline, signedPercent(c.Delta, c.Std), c.Wins, c.N)
+		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %d | %.1f | %.1f | %s | %d of %d |\n", c.Dataset, c.Method,
+			protocol.FormatRho(c.Rho), c.ConfigHash, c.N, 100*c.Mean, 100*c.Baseline, signedPercent(c.Delta, c.Std), c.Wins, c.N)
 	}
 	return buf.Bytes()
 }

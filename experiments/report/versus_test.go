@@ -32,7 +32,7 @@ mnist,ncae,0.2,h-ncae,2,82.50,75.00,7.50,17.68,1,h-cae
 		t.Errorf("versus_cae.csv:\n%s\nwant:\n%s", got, want)
 	}
 	md := string(VersusMarkdown(summary.Versus(rows, Baseline)))
-	if !strings.Contains(md, "| mnist | ncae | 0.2 | 2 | 82.5 | 75.0 | +7.5 ± 17.7 | 1 of 2 |") {
+	if !strings.Contains(md, "| mnist | ncae | 0.2 | h-ncae | 2 | 82.5 | 75.0 | +7.5 ± 17.7 | 1 of 2 |") {
 		t.Errorf("Markdown:\n%s", md)
 	}
 }
