@@ -60,7 +60,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	}
 	mine, _ := configRows(cfg, rows)
 	printSummary(a, mine)
-	return writeReport(a, cfg, mine)
+	return writeReport(a, cfg, mine, nil)
 }
 
 // configRows keeps the rows recorded under cfg's protocol and method
@@ -151,7 +151,7 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	}
 	if len(table) > 0 {
 		printSummary(a, table)
-		if err := writeReport(a, cfg, table); err != nil {
+		if err := writeReport(a, cfg, table, sweeps); err != nil {
 			return err
 		}
 	}
@@ -168,9 +168,10 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// writeReport writes the Table 1 files of rows and says where.
-func writeReport(a *app, cfg *config.Config, rows []store.Row) error {
-	files, err := report.Write(rows, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
+// writeReport writes the Table 1 files of rows and says where; sweeps (may
+// be nil) name the configurations of a method run under several.
+func writeReport(a *app, cfg *config.Config, rows []store.Row, sweeps []store.SweepEntry) error {
+	files, err := report.Write(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -191,7 +191,12 @@ func WriteMining(rows []store.Row, stem, resultsDir, plotsDir string, names Name
 
 // MethodLabel names a series by its method, adding the config hash when
 // the method was run under several configurations in rows.
-func MethodLabel(rows []store.Row) Namer {
+func MethodLabel(rows []store.Row) Namer { return ConfigNamer(rows, nil) }
+
+// ConfigNamer names a series by its method where rows hold one
+// configuration of it; where they hold several, by what a sweep recorded
+// for the configuration ("ncae, ncr_reduction = sum") or else by its hash.
+func ConfigNamer(rows []store.Row, sweeps []store.SweepEntry) Namer {
 	hashes := map[string]map[string]bool{}
 	for _, r := range rows {
 		if hashes[r.Method] == nil {
@@ -199,11 +204,21 @@ func MethodLabel(rows []store.Row) Namer {
 		}
 		hashes[r.Method][r.ConfigHash] = true
 	}
-	return Namer{Label: func(method, hash string) string {
-		if len(hashes[method]) > 1 {
-			return method + " (" + hash + ")"
+	swept := map[string][]string{} // method/hash → "param = value", in sweep order
+	for _, e := range sweeps {
+		k, v := e.Method+"/"+e.ConfigHash, e.Param+" = "+e.Value
+		if !slices.Contains(swept[k], v) {
+			swept[k] = append(swept[k], v)
 		}
-		return method
+	}
+	return Namer{Label: func(method, hash string) string {
+		switch {
+		case len(hashes[method]) <= 1:
+			return method
+		case len(swept[method+"/"+hash]) > 0:
+			return method + ", " + strings.Join(swept[method+"/"+hash], ", ")
+		}
+		return method + " (" + hash + ")"
 	}}
 }
 

@@ -28,8 +28,9 @@ import (
 type Files []string
 
 // Write writes the Table 1 outputs of rows to resultsDir and plotsDir and
-// returns the paths written. Each file is replaced atomically.
-func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
+// returns the paths written. Each file is replaced atomically. sweeps (may
+// be nil) name the configurations of a method run under several.
+func Write(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsDir string) (Files, error) {
 	cells := summary.Table1(rows)
 	var written Files
 	put := func(path string, data []byte) error {
@@ -55,6 +56,8 @@ func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
 	} else if err := removeStale(versusPath); err != nil {
 		return written, err
 	}
+	names := ConfigNamer(rows, sweeps)
+	md = append(md, Configurations(cells, names)...)
 	if err := put(filepath.Join(resultsDir, "table1.md"), append(md, Provenance(rows)...)); err != nil {
 		return written, err
 	}
@@ -67,7 +70,7 @@ func Write(rows []store.Row, resultsDir, plotsDir string) (Files, error) {
 			return written, err
 		}
 	}
-	mining, err := WriteMining(rows, "mining", resultsDir, plotsDir, MethodLabel(rows))
+	mining, err := WriteMining(rows, "mining", resultsDir, plotsDir, names)
 	return append(written, mining...), err
 }
 
@@ -144,6 +147,31 @@ func Markdown(cells []summary.Cell) []byte {
 		}
 		fmt.Fprintf(&buf, "| %s | %s | %s | %s | %d | %s | %s | %s | %d |\n", c.Dataset, c.Method,
 			protocol.FormatRho(c.Rho), c.ConfigHash, c.N, Percent(c.Mean, c.Std), paper, delta, c.NotOK)
+	}
+	return buf.Bytes()
+}
+
+// Configurations lists, for every method with cells under several
+// configurations, what each config hash is ("86a9644e148f: ncae,
+// ncr_reduction = sum"), as a Markdown list; nothing where every method has
+// one configuration.
+func Configurations(cells []summary.Cell, names Namer) []byte {
+	var buf bytes.Buffer
+	seen := map[string]bool{}
+	for _, c := range cells {
+		label := names.Label(c.Method, c.ConfigHash)
+		if label == c.Method || seen[c.Method+"/"+c.ConfigHash] {
+			continue
+		}
+		if len(seen) == 0 {
+			fmt.Fprintln(&buf, "Configurations:")
+			fmt.Fprintln(&buf)
+		}
+		seen[c.Method+"/"+c.ConfigHash] = true
+		fmt.Fprintf(&buf, "- `%s`: %s\n", c.ConfigHash, label)
+	}
+	if buf.Len() > 0 {
+		buf.WriteByte('\n')
 	}
 	return buf.Bytes()
 }

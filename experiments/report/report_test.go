@@ -34,7 +34,7 @@ func rows() []store.Row {
 }
 
 func TestTable1CSV(t *testing.T) {
-	files, err := Write(rows(), t.TempDir(), t.TempDir())
+	files, err := Write(rows(), nil, t.TempDir(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ fmnist,kde,0.1,h-kde,0,1,,,81.8,11.2,
 func TestWriteDeepModels(t *testing.T) {
 	results, plots := t.TempDir(), t.TempDir()
 	deep := append(rows(), miningRows()...)
-	files, err := Write(deep, results, plots)
+	files, err := Write(deep, sweepsFor(), results, plots)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +104,12 @@ func TestWriteDeepModels(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(results, "table1.md"))
-	if !strings.Contains(string(md), "against cae") {
-		t.Errorf("table1.md lacks the comparison with CAE:\n%s", md)
+	for _, want := range []string{"against cae", "- `h2`: ncae, tau = 0.05\n", "- `h1`: ncae (h1)\n"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("table1.md lacks %q:\n%s", want, md)
+		}
 	}
-	if _, err := Write(rows(), results, plots); err != nil {
+	if _, err := Write(rows(), nil, results, plots); err != nil {
 		t.Fatal(err)
 	}
 	for _, stale := range []string{filepath.Join(results, "versus_cae.csv"), filepath.Join(results, "mining.csv"), filepath.Join(plots, "mining_fmnist.png")} {
@@ -115,4 +117,9 @@ func TestWriteDeepModels(t *testing.T) {
 			t.Errorf("%s left behind by a report whose runs no longer produce it", stale)
 		}
 	}
+}
+
+// sweepsFor records that miningRows' configuration h2 is a sweep's τ = 0.05.
+func sweepsFor() []store.SweepEntry {
+	return []store.SweepEntry{{Param: "tau", Value: "0.05", Method: "ncae", ConfigHash: "h2", Rho: 0.2}}
 }
