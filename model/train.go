@@ -72,7 +72,7 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 	for epoch := range d.ae.Epochs {
 		perm := t.permutation(train.N)
 		schedStep := epoch*batches + 1
-		var lossSum float64
+		var lossSum float64 // CAE's loss or NCAE's NCR term
 		var lossSums [numLosses]float64
 		var mined, hits, anomalies int
 		for b := range batches {
@@ -95,7 +95,6 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 			if d.ncae == nil {
 				lossSum += float64(losses[0])
 			} else {
-				lossSum += float64(losses[lossNCR])
 				for i, l := range losses {
 					lossSums[i] += float64(l)
 				}
@@ -113,6 +112,9 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 					}
 				}
 			}
+		}
+		if d.ncae != nil {
+			lossSum = lossSums[lossNCR]
 		}
 		rep := EpochReport{Epoch: epoch + 1, Epochs: d.ae.Epochs, Loss: lossSum / float64(batches),
 			Precision: math.NaN(), Recall: math.NaN(), Elapsed: time.Since(start)}
