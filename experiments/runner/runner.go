@@ -211,6 +211,18 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progr
 	for _, g := range groups {
 		todo = append(todo, g...)
 	}
+	// Load every data set the remaining runs need before the first of them,
+	// so that a missing or damaged file stops the sweep at the door rather
+	// than after hours of runs on the other data set.
+	loaded := map[string]bool{}
+	for _, t := range todo {
+		if !loaded[t.Key.Dataset] {
+			loaded[t.Key.Dataset] = true
+			if _, err := r.Data.Get(t.Key.Dataset); err != nil {
+				return sum, err
+			}
+		}
+	}
 	eta := newETAEstimator(todo)
 	jobs := r.Config.Run.Jobs
 	if jobs <= 0 {

@@ -250,3 +250,18 @@ func TestPendingMethodRefused(t *testing.T) {
 		t.Errorf("%d rows written before refusing", len(rows))
 	}
 }
+
+func TestMissingDataRefusedBeforeAnyRun(t *testing.T) {
+	// One worker: without the check, MNIST runs first and is recorded.
+	r := setup(t, nil, `grid.datasets=["mnist","fmnist"]`, "run.jobs=1")
+	// MNIST is in memory; Fashion-MNIST is looked for in empty folders.
+	r.Data.loc = &datasets.Locator{DataDir: t.TempDir(), ModCache: t.TempDir(), SystemDir: t.TempDir()}
+	st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
+	_, err := r.Sweep(context.Background(), st, r.allTasks(), nil)
+	if err == nil || !strings.Contains(err.Error(), "fmnist") {
+		t.Fatalf("error %v should name the missing data set fmnist", err)
+	}
+	if rows, _ := st.Rows(); len(rows) != 0 {
+		t.Errorf("%d MNIST rows written before refusing the missing Fashion-MNIST", len(rows))
+	}
+}
