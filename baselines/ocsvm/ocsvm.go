@@ -6,7 +6,8 @@
 // ρ − Σᵢ αᵢ exp(−γ‖xᵢ − x‖²).
 //
 // The squared distances between training samples are computed once, by one
-// matrix product, and reused for every γ.
+// matrix product, and reused for every γ; the kernel's rows are computed from
+// them only when the solver first reads them.
 package ocsvm
 
 import (
@@ -115,22 +116,14 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 			return err
 		}
 	}
-	kernel := make([]float32, n*n)
+	k := newKernel(dist)
 	o.valAUC = make([]float64, len(o.params.Gammas))
 	var best *model
 	bestAUC := math.Inf(-1)
 	for gi, gamma := range o.params.Gammas {
 		o.valAUC[gi] = math.NaN()
-		if err := par.For(ctx, n, func(i int) {
-			row := dist.Row(i)
-			out := kernel[i*n : (i+1)*n]
-			for j, d := range row {
-				out[j] = float32(math.Exp(-gamma * float64(d)))
-			}
-		}); err != nil {
-			return err
-		}
-		m, err := solve(ctx, kernel, n, o.params.Nu, o.params.Tol, o.params.MaxIter)
+		k.setGamma(gamma)
+		m, err := solve(ctx, k, o.params.Nu, o.params.Tol, o.params.MaxIter)
 		if err != nil {
 			return fmt.Errorf("γ = %g: %w", gamma, err)
 		}

@@ -84,7 +84,9 @@ func TestKKT(t *testing.T) {
 		k[i] = float32(math.Exp(-2 * float64(v)))
 	}
 	const tol = 1e-4
-	m, err := solve(context.Background(), k, n, 0.15, tol, 0)
+	kern := newKernel(dist)
+	kern.setGamma(2)
+	m, err := solve(context.Background(), kern, 0.15, tol, 0)
 	if err != nil || !m.converged {
 		t.Fatal(err)
 	}

@@ -3,7 +3,56 @@ package ocsvm
 import (
 	"context"
 	"math"
+
+	"github.com/ncae-repro/ncae/baselines/internal/pairwise"
+	"github.com/ncae-repro/ncae/baselines/internal/par"
 )
+
+// kernel is the RBF kernel matrix Kᵢⱼ = exp(−γ Dᵢⱼ) of a training set, in
+// float32 as libsvm caches it, computed row by row on first use and kept:
+// SMO reads only the rows of its starting support (νn of them) and of its
+// working pairs, so the rows it never needs cost no exp. One n×n buffer
+// serves every γ.
+type kernel struct {
+	dist  pairwise.Matrix // squared distances, n×n
+	gamma float64
+	buf   []float32 // row i at [i·n, (i+1)·n)
+	done  []bool    // row i computed for gamma
+}
+
+func newKernel(dist pairwise.Matrix) *kernel {
+	n := dist.Rows
+	return &kernel{dist: dist, buf: make([]float32, n*n), done: make([]bool, n)}
+}
+
+// setGamma forgets the rows computed for the previous γ.
+func (k *kernel) setGamma(gamma float64) {
+	k.gamma = gamma
+	clear(k.done)
+}
+
+// value is Kᵢⱼ, computed as the rows are.
+func (k *kernel) value(i, j int) float32 {
+	return float32(math.Exp(-k.gamma * float64(k.dist.Row(i)[j])))
+}
+
+// row returns row i of K. Distinct rows may be computed concurrently.
+func (k *kernel) row(i int) []float32 {
+	n := k.dist.Rows
+	r := k.buf[i*n : (i+1)*n]
+	if !k.done[i] {
+		for j, v := range k.dist.Row(i) {
+			r[j] = float32(math.Exp(-k.gamma * float64(v)))
+		}
+		k.done[i] = true
+	}
+	return r
+}
+
+// fill computes rows [0, m) on all cores.
+func (k *kernel) fill(ctx context.Context, m int) error {
+	return par.For(ctx, m, func(i int) { k.row(i) })
+}
 
 // model is a solved one-class SVM dual: the support vectors (indices into the
 // training set), their coefficients α and the offset ρ.
@@ -25,7 +74,8 @@ const tau = 1e-12
 // (libsvm caches its kernel in float32 too); all sums are float64. The
 // initial point is libsvm's: the first ⌊νn⌋ αs at 1, the next at the
 // remainder.
-func solve(ctx context.Context, k []float32, n int, nu, tol float64, maxIter int) (*model, error) {
+func solve(ctx context.Context, k *kernel, nu, tol float64, maxIter int) (*model, error) {
+	n := k.dist.Rows
 	alpha := make([]float64, n)
 	total := nu * float64(n)
 	bound := int(total)
@@ -36,19 +86,22 @@ func solve(ctx context.Context, k []float32, n int, nu, tol float64, maxIter int
 		alpha[bound] = total - float64(bound)
 	}
 	// G = Kα (the linear term of the one-class dual is zero).
+	if err := k.fill(ctx, min(bound+1, n)); err != nil {
+		return nil, err
+	}
 	grad := make([]float64, n)
 	for i, a := range alpha {
 		if a == 0 {
 			continue
 		}
-		col := k[i*n : (i+1)*n]
+		col := k.row(i)
 		for t := range grad {
 			grad[t] += a * float64(col[t])
 		}
 	}
 	diag := make([]float64, n)
 	for i := range diag {
-		diag[i] = float64(k[i*n+i])
+		diag[i] = float64(k.value(i, i))
 	}
 	if maxIter <= 0 {
 		maxIter = max(10_000_000, 100*n)
@@ -71,7 +124,7 @@ func solve(ctx context.Context, k []float32, n int, nu, tol float64, maxIter int
 		gmax2, j := math.Inf(-1), -1
 		objMin := math.Inf(1)
 		if i >= 0 {
-			ki := k[i*n : (i+1)*n]
+			ki := k.row(i)
 			for t, a := range alpha {
 				if a <= 0 {
 					continue
@@ -96,7 +149,7 @@ func solve(ctx context.Context, k []float32, n int, nu, tol float64, maxIter int
 		}
 
 		// Move along αᵢ − αⱼ, clipped to the box (libsvm's equal-label update).
-		ki, kj := k[i*n:(i+1)*n], k[j*n:(j+1)*n]
+		ki, kj := k.row(i), k.row(j)
 		quad := diag[i] + diag[j] - 2*float64(ki[j])
 		if quad <= 0 {
 			quad = tau

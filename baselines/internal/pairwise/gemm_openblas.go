@@ -14,13 +14,13 @@ import "unsafe"
 // -tags openblas (and Debian's libopenblas-dev) to use OpenBLAS.
 const Backend = "openblas"
 
-// gemmABt sets c (m×n, row stride ldc) to alpha·a·bᵀ, with a m×k and b n×k
-// row-major (strides lda, ldb).
-func gemmABt(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// mulABt sets c (dense m×n) to a·bᵀ, with a m×k and b n×k row-major (strides
+// lda, ldb).
+func mulABt(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
 	C.cblas_sgemm(C.CblasRowMajor, C.CblasNoTrans, C.CblasTrans, C.blasint(m), C.blasint(n), C.blasint(k),
-		C.float(alpha), (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
-		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb), 0, (*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
+		1, (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
+		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb), 0, (*C.float)(unsafe.Pointer(&c[0])), C.blasint(n))
 }

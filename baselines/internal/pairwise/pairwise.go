@@ -1,7 +1,7 @@
 // Package pairwise computes squared Euclidean distances between the rows of
 // two matrices with one matrix product (|a|² + |b|² − 2a·b) in float32 —
-// gonum's pure-Go BLAS by default, OpenBLAS with -tags openblas — block by
-// block, so that callers can consume them without holding the whole matrix
+// the module's own (internal/gemm, AVX2/FMA) by default, OpenBLAS with
+// -tags openblas — block by block, so that callers can consume them without holding the whole matrix
 // and can be cancelled between blocks.
 package pairwise
 
@@ -61,12 +61,12 @@ func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) 
 		}
 		rows := min(BlockRows, a.Rows-first)
 		block := buf[:rows*b.Rows]
-		gemmABt(rows, b.Rows, a.Cols, -2, a.Data[first*a.Cols:], a.Cols, b.Data, b.Cols, block, b.Rows)
+		mulABt(rows, b.Rows, a.Cols, a.Data[first*a.Cols:], a.Cols, b.Data, b.Cols, block)
 		for r := 0; r < rows; r++ {
 			na := normA[first+r]
 			row := block[r*b.Rows : (r+1)*b.Rows]
 			for j, v := range row {
-				d := v + na + normB[j]
+				d := -2*v + na + normB[j]
 				if d < 0 {
 					d = 0
 				}
@@ -87,20 +87,22 @@ func Symmetric(ctx context.Context, a Matrix) (Matrix, error) {
 	n := a.Rows
 	out := Matrix{Rows: n, Cols: n, Data: make([]float32, n*n)}
 	norm := SquaredNorms(a)
+	buf := make([]float32, min(BlockRows, n)*n)
 	for first := 0; first < n; first += BlockRows {
 		if err := ctx.Err(); err != nil {
 			return Matrix{}, err
 		}
 		rows := min(BlockRows, n-first)
-		// Rows first.. against columns first..n, written in place.
+		// Rows first.. against columns first..n.
 		cols := n - first
-		block := out.Data[first*n+first:]
-		gemmABt(rows, cols, a.Cols, -2, a.Data[first*a.Cols:], a.Cols, a.Data[first*a.Cols:], a.Cols, block, n)
+		block := buf[:rows*cols]
+		mulABt(rows, cols, a.Cols, a.Data[first*a.Cols:], a.Cols, a.Data[first*a.Cols:], a.Cols, block)
 		for r := 0; r < rows; r++ {
 			i := first + r
 			row := out.Data[i*n : (i+1)*n]
+			products := block[r*cols : (r+1)*cols]
 			for j := first; j < n; j++ {
-				d := row[j] + norm[i] + norm[j]
+				d := -2*products[j-first] + norm[i] + norm[j]
 				if d < 0 || j == i {
 					d = 0
 				}

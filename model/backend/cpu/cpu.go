@@ -25,7 +25,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
-	"github.com/ncae-repro/ncae/model/backend/cpu/gemm"
+	"github.com/ncae-repro/ncae/internal/gemm"
 )
 
 // Name is the backend's registered name.

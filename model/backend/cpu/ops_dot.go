@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
-	"github.com/ncae-repro/ncae/model/backend/cpu/gemm"
+	"github.com/ncae-repro/ncae/internal/gemm"
 )
 
 // group is a list of axes of an operand merged into one: its total size

@@ -6,6 +6,9 @@
 // strides (a transposed operand costs nothing) or an implicit one (the
 // patches of a convolution, never materialised) is multiplied the same way.
 // C is a dense row-major m×n slice and is overwritten.
+//
+// It serves the cpu GoMLX backend (model/backend/cpu) and the distance
+// matrices of the shallow baselines (baselines/internal/pairwise).
 package gemm
 
 import (
