@@ -51,7 +51,7 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 	slurmArgs := append(append([]string{"slurm"}, grid...), "--shards", "4", "--cpus-per-task", "1", "--dir", sweep,
 		"--results-dir", merged, "--plots-dir", filepath.Join(merged, "plots"), "--wait")
 	out := run(slurmArgs...)
-	if !strings.Contains(out, "submitted job array") || !strings.Contains(out, "| all | 28 | 28 | 0 | 0 | 0 |") {
+	if !strings.Contains(out, "submitted job array") || !strings.Contains(out, "| all | 32 | 32 | 0 | 0 | 0 |") {
 		t.Fatalf("slurm run printed:\n%s", out)
 	}
 	run(append(append([]string{"table1"}, grid...), "--results-dir", single, "--plots-dir", filepath.Join(single, "plots"))...)

@@ -203,6 +203,17 @@ func DefaultNCAENoAdvParams() *NCAEParams {
 	return p
 }
 
+// DefaultNCAENoAdvEuclidParams returns ncae-noadv with contamination mined
+// by Euclidean distance to the generated latents' centre instead of the
+// paper's cosine (mining_similarity = euclidean). In the issue #11 study
+// (results/studies) it is the one variant whose mining precision stays above
+// chance in every epoch on both data sets.
+func DefaultNCAENoAdvEuclidParams() *NCAEParams {
+	p := DefaultNCAENoAdvParams()
+	p.MiningSimilarity = MiningEuclidean
+	return p
+}
+
 // Validate reports a bad value with its key.
 func (p *NCAEParams) Validate() error {
 	if err := p.AEParams.Validate(); err != nil {

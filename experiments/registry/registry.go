@@ -114,6 +114,11 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
 			}},
+		{Name: "ncae-noadv-euclid", UsesBackend: true, Summary: "ncae-noadv with Euclidean mining (mining_similarity = euclidean): a variant, not the paper's method",
+			NewParams: func() Params { return model.DefaultNCAENoAdvEuclidParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
+			}},
 		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)",
 			NewParams: func() Params { return model.DefaultCAEParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
