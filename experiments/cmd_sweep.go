@@ -193,9 +193,13 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	sweeps, err := store.ReadSweeps(sweepsPath)
+	recorded, err := store.ReadSweeps(sweepsPath)
 	if err != nil {
 		return err
+	}
+	sweeps, others := configSweeps(cf, fs, reg, recorded)
+	if others > 0 {
+		fmt.Fprintf(a.stderr, "report: Figure 2 leaves out %d sweep entries recorded under other settings\n", others)
 	}
 	fmt.Fprint(a.stdout, report.SweepMarkdown(report.Sweep(rows, sweeps, *param), *param))
 	files, err := report.WriteSweeps(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir)

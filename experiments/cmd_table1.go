@@ -112,7 +112,7 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	var cf configFlags
 	fs := newFlagSet("report", "report [flags] [more runs.csv files to merge]", a.stderr)
 	cf.register(fs, false)
-	allConfigs := fs.Bool("all-configs", false, "Table 1 from every recorded configuration, not only the preset's (one cell per config hash)")
+	allConfigs := fs.Bool("all-configs", false, "Table 1 and the sweeps from every recorded configuration, not only the preset's (one cell per config hash)")
 	if err := parseWithArgs(fs, args); err != nil {
 		return err
 	}
@@ -147,6 +147,10 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		table, others = configRows(cfg, rows)
 		if others > 0 {
 			fmt.Fprintf(a.stderr, "report: Table 1 leaves out %d runs of other settings (sweeps, --set); --all-configs includes them\n", others)
+		}
+		sweeps, others = configSweeps(cf, fs, registry.Default(), sweeps)
+		if others > 0 {
+			fmt.Fprintf(a.stderr, "report: Figure 2 leaves out %d sweep entries recorded under other settings; --all-configs includes them\n", others)
 		}
 	}
 	if len(table) > 0 {

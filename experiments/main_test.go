@@ -205,11 +205,22 @@ func TestSweep(t *testing.T) {
 		t.Errorf("second sweep (exit %d): %s", code, errOut.String())
 	}
 	os.Remove(filepath.Join(dir, "figure2_trees.csv"))
-	if code := runMain(context.Background(), []string{"report", "--results-dir", dir, "--plots-dir", plots}, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
+	if code := runMain(context.Background(), []string{"report", "--preset", "smoke", "--results-dir", dir, "--plots-dir", plots}, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
 		t.Fatalf("report exit %d", code)
 	}
 	if csv2, _ := os.ReadFile(filepath.Join(dir, "figure2_trees.csv")); string(csv2) != string(csv1) {
 		t.Errorf("report rebuilt a different figure2_trees.csv:\n%s\nwant\n%s", csv2, csv1)
+	}
+	// The same sweep under another protocol setting (a re-tuned preset) is a
+	// figure of its own: the earlier runs at the same values stay out of it.
+	retuned := append(args[:len(args):len(args)], "--values", "10", "--set", "protocol.max_train_normal=200")
+	errOut.Reset()
+	if code := runMain(context.Background(), retuned, &bytes.Buffer{}, &errOut); code != 0 || !strings.Contains(errOut.String(), "leaves out 2 sweep entries") {
+		t.Fatalf("re-tuned sweep (exit %d): %s", code, errOut.String())
+	}
+	csv3, _ := os.ReadFile(filepath.Join(dir, "figure2_trees.csv"))
+	if lines := strings.Split(strings.TrimSpace(string(csv3)), "\n"); len(lines) != 3 || !strings.Contains(lines[1], ",10,1,") {
+		t.Errorf("re-tuned figure2_trees.csv should hold one run per data set at trees = 10:\n%s", csv3)
 	}
 }
 
