@@ -32,8 +32,12 @@ func runConfig(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "# effective configuration, from: %v\n", cfg.Sources())
 	fmt.Fprintf(a.stdout, "# %d experiments × %d methods\n", len(cfg.ProtocolGrid().Keys()), len(cfg.Grid.Methods))
+	width := 0
 	for _, m := range cfg.Grid.Methods {
-		fmt.Fprintf(a.stdout, "# config_hash %-9s = %s\n", m, cfg.Hash(m))
+		width = max(width, len(m))
+	}
+	for _, m := range cfg.Grid.Methods {
+		fmt.Fprintf(a.stdout, "# config_hash %-*s = %s\n", width, m, cfg.Hash(m))
 	}
 	fmt.Fprint(a.stdout, text)
 	return nil
