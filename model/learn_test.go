@@ -13,7 +13,7 @@ import (
 )
 
 // TestModelsLearn trains the deep models on a fixed small real setup — the
-// quick preset's: one normal class, 500 of its training images plus 10 %
+// first quick preset's: one normal class, 500 of its training images plus 10 %
 // contamination, a 1,000-image test subset, 3 epochs of batch 32 — and
 // asserts an AUC 5 points above what the same network scores untrained and
 // above a floor 4–9 points under the AUC measured on the cpu backend (NCAE
