@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,12 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 			t.Fatal("NCAE_REQUIRE_SLURM=1 but no sbatch on PATH; .ci/slurm-up starts a one-node Slurm")
 		}
 		t.Skip("no sbatch on PATH: this test needs Slurm (sudo .ci/slurm-up starts a one-node Slurm on localhost)")
+	}
+	if err := slurmControllerAnswers(); err != nil {
+		if os.Getenv("NCAE_REQUIRE_SLURM") == "1" {
+			t.Fatalf("NCAE_REQUIRE_SLURM=1 but %v", err)
+		}
+		t.Skipf("%v: Slurm is installed but not running (sudo .ci/slurm-up starts a one-node Slurm on localhost)", err)
 	}
 	datasetstest.Load(t, datasets.MNIST())
 	datasetstest.Load(t, datasets.FashionMNIST())
@@ -72,4 +79,17 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 	if out := run(slurmArgs...); !strings.Contains(out, "every shard is complete") {
 		t.Errorf("resubmission printed:\n%s", out)
 	}
+}
+
+// slurmControllerAnswers reports whether sinfo reaches a controller within
+// ten seconds: an installed Slurm whose daemons are down is a skip, not a
+// failure, outside CI.
+func slurmControllerAnswers() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sinfo", "-h", "-o", "%T").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("sinfo does not reach a Slurm controller (%v): %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
