@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"text/tabwriter"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
 )
@@ -49,13 +50,14 @@ func runMethods(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	reg := registry.Default()
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	for _, name := range reg.Names() {
 		m, _ := reg.Lookup(name)
 		state := "ready"
 		if !m.Implemented() {
 			state = "not implemented yet (" + m.Pending + ")"
 		}
-		fmt.Fprintf(a.stdout, "%-10s %-40s %s\n", name, state, m.Summary)
+		fmt.Fprintf(w, "%s\t%s\t%s\n", name, state, m.Summary)
 	}
-	return nil
+	return w.Flush()
 }

@@ -2,7 +2,8 @@
 // kernel, solved in its dual by an SMO solver after libsvm (the solver behind
 // scikit-learn's OneClassSVM), with γ selected as in Deep SAD's baseline: fit
 // one model per γ and keep the one with the best AUC on a labelled hold-out
-// of the test set. The anomaly score is the negative decision function,
+// of the test set. Optionally ν is selected the same way, from Params.Nus.
+// The anomaly score is the negative decision function,
 // ρ − Σᵢ αᵢ exp(−γ‖xᵢ − x‖²).
 //
 // The squared distances between training samples are computed once, by one
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +33,10 @@ type Params struct {
 	Tol    float64   `toml:"tol"`    // SMO stopping tolerance (libsvm's eps)
 	// MaxIter bounds SMO iterations; 0 means libsvm's max(10⁷, 100n).
 	MaxIter int `toml:"max_iter"`
+	// Nus, when not empty, replaces Nu by a list of values tried with every
+	// γ; the hold-out AUC picks the pair. Empty (the default, and Deep SAD's
+	// recipe) means ν = Nu. Left out of the config hash while empty.
+	Nus []float64 `toml:"nus" json:",omitempty"`
 }
 
 // DefaultParams returns Deep SAD's settings: ν = 0.1, γ ∈ 2^{−7, …, 2},
@@ -40,6 +46,17 @@ func DefaultParams() *Params {
 	for e := -7; e <= 2; e++ {
 		p.Gammas = append(p.Gammas, math.Exp2(float64(e)))
 	}
+	return p
+}
+
+// NuSelectParams returns DefaultParams with ν chosen together with γ on the
+// hold-out, from {0.01, 0.05, 0.1, 0.2, 0.5}: not Deep SAD's stated recipe,
+// but its OC-SVM numbers under contamination are what a ν near 0.5 gives
+// (results/studies/ocsvm-nu), and tuning ν on the same hold-out as γ is one
+// reading of them.
+func NuSelectParams() *Params {
+	p := DefaultParams()
+	p.Nus = []float64{0.01, 0.05, 0.1, 0.2, 0.5}
 	return p
 }
 
@@ -60,13 +77,27 @@ func (p *Params) Validate() error {
 			return fmt.Errorf("gammas[%d] = %g: must be > 0", i, g)
 		}
 	}
+	for i, nu := range p.Nus {
+		if !(nu > 0 && nu <= 1) {
+			return fmt.Errorf("nus[%d] = %g: must be in (0, 1]", i, nu)
+		}
+	}
 	return nil
+}
+
+// nus returns the ν values to try.
+func (p *Params) nus() []float64 {
+	if len(p.Nus) > 0 {
+		return p.Nus
+	}
+	return []float64{p.Nu}
 }
 
 // OCSVM is a one-class SVM; it implements protocol.ValidatedDetector.
 type OCSVM struct {
 	params Params
 
+	nu    float64
 	gamma float64
 	sv    pairwise.Matrix // support vectors
 	alpha []float64
@@ -74,7 +105,7 @@ type OCSVM struct {
 	iters int
 	conv  bool
 
-	valAUC []float64 // hold-out AUC per γ (NaN where not computed)
+	valAUC []float64 // hold-out AUC per (ν, γ), ν-major (NaN where not computed)
 }
 
 // New returns an unfitted model.
@@ -83,30 +114,37 @@ func New(p Params) *OCSVM { return &OCSVM{params: p} }
 // Gamma returns the selected γ.
 func (o *OCSVM) Gamma() float64 { return o.gamma }
 
-// ValidationAUCs returns the hold-out AUC of each γ, in Params order.
+// Nu returns the selected ν.
+func (o *OCSVM) Nu() float64 { return o.nu }
+
+// ValidationAUCs returns the hold-out AUC of each (ν, γ): for each ν in
+// order, one per γ in Params order.
 func (o *OCSVM) ValidationAUCs() []float64 { return o.valAUC }
 
-// Fit trains with the only γ given; with several, γ needs FitValidated.
+// Fit trains with the only ν and γ given; with several, it needs FitValidated.
 func (o *OCSVM) Fit(ctx context.Context, train protocol.Samples) error {
-	if len(o.params.Gammas) != 1 {
-		return errors.New("ocsvm: several gammas need a labelled validation set to choose from (FitValidated)")
+	if len(o.params.Gammas)*len(o.params.nus()) != 1 {
+		return errors.New("ocsvm: several gammas or nus need a labelled validation set to choose from (FitValidated)")
 	}
 	return o.FitValidated(ctx, train, protocol.Labelled{})
 }
 
-// FitValidated fits one model per γ and keeps the one with the highest AUC
-// on val (the first of equals, as Deep SAD's `if auc > best_auc`).
+// FitValidated fits one model per (ν, γ) and keeps the one with the highest
+// AUC on val (the first of equals in ν-major order, as Deep SAD's
+// `if auc > best_auc` over γ).
 func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val protocol.Labelled) error {
 	x := pairwise.FromSamples(train)
 	n := x.Rows
-	if float64(n)*o.params.Nu < 1 {
-		return fmt.Errorf("ocsvm: ν·n = %g < 1: too few training samples", o.params.Nu*float64(n))
+	nus := o.params.nus()
+	if nuMin := slices.Min(nus); float64(n)*nuMin < 1 {
+		return fmt.Errorf("ocsvm: ν·n = %g < 1: too few training samples", nuMin*float64(n))
 	}
 	dist, err := pairwise.Symmetric(ctx, x)
 	if err != nil {
 		return err
 	}
-	many := len(o.params.Gammas) > 1
+	nGamma := len(o.params.Gammas)
+	many := nGamma*len(nus) > 1
 	var valDist pairwise.Matrix
 	if many {
 		if val.N == 0 {
@@ -117,31 +155,35 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 		}
 	}
 	k := newKernel(dist)
-	o.valAUC = make([]float64, len(o.params.Gammas))
+	o.valAUC = make([]float64, len(nus)*nGamma)
 	var best *model
-	bestAUC := math.Inf(-1)
+	bestAUC, bestAt := math.Inf(-1), -1
+	// γ outer, so the kernel rows computed for a γ serve every ν.
 	for gi, gamma := range o.params.Gammas {
-		o.valAUC[gi] = math.NaN()
 		k.setGamma(gamma)
-		m, err := solve(ctx, k, o.params.Nu, o.params.Tol, o.params.MaxIter)
-		if err != nil {
-			return fmt.Errorf("γ = %g: %w", gamma, err)
-		}
-		if !many {
-			best, o.gamma = m, gamma
-			break
-		}
-		scores := make([]float64, val.N)
-		for r := range scores {
-			scores[r] = -decision(valDist.Row(r), m, gamma)
-		}
-		auc, err := roc.AUC(scores, val.IsAnomaly)
-		if err != nil {
-			return fmt.Errorf("ocsvm: validation AUC: %w", err)
-		}
-		o.valAUC[gi] = auc
-		if auc > bestAUC {
-			best, bestAUC, o.gamma = m, auc, gamma
+		for ni, nu := range nus {
+			at := ni*nGamma + gi
+			o.valAUC[at] = math.NaN()
+			m, err := solve(ctx, k, nu, o.params.Tol, o.params.MaxIter)
+			if err != nil {
+				return fmt.Errorf("ν = %g, γ = %g: %w", nu, gamma, err)
+			}
+			if !many {
+				best, o.nu, o.gamma = m, nu, gamma
+				break
+			}
+			scores := make([]float64, val.N)
+			for r := range scores {
+				scores[r] = -decision(valDist.Row(r), m, gamma)
+			}
+			auc, err := roc.AUC(scores, val.IsAnomaly)
+			if err != nil {
+				return fmt.Errorf("ocsvm: validation AUC: %w", err)
+			}
+			o.valAUC[at] = auc
+			if auc > bestAUC || (auc == bestAUC && at < bestAt) {
+				best, bestAUC, bestAt, o.nu, o.gamma = m, auc, at, nu, gamma
+			}
 		}
 	}
 	o.sv = x.SubRows(best.sv)
@@ -179,7 +221,9 @@ func (o *OCSVM) Score(ctx context.Context, test protocol.Samples) ([]float64, er
 	return scores, err
 }
 
-// Info records the selected γ, the model's size and the hold-out AUCs.
+// Info records the selected γ (and ν, where several were tried), the
+// model's size and the hold-out AUCs: val_auc per γ, or with several ν one
+// val_auc_nu<ν> per ν.
 func (o *OCSVM) Info() map[string]string {
 	info := map[string]string{
 		"gamma":      strconv.FormatFloat(o.gamma, 'g', 6, 64),
@@ -190,12 +234,23 @@ func (o *OCSVM) Info() map[string]string {
 	if !o.conv {
 		info["converged"] = "false"
 	}
-	if o.valAUC != nil && len(o.valAUC) > 1 {
-		parts := make([]string, len(o.valAUC))
-		for i, a := range o.valAUC {
-			parts[i] = strconv.FormatFloat(a, 'f', 4, 64)
+	if len(o.valAUC) <= 1 {
+		return info
+	}
+	nus, nGamma := o.params.nus(), len(o.params.Gammas)
+	for ni, nu := range nus {
+		parts := make([]string, nGamma)
+		for gi, a := range o.valAUC[ni*nGamma : (ni+1)*nGamma] {
+			parts[gi] = strconv.FormatFloat(a, 'f', 4, 64)
 		}
-		info["val_auc"] = strings.Join(parts, " ")
+		key := "val_auc"
+		if len(nus) > 1 {
+			key = "val_auc_nu" + strconv.FormatFloat(nu, 'g', -1, 64)
+		}
+		info[key] = strings.Join(parts, " ")
+	}
+	if len(nus) > 1 {
+		info["nu"] = strconv.FormatFloat(o.nu, 'g', 6, 64)
 	}
 	return info
 }

@@ -138,8 +138,58 @@ func TestSelectsGammaOnValidation(t *testing.T) {
 	}
 }
 
+// TestSelectsNuAndGamma checks the (ν, γ) search: the kept model is the
+// first best pair in ν-major order, a one-element Nus is the same model as
+// Nu, and Info names the selected ν with one val_auc list per ν.
+func TestSelectsNuAndGamma(t *testing.T) {
+	train, test := fixture()
+	val := protocol.Labelled{Samples: test, IsAnomaly: []bool{true, true, false, false, true, true, true, false}}
+	p := *DefaultParams()
+	p.Nus = []float64{0.1, 0.3, 0.6}
+	o := New(p)
+	if err := o.FitValidated(context.Background(), train, val); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.valAUC) != 3*len(p.Gammas) {
+		t.Fatalf("%d hold-out AUCs, want %d", len(o.valAUC), 3*len(p.Gammas))
+	}
+	best := 0
+	for i, a := range o.valAUC {
+		if a > o.valAUC[best] {
+			best = i
+		}
+	}
+	if o.nu != p.Nus[best/len(p.Gammas)] || o.gamma != p.Gammas[best%len(p.Gammas)] {
+		t.Errorf("selected ν = %v, γ = %v; the best hold-out AUC is at ν = %v, γ = %v (%v)",
+			o.nu, o.gamma, p.Nus[best/len(p.Gammas)], p.Gammas[best%len(p.Gammas)], o.valAUC)
+	}
+	info := o.Info()
+	if info["nu"] == "" || info["val_auc_nu0.3"] == "" || info["val_auc"] != "" {
+		t.Errorf("info %v: want nu and val_auc_nu<ν> per ν", info)
+	}
+
+	// ν = 0.1 given as a one-element list is the default model.
+	plain, listed := New(*DefaultParams()), New(Params{Nu: 0.7, Nus: []float64{0.1}, Gammas: DefaultParams().Gammas, Tol: 1e-3})
+	for _, m := range []*OCSVM{plain, listed} {
+		if err := m.FitValidated(context.Background(), train, val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := plain.Score(context.Background(), test)
+	b, _ := listed.Score(context.Background(), test)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("score[%d]: Nus = [0.1] gives %v, Nu = 0.1 gives %v", i, b[i], a[i])
+		}
+	}
+	if _, ok := plain.Info()["nu"]; ok {
+		t.Error("a single ν should not be recorded as selected")
+	}
+}
+
 func TestValidate(t *testing.T) {
-	for _, p := range []Params{{Nu: 0, Gammas: []float64{1}, Tol: 1e-3}, {Nu: 0.1, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{-1}, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{1}}} {
+	for _, p := range []Params{{Nu: 0, Gammas: []float64{1}, Tol: 1e-3}, {Nu: 0.1, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{-1}, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{1}},
+		{Nu: 0.1, Gammas: []float64{1}, Tol: 1e-3, Nus: []float64{0.1, 0}}, {Nu: 0.1, Gammas: []float64{1}, Tol: 1e-3, Nus: []float64{1.5}}} {
 		if p.Validate() == nil {
 			t.Errorf("%+v accepted", p)
 		}

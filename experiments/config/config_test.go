@@ -177,6 +177,30 @@ func TestHash(t *testing.T) {
 	}
 }
 
+// TestCommittedHashes pins the config hashes of the committed shallow
+// runs (results/paper/, results/): a change to a method's parameters or
+// their encoding that moves them would orphan those runs, so it must be
+// deliberate (new fields need `json:",omitempty"` to keep old hashes).
+func TestCommittedHashes(t *testing.T) {
+	reg := testRegistry(t)
+	for _, tt := range []struct{ preset, method, hash string }{
+		{"paper", "ocsvm", "936fa4a8b6ed"},
+		{"paper", "kde", "3c6ad2c1ed3e"},
+		{"paper", "iforest", "d824f17a1e31"},
+		{"quick", "ocsvm", "96d3ee168f54"},
+		{"quick", "kde", "1f95d4d3b65e"},
+		{"quick", "iforest", "679b85f6ca51"},
+	} {
+		cfg, err := Load(Layers{Preset: tt.preset}, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := cfg.Hash(tt.method); h != tt.hash {
+			t.Errorf("%s %s: hash %s, committed runs have %s", tt.preset, tt.method, h, tt.hash)
+		}
+	}
+}
+
 func TestTOMLRoundTrip(t *testing.T) {
 	reg := testRegistry(t)
 	cfg, err := Load(Layers{Preset: "smoke", Sets: []string{"ncae.sigma=0.3"}}, reg)

@@ -129,6 +129,11 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return ocsvm.New(*p.(*ocsvm.Params)), nil
 			}},
+		{Name: "ocsvm-nusel", Summary: "OC-SVM with ν ∈ {0.01, 0.05, 0.1, 0.2, 0.5} chosen with γ on the hold-out: a variant, not Deep SAD's stated ν = 0.1",
+			NewParams: func() Params { return ocsvm.NuSelectParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return ocsvm.New(*p.(*ocsvm.Params)), nil
+			}},
 		{Name: "iforest", Summary: "isolation forest, 100 trees, sub-sample 256",
 			NewParams: func() Params { return iforest.DefaultParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
