@@ -28,11 +28,11 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 		}
 		t.Skip("no sbatch on PATH: this test needs Slurm (sudo .ci/slurm-up starts a one-node Slurm on localhost)")
 	}
-	if err := slurmControllerAnswers(); err != nil {
+	if err := slurmReady(); err != nil {
 		if os.Getenv("NCAE_REQUIRE_SLURM") == "1" {
 			t.Fatalf("NCAE_REQUIRE_SLURM=1 but %v", err)
 		}
-		t.Skipf("%v: Slurm is installed but not running (sudo .ci/slurm-up starts a one-node Slurm on localhost)", err)
+		t.Skipf("%v: Slurm is installed but not ready (sudo .ci/slurm-up starts a one-node Slurm on localhost)", err)
 	}
 	datasetstest.Load(t, datasets.MNIST())
 	datasetstest.Load(t, datasets.FashionMNIST())
@@ -81,15 +81,22 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 	}
 }
 
-// slurmControllerAnswers reports whether sinfo reaches a controller within
-// ten seconds: an installed Slurm whose daemons are down is a skip, not a
-// failure, outside CI.
-func slurmControllerAnswers() error {
+// slurmReady returns nil when sinfo answers within ten seconds and shows a
+// node that can run jobs (idle, mixed or allocated, as .ci/slurm-up waits
+// for); an installed Slurm whose daemons are down or whose node is drained
+// is a skip, not a failure, outside CI.
+func slurmReady() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "sinfo", "-h", "-o", "%T").CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("sinfo does not reach a Slurm controller (%v): %s", err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("sinfo does not reach a Slurm controller (%w): %s", err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	for _, state := range strings.Fields(string(out)) {
+		switch state { // a suffix (idle*, idle~, …) marks a node that cannot take jobs now
+		case "idle", "mixed", "allocated":
+			return nil
+		}
+	}
+	return fmt.Errorf("sinfo shows no node ready for jobs (states: %q)", strings.TrimSpace(string(out)))
 }

@@ -34,8 +34,9 @@ type Params struct {
 	// MaxIter bounds SMO iterations; 0 means libsvm's max(10⁷, 100n).
 	MaxIter int `toml:"max_iter"`
 	// Nus, when not empty, replaces Nu by a list of values tried with every
-	// γ; the hold-out AUC picks the pair. Empty (the default, and Deep SAD's
-	// recipe) means ν = Nu. Left out of the config hash while empty.
+	// γ; the hold-out AUC picks the pair, and Nu is unused (though still
+	// validated and hashed). Empty (the default, and Deep SAD's recipe)
+	// means ν = Nu. Left out of the config hash while empty.
 	Nus []float64 `toml:"nus" json:",omitempty"`
 }
 
@@ -80,6 +81,9 @@ func (p *Params) Validate() error {
 	for i, nu := range p.Nus {
 		if !(nu > 0 && nu <= 1) {
 			return fmt.Errorf("nus[%d] = %g: must be in (0, 1]", i, nu)
+		}
+		if slices.Contains(p.Nus[:i], nu) {
+			return fmt.Errorf("nus[%d] = %g: repeated", i, nu)
 		}
 	}
 	return nil
@@ -148,7 +152,7 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 	var valDist pairwise.Matrix
 	if many {
 		if val.N == 0 {
-			return errors.New("ocsvm: several gammas need a labelled validation set")
+			return errors.New("ocsvm: several (ν, γ) pairs need a labelled validation set to choose from")
 		}
 		if valDist, err = pairwise.Full(ctx, pairwise.FromSamples(val.Samples), x); err != nil {
 			return err
@@ -181,7 +185,7 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 				return fmt.Errorf("ocsvm: validation AUC: %w", err)
 			}
 			o.valAUC[at] = auc
-			if auc > bestAUC || (auc == bestAUC && at < bestAt) {
+			if better(auc, at, bestAUC, bestAt) {
 				best, bestAUC, bestAt, o.nu, o.gamma = m, auc, at, nu, gamma
 			}
 		}
@@ -189,6 +193,13 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 	o.sv = x.SubRows(best.sv)
 	o.alpha, o.rho, o.iters, o.conv = best.alpha, best.rho, best.iters, best.converged
 	return nil
+}
+
+// better reports whether a hold-out AUC at position at (ν-major) beats the
+// best so far: higher, or equal and earlier, so the first of equals wins
+// whatever order the pairs are fitted in.
+func better(auc float64, at int, bestAUC float64, bestAt int) bool {
+	return auc > bestAUC || (auc == bestAUC && at < bestAt)
 }
 
 // decision is Σ αᵢ exp(−γ dᵢ) − ρ over the support vectors, where dist holds
@@ -245,7 +256,7 @@ func (o *OCSVM) Info() map[string]string {
 		}
 		key := "val_auc"
 		if len(nus) > 1 {
-			key = "val_auc_nu" + strconv.FormatFloat(nu, 'g', -1, 64)
+			key = "val_auc_nu" + strconv.FormatFloat(nu, 'g', 6, 64)
 		}
 		info[key] = strings.Join(parts, " ")
 	}

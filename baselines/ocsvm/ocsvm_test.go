@@ -2,7 +2,9 @@ package ocsvm
 
 import (
 	"context"
+	"maps"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/ncae-repro/ncae/baselines/internal/pairwise"
@@ -119,16 +121,20 @@ func TestKKT(t *testing.T) {
 
 func TestSelectsGammaOnValidation(t *testing.T) {
 	train, test := fixture()
-	val := protocol.Labelled{Samples: test, IsAnomaly: []bool{true, true, false, false, true, true, true, false}}
+	val := protocol.Labelled{Samples: test, IsAnomaly: []bool{true, false, true, false, false, false, false, false}}
 	o := New(*DefaultParams())
 	if err := o.FitValidated(context.Background(), train, val); err != nil {
 		t.Fatal(err)
 	}
-	best := 0
+	best, distinct := 0, map[float64]bool{}
 	for i, a := range o.valAUC {
+		distinct[a] = true
 		if a > o.valAUC[best] {
 			best = i
 		}
+	}
+	if len(distinct) < 3 {
+		t.Fatalf("hold-out AUCs %v: too few distinct values to test the selection", o.valAUC)
 	}
 	if o.gamma != o.params.Gammas[best] {
 		t.Errorf("selected γ = %v, the best hold-out AUC %v is at γ = %v", o.gamma, o.valAUC, o.params.Gammas[best])
@@ -139,11 +145,12 @@ func TestSelectsGammaOnValidation(t *testing.T) {
 }
 
 // TestSelectsNuAndGamma checks the (ν, γ) search: the kept model is the
-// first best pair in ν-major order, a one-element Nus is the same model as
-// Nu, and Info names the selected ν with one val_auc list per ν.
+// best pair on the hold-out, a one-element Nus is the same model as Nu, and
+// Info names the selected ν with one val_auc list per ν.
 func TestSelectsNuAndGamma(t *testing.T) {
 	train, test := fixture()
-	val := protocol.Labelled{Samples: test, IsAnomaly: []bool{true, true, false, false, true, true, true, false}}
+	// Labels under which the 30 hold-out AUCs take several values.
+	val := protocol.Labelled{Samples: test, IsAnomaly: []bool{true, false, true, false, false, false, false, false}}
 	p := *DefaultParams()
 	p.Nus = []float64{0.1, 0.3, 0.6}
 	o := New(p)
@@ -153,11 +160,15 @@ func TestSelectsNuAndGamma(t *testing.T) {
 	if len(o.valAUC) != 3*len(p.Gammas) {
 		t.Fatalf("%d hold-out AUCs, want %d", len(o.valAUC), 3*len(p.Gammas))
 	}
-	best := 0
+	best, distinct := 0, map[float64]bool{}
 	for i, a := range o.valAUC {
+		distinct[a] = true
 		if a > o.valAUC[best] {
 			best = i
 		}
+	}
+	if len(distinct) < 3 {
+		t.Fatalf("hold-out AUCs %v: too few distinct values to test the selection", o.valAUC)
 	}
 	if o.nu != p.Nus[best/len(p.Gammas)] || o.gamma != p.Gammas[best%len(p.Gammas)] {
 		t.Errorf("selected ν = %v, γ = %v; the best hold-out AUC is at ν = %v, γ = %v (%v)",
@@ -170,26 +181,50 @@ func TestSelectsNuAndGamma(t *testing.T) {
 
 	// ν = 0.1 given as a one-element list is the default model.
 	plain, listed := New(*DefaultParams()), New(Params{Nu: 0.7, Nus: []float64{0.1}, Gammas: DefaultParams().Gammas, Tol: 1e-3})
-	for _, m := range []*OCSVM{plain, listed} {
+	var scores [2][]float64
+	for i, m := range []*OCSVM{plain, listed} {
 		if err := m.FitValidated(context.Background(), train, val); err != nil {
 			t.Fatal(err)
 		}
-	}
-	a, _ := plain.Score(context.Background(), test)
-	b, _ := listed.Score(context.Background(), test)
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("score[%d]: Nus = [0.1] gives %v, Nu = 0.1 gives %v", i, b[i], a[i])
+		var err error
+		if scores[i], err = m.Score(context.Background(), test); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if _, ok := plain.Info()["nu"]; ok {
-		t.Error("a single ν should not be recorded as selected")
+	if !slices.Equal(scores[0], scores[1]) {
+		t.Errorf("Nus = [0.1] scores %v, Nu = 0.1 scores %v", scores[1], scores[0])
+	}
+	if !maps.Equal(plain.Info(), listed.Info()) {
+		t.Errorf("Nus = [0.1] info %v, Nu = 0.1 info %v", listed.Info(), plain.Info())
+	}
+}
+
+// TestBetter pins the tie rule: among equal hold-out AUCs the first pair in
+// ν-major order wins, although γ is the outer loop.
+func TestBetter(t *testing.T) {
+	tests := []struct {
+		auc     float64
+		at      int
+		bestAUC float64
+		bestAt  int
+		want    bool
+	}{
+		{0.9, 5, 0.8, 1, true},
+		{0.8, 5, 0.9, 1, false},
+		{0.9, 1, 0.9, 5, true},  // a later γ with a smaller ν: earlier in ν-major order
+		{0.9, 5, 0.9, 1, false}, // equal and later
+		{0.5, 0, math.Inf(-1), -1, true},
+	}
+	for _, tt := range tests {
+		if got := better(tt.auc, tt.at, tt.bestAUC, tt.bestAt); got != tt.want {
+			t.Errorf("better(%v, %d, %v, %d) = %v, want %v", tt.auc, tt.at, tt.bestAUC, tt.bestAt, got, tt.want)
+		}
 	}
 }
 
 func TestValidate(t *testing.T) {
 	for _, p := range []Params{{Nu: 0, Gammas: []float64{1}, Tol: 1e-3}, {Nu: 0.1, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{-1}, Tol: 1e-3}, {Nu: 0.1, Gammas: []float64{1}},
-		{Nu: 0.1, Gammas: []float64{1}, Tol: 1e-3, Nus: []float64{0.1, 0}}, {Nu: 0.1, Gammas: []float64{1}, Tol: 1e-3, Nus: []float64{1.5}}} {
+		{Nu: 0.1, Gammas: []float64{1}, Tol: 1e-3, Nus: []float64{0.1, 0}}, {Nu: 0.1, Gammas: []float64{1}, Tol: 1e-3, Nus: []float64{1.5}}, {Nu: 0.1, Gammas: []float64{1}, Tol: 1e-3, Nus: []float64{0.1, 0.2, 0.1}}} {
 		if p.Validate() == nil {
 			t.Errorf("%+v accepted", p)
 		}
