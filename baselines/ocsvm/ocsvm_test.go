@@ -119,6 +119,23 @@ func TestKKT(t *testing.T) {
 	}
 }
 
+// firstBest returns the index of the first highest hold-out AUC, failing
+// when the AUCs take too few values for a selection test to mean anything.
+func firstBest(t *testing.T, aucs []float64) int {
+	t.Helper()
+	best, distinct := 0, map[float64]bool{}
+	for i, a := range aucs {
+		distinct[a] = true
+		if a > aucs[best] {
+			best = i
+		}
+	}
+	if len(distinct) < 3 {
+		t.Fatalf("hold-out AUCs %v: too few distinct values to test the selection", aucs)
+	}
+	return best
+}
+
 func TestSelectsGammaOnValidation(t *testing.T) {
 	train, test := fixture()
 	val := protocol.Labelled{Samples: test, IsAnomaly: []bool{true, false, true, false, false, false, false, false}}
@@ -126,16 +143,7 @@ func TestSelectsGammaOnValidation(t *testing.T) {
 	if err := o.FitValidated(context.Background(), train, val); err != nil {
 		t.Fatal(err)
 	}
-	best, distinct := 0, map[float64]bool{}
-	for i, a := range o.valAUC {
-		distinct[a] = true
-		if a > o.valAUC[best] {
-			best = i
-		}
-	}
-	if len(distinct) < 3 {
-		t.Fatalf("hold-out AUCs %v: too few distinct values to test the selection", o.valAUC)
-	}
+	best := firstBest(t, o.valAUC)
 	if o.gamma != o.params.Gammas[best] {
 		t.Errorf("selected γ = %v, the best hold-out AUC %v is at γ = %v", o.gamma, o.valAUC, o.params.Gammas[best])
 	}
@@ -160,16 +168,7 @@ func TestSelectsNuAndGamma(t *testing.T) {
 	if len(o.valAUC) != 3*len(p.Gammas) {
 		t.Fatalf("%d hold-out AUCs, want %d", len(o.valAUC), 3*len(p.Gammas))
 	}
-	best, distinct := 0, map[float64]bool{}
-	for i, a := range o.valAUC {
-		distinct[a] = true
-		if a > o.valAUC[best] {
-			best = i
-		}
-	}
-	if len(distinct) < 3 {
-		t.Fatalf("hold-out AUCs %v: too few distinct values to test the selection", o.valAUC)
-	}
+	best := firstBest(t, o.valAUC)
 	if o.nu != p.Nus[best/len(p.Gammas)] || o.gamma != p.Gammas[best%len(p.Gammas)] {
 		t.Errorf("selected ν = %v, γ = %v; the best hold-out AUC is at ν = %v, γ = %v (%v)",
 			o.nu, o.gamma, p.Nus[best/len(p.Gammas)], p.Gammas[best%len(p.Gammas)], o.valAUC)
