@@ -1,6 +1,6 @@
 // Package report writes Table 1 from recorded runs: results/table1.csv,
 // results/table1_by_class.csv, results/table1.md (ours beside the paper's,
-// with Δ) and one PNG per data set (AUC against ρ, one line per method, the
+// with Δ, as a long table and in the paper's layout) and one PNG per data set (AUC against ρ, one line per method, the
 // paper's values dashed); NCAE's mining precision per epoch (mining.csv and
 // a PNG per data set); and the Figure 2 sweeps. Runs with a status other than ok are counted in
 // every output and never averaged.
@@ -57,6 +57,8 @@ func Write(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsDir str
 		return written, err
 	}
 	names := ConfigNamer(rows, sweeps)
+	md = append(md, "In the paper's layout:\n\n"...)
+	md = append(md, PaperLayout(cells, names)...)
 	md = append(md, Configurations(cells, names)...)
 	if err := put(filepath.Join(resultsDir, "table1.md"), append(md, Provenance(rows)...)); err != nil {
 		return written, err

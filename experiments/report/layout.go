@@ -1,0 +1,136 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ncae-repro/ncae/experiments/paperref"
+	"github.com/ncae-repro/ncae/experiments/summary"
+	"github.com/ncae-repro/ncae/protocol"
+	"github.com/ncae-repro/ncae/protocol/datasets"
+)
+
+// PaperLayout renders cells the way the paper prints Table 1: one table per
+// data set, a row per method (and configuration, named by names), a column
+// per ρ, each cell "ours / paper (Δ)" in AUC %. The numbers are rounded as
+// Markdown rounds them. A cell whose run count differs from the data set's
+// usual one says ", n = k"; failed or diverged runs add ", k not ok".
+func PaperLayout(cells []summary.Cell, names Namer) []byte {
+	type rowKey struct{ method, hash string }
+	var buf bytes.Buffer
+	for _, ds := range datasetOrder(cells) {
+		var rows []rowKey
+		var rhos []float64
+		byKey := map[rowKey]map[float64]summary.Cell{}
+		counts := map[int]int{}
+		for _, c := range cells {
+			if c.Dataset != ds {
+				continue
+			}
+			k := rowKey{c.Method, c.ConfigHash}
+			if byKey[k] == nil {
+				byKey[k] = map[float64]summary.Cell{}
+				rows = append(rows, k)
+			}
+			byKey[k][c.Rho] = c
+			if !slices.Contains(rhos, c.Rho) {
+				rhos = append(rhos, c.Rho)
+			}
+			if c.N > 0 {
+				counts[c.N]++
+			}
+		}
+		slices.Sort(rhos)
+		usual := usualCount(counts)
+
+		title := datasets.Title(ds)
+		if title == "" {
+			title = ds
+		}
+		fmt.Fprintf(&buf, "**%s** (AUC %%, ours / the paper's (Δ)", title)
+		if usual > 0 {
+			fmt.Fprintf(&buf, "; n = %d runs per cell unless given", usual)
+		}
+		buf.WriteString(")\n\n| method |")
+		for _, rho := range rhos {
+			fmt.Fprintf(&buf, " ρ = %s |", protocol.FormatRho(rho))
+		}
+		buf.WriteString("\n|---|" + strings.Repeat("---|", len(rhos)) + "\n")
+		for _, k := range rows {
+			label := k.method
+			if names.Label != nil {
+				label = names.Label(k.method, k.hash)
+			}
+			fmt.Fprintf(&buf, "| %s |", label)
+			for _, rho := range rhos {
+				c, ok := byKey[k][rho]
+				text := ""
+				if ok {
+					text = layoutCell(c, usual)
+				}
+				fmt.Fprintf(&buf, " %s |", text)
+			}
+			buf.WriteString("\n")
+		}
+		buf.WriteString("\n")
+	}
+	return buf.Bytes()
+}
+
+// layoutCell is one cell of PaperLayout.
+func layoutCell(c summary.Cell, usual int) string {
+	var parts []string
+	if c.N == 0 {
+		parts = append(parts, "—")
+	} else {
+		s := fmt.Sprintf("%.1f", 100*c.Mean)
+		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
+			s += fmt.Sprintf(" / %.1f (%+.1f)", p.Mean, 100*c.Mean-p.Mean)
+		}
+		parts = append(parts, s)
+		if c.N != usual {
+			parts = append(parts, fmt.Sprintf("n = %d", c.N))
+		}
+	}
+	if c.NotOK > 0 {
+		parts = append(parts, fmt.Sprintf("%d not ok", c.NotOK))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// usualCount is the most frequent run count, the larger one on a tie; 0
+// when there is none.
+func usualCount(counts map[int]int) int {
+	best, bestFreq := 0, 0
+	for n, f := range counts {
+		if f > bestFreq || (f == bestFreq && n > best) {
+			best, bestFreq = n, f
+		}
+	}
+	return best
+}
+
+// datasetOrder lists the data sets of cells in the order of
+// datasets.Specs, then any others in the order they appear.
+func datasetOrder(cells []summary.Cell) []string {
+	var present []string
+	for _, c := range cells {
+		if !slices.Contains(present, c.Dataset) {
+			present = append(present, c.Dataset)
+		}
+	}
+	var out []string
+	for _, s := range datasets.Specs() {
+		if slices.Contains(present, s.Name) {
+			out = append(out, s.Name)
+		}
+	}
+	for _, ds := range present {
+		if !slices.Contains(out, ds) {
+			out = append(out, ds)
+		}
+	}
+	return out
+}
