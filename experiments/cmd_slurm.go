@@ -98,13 +98,29 @@ func (s *slurmSweep) checkOwn() error {
 // shardCount is the state of one shard's runs.
 type shardCount struct {
 	total, ok, diverged, failed, missing int
+	// reuse holds finished runs of the shard's tasks that the results
+	// folder has and the shard's own runs.csv lacks; they count as done and
+	// are copied into the shard before a submission, so no task reruns them.
+	reuse []store.Row
 }
 
-// counts reads every shard's runs.csv and counts its runs.
+// counts reads every shard's runs.csv, and the results folder's, and
+// counts the shard's runs.
 func (s *slurmSweep) counts(a *app) ([]shardCount, error) {
 	r := newRunner(a, s.cfg, registry.Default())
 	keys := s.cfg.ProtocolGrid().Keys()
 	out := make([]shardCount, s.id.Shards)
+	recorded := map[store.Key]store.Row{}
+	resultsFile := filepath.Join(s.cfg.Run.ResultsDir, "runs.csv")
+	rows, err := store.ReadFile(resultsFile)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	for _, row := range rows {
+		if row.Final() {
+			recorded[row.Key()] = row
+		}
+	}
 	for k := 1; k <= s.id.Shards; k++ {
 		tasks := r.Tasks(runner.Shard{I: k, N: s.id.Shards}.Keys(keys), s.cfg.Grid.Methods)
 		rows, err := store.ReadFile(filepath.Join(s.dir, fmt.Sprintf("shard-%d", k), "runs.csv"))
@@ -121,6 +137,10 @@ func (s *slurmSweep) counts(a *app) ([]shardCount, error) {
 		c.total = len(tasks)
 		for _, t := range tasks {
 			row, seen := last[t.StoreKey()]
+			if done, ok := recorded[t.StoreKey()]; ok && (!seen || !row.Final()) {
+				row, seen = done, true
+				c.reuse = append(c.reuse, done)
+			}
 			switch {
 			case !seen:
 				c.missing++
@@ -175,14 +195,16 @@ func runSlurm(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	var todo []int
-	missing := 0
+	missing, reused := 0, 0
 	for k, c := range counts {
 		if c.missing+c.failed > 0 {
 			todo = append(todo, k+1)
 			missing += c.missing + c.failed
 		}
+		reused += len(c.reuse)
 	}
 	results, _ := filepath.Abs(s.cfg.Run.ResultsDir)
+	reuseNote := fmt.Sprintf("%d runs of this sweep are already in %s: copied into their shards, not run again", reused, filepath.Join(results, "runs.csv"))
 	plots, _ := filepath.Abs(s.cfg.Run.PlotsDir)
 	sw := slurm.Sweep{Dir: s.dir, Binary: filepath.Join(s.dir, "bin", "experiments"),
 		Args:   []string{"--preset", s.preset, "--config", filepath.Join(s.dir, "config.toml")},
@@ -190,6 +212,9 @@ func runSlurm(ctx context.Context, a *app, args []string) error {
 		MergeOut: []string{"--results-dir", results, "--plots-dir", plots}}
 	arrayScript, mergeScript := slurm.ArrayScript(sw, o), slurm.MergeScript(sw, o)
 	if *dryRun {
+		if reused > 0 {
+			fmt.Fprintf(a.stdout, "# %s\n", reuseNote)
+		}
 		if len(todo) > 0 {
 			fmt.Fprintf(a.stdout, "# %s (sbatch --parsable %s)\n%s\n", "array job: "+fmt.Sprint(missing)+" runs to do", filepath.Join(s.dir, "array.sbatch"), arrayScript)
 		}
@@ -204,6 +229,12 @@ func runSlurm(ctx context.Context, a *app, args []string) error {
 	}
 	if err := s.prepare(arrayScript, mergeScript); err != nil {
 		return err
+	}
+	if err := s.copyRecorded(counts); err != nil {
+		return err
+	}
+	if reused > 0 {
+		fmt.Fprintf(a.stderr, "slurm: %s\n", reuseNote)
 	}
 	var ids []string
 	dep := []string(nil)
@@ -296,6 +327,26 @@ func (s *slurmSweep) prepare(arrayScript, mergeScript string) error {
 	for _, f := range files {
 		if err := atomicfile.Write(filepath.Join(s.dir, f.name), f.data, f.perm); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// copyRecorded appends to each shard's runs.csv the finished runs counts
+// found for it in the results folder.
+func (s *slurmSweep) copyRecorded(counts []shardCount) error {
+	for k, c := range counts {
+		if len(c.reuse) == 0 {
+			continue
+		}
+		st, err := store.Open(filepath.Join(s.dir, fmt.Sprintf("shard-%d", k+1), "runs.csv"))
+		if err != nil {
+			return err
+		}
+		for _, row := range c.reuse {
+			if err := st.Append(row); err != nil {
+				return fmt.Errorf("shard %d: %w", k+1, err)
+			}
 		}
 	}
 	return nil

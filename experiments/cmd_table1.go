@@ -122,6 +122,13 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	}
 	var rows []store.Row
 	var sweeps []store.SweepEntry
+	// A run in two of the files (a Slurm shard holds copies of runs the
+	// results folder already had) is counted once.
+	type runID struct {
+		key      store.Key
+		finished string
+	}
+	seen := map[runID]bool{}
 	for i, f := range append([]string{filepath.Join(cfg.Run.ResultsDir, "runs.csv")}, fs.Args()...) {
 		rs, err := store.ReadFile(f)
 		if i == 0 && errors.Is(err, os.ErrNotExist) {
@@ -130,7 +137,12 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		rows = append(rows, rs...)
+		for _, r := range rs {
+			if id := (runID{r.Key(), r.FinishedAt}); !seen[id] {
+				seen[id] = true
+				rows = append(rows, r)
+			}
+		}
 		// A sweep records beside its runs.csv which config hash meant which value.
 		sw, err := store.ReadSweeps(filepath.Join(filepath.Dir(f), "sweeps.csv"))
 		if err != nil {

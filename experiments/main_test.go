@@ -254,9 +254,13 @@ func TestShardsMerge(t *testing.T) {
 		}
 		return out.String()
 	}
-	merged := report(append(grid[:2:2], "--results-dir", a, filepath.Join(b, "runs.csv"))...)
+	// a's runs given twice (as a Slurm shard holding copies would) count once.
+	merged := report(append(grid[:2:2], "--results-dir", a, filepath.Join(b, "runs.csv"), filepath.Join(a, "runs.csv"))...)
 	if want := report(append(grid[:2:2], "--results-dir", whole)...); merged != want {
 		t.Errorf("merged shards:\n%s\nunsharded:\n%s", merged, want)
+	}
+	if md, _ := os.ReadFile(filepath.Join(a, "table1.md")); !strings.Contains(string(md), "Provenance of these 6 runs") {
+		t.Errorf("merged table1.md counts a run found in two files twice:\n%s", md)
 	}
 	mergedCSV, _ := os.ReadFile(filepath.Join(a, "table1.csv"))
 	wholeCSV, _ := os.ReadFile(filepath.Join(whole, "table1.csv"))

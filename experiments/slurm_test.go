@@ -55,11 +55,21 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 	}
 	grid := []string{"--preset", "smoke", "--normal-classes", "0,1"}
 	sweep, merged, single := filepath.Join(tmp, "sweep"), filepath.Join(tmp, "merged"), filepath.Join(tmp, "single")
+	// The isolation forest's runs are in the results folder already: the
+	// array must not run them again, and the merge must count them once.
+	run(append(append([]string{"table1"}, grid...), "--methods", "iforest", "--results-dir", merged, "--plots-dir", filepath.Join(merged, "plots"))...)
 	slurmArgs := append(append([]string{"slurm"}, grid...), "--shards", "4", "--cpus-per-task", "1", "--dir", sweep,
 		"--results-dir", merged, "--plots-dir", filepath.Join(merged, "plots"), "--wait")
 	out := run(slurmArgs...)
-	if !strings.Contains(out, "submitted job array") || !strings.Contains(out, "| all | 32 | 32 | 0 | 0 | 0 |") {
+	if !strings.Contains(out, "submitted job array") || !strings.Contains(out, "28 runs to do") ||
+		!strings.Contains(out, "4 runs of this sweep are already in") || !strings.Contains(out, "| all | 32 | 32 | 0 | 0 | 0 |") {
 		t.Fatalf("slurm run printed:\n%s", out)
+	}
+	logs, _ := filepath.Glob(filepath.Join(sweep, "logs", "shard-*.out"))
+	for _, l := range logs {
+		if b, _ := os.ReadFile(l); strings.Contains(string(b), " iforest: auc") {
+			t.Errorf("%s: a shard ran an isolation forest the results folder already had:\n%s", l, b)
+		}
 	}
 	run(append(append([]string{"table1"}, grid...), "--results-dir", single, "--plots-dir", filepath.Join(single, "plots"))...)
 	for _, f := range []string{"table1.csv", "table1_by_class.csv"} {
@@ -78,6 +88,37 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 	// Resubmitting the same sweep runs nothing again: only a merge job.
 	if out := run(slurmArgs...); !strings.Contains(out, "every shard is complete") {
 		t.Errorf("resubmission printed:\n%s", out)
+	}
+}
+
+// TestSlurmReusesRecordedRuns: runs of the sweep already in the results
+// folder count as done in the dry run and the status, so a submission would
+// not run them again (the Slurm test above checks the submission itself).
+func TestSlurmReusesRecordedRuns(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	datasetstest.Load(t, datasets.FashionMNIST())
+	results, sweep := t.TempDir(), filepath.Join(t.TempDir(), "sweep")
+	grid := []string{"--preset", "smoke", "--normal-classes", "0,1", "--results-dir", results, "--plots-dir", t.TempDir()}
+	run := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := runMain(context.Background(), append(args, grid...), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+		return stdout.String()
+	}
+	run("table1", "--methods", "iforest")
+	out := run("slurm", "--shards", "3", "--dir", sweep, "--dry-run")
+	for _, want := range []string{"# 4 runs of this sweep are already in " + filepath.Join(results, "runs.csv"), "array job: 28 runs to do"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, out)
+		}
+	}
+	if out := run("slurm", "status", "--shards", "3", "--dir", sweep); !strings.Contains(out, "| all | 32 | 4 | 0 | 0 | 28 |") {
+		t.Errorf("status:\n%s", out)
+	}
+	if _, err := os.Stat(sweep); err == nil {
+		t.Errorf("the dry run wrote %s", sweep)
 	}
 }
 
