@@ -95,7 +95,8 @@ func (s *slurmSweep) checkOwn() error {
 	return nil
 }
 
-// shardCount is the state of one shard's runs.
+// shardCount is the state of one shard's runs, those the results folder
+// holds for it included.
 type shardCount struct {
 	total, ok, diverged, failed, missing int
 	// reuse holds finished runs of the shard's tasks that the results
@@ -110,13 +111,14 @@ func (s *slurmSweep) counts(a *app) ([]shardCount, error) {
 	r := newRunner(a, s.cfg, registry.Default())
 	keys := s.cfg.ProtocolGrid().Keys()
 	out := make([]shardCount, s.id.Shards)
+	// The results folder's finished runs (read, not opened: a dry run
+	// creates nothing), the last one of a key winning as in summary.Latest.
 	recorded := map[store.Key]store.Row{}
-	resultsFile := filepath.Join(s.cfg.Run.ResultsDir, "runs.csv")
-	rows, err := store.ReadFile(resultsFile)
+	inResults, err := store.ReadFile(filepath.Join(s.cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	for _, row := range rows {
+	for _, row := range inResults {
 		if row.Final() {
 			recorded[row.Key()] = row
 		}
@@ -204,7 +206,7 @@ func runSlurm(ctx context.Context, a *app, args []string) error {
 		reused += len(c.reuse)
 	}
 	results, _ := filepath.Abs(s.cfg.Run.ResultsDir)
-	reuseNote := fmt.Sprintf("%d runs of this sweep are already in %s: copied into their shards, not run again", reused, filepath.Join(results, "runs.csv"))
+	reuseNote := fmt.Sprintf("%d runs of this sweep are already in %s: they count as done and are copied into their shards, not run again", reused, filepath.Join(results, "runs.csv"))
 	plots, _ := filepath.Abs(s.cfg.Run.PlotsDir)
 	sw := slurm.Sweep{Dir: s.dir, Binary: filepath.Join(s.dir, "bin", "experiments"),
 		Args:   []string{"--preset", s.preset, "--config", filepath.Join(s.dir, "config.toml")},
@@ -344,8 +346,9 @@ func (s *slurmSweep) copyRecorded(counts []shardCount) error {
 			return err
 		}
 		for _, row := range c.reuse {
-			if err := st.Append(row); err != nil {
-				return fmt.Errorf("shard %d: %w", k+1, err)
+			// A duplicate is a run a task finished since counts read the shard.
+			if err := st.Append(row); err != nil && !errors.Is(err, store.ErrDuplicate) {
+				return fmt.Errorf("%s: %w", st.Path(), err)
 			}
 		}
 	}
@@ -416,6 +419,7 @@ func (s *slurmSweep) printStatus(ctx context.Context, a *app) error {
 		return err
 	}
 	var sum shardCount
+	reused := 0
 	w := a.stdout
 	fmt.Fprintln(w, "| shard | runs | ok | diverged | failed | missing |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
@@ -426,8 +430,13 @@ func (s *slurmSweep) printStatus(ctx context.Context, a *app) error {
 		sum.diverged += c.diverged
 		sum.failed += c.failed
 		sum.missing += c.missing
+		reused += len(c.reuse)
 	}
 	fmt.Fprintf(w, "| all | %d | %d | %d | %d | %d |\n", sum.total, sum.ok, sum.diverged, sum.failed, sum.missing)
+	if reused > 0 {
+		fmt.Fprintf(w, "\n%d of the finished runs are only in %s so far; the next submission copies them into their shards.\n",
+			reused, filepath.Join(s.cfg.Run.ResultsDir, "runs.csv"))
+	}
 	active, err := slurm.Active(ctx, s.jobIDs())
 	switch {
 	case err != nil:

@@ -122,8 +122,8 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	}
 	var rows []store.Row
 	var sweeps []store.SweepEntry
-	// A run in two of the files (a Slurm shard holds copies of runs the
-	// results folder already had) is counted once.
+	// A finished run in two of the files (a Slurm shard holds copies of
+	// runs the results folder already had) is counted once.
 	type runID struct {
 		key      store.Key
 		finished string
@@ -138,10 +138,12 @@ func runReport(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		for _, r := range rs {
-			if id := (runID{r.Key(), r.FinishedAt}); !seen[id] {
-				seen[id] = true
-				rows = append(rows, r)
+			id := runID{r.Key(), r.FinishedAt}
+			if r.Final() && seen[id] {
+				continue
 			}
+			seen[id] = true
+			rows = append(rows, r)
 		}
 		// A sweep records beside its runs.csv which config hash meant which value.
 		sw, err := store.ReadSweeps(filepath.Join(filepath.Dir(f), "sweeps.csv"))

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
 )
@@ -66,6 +69,9 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 		t.Fatalf("slurm run printed:\n%s", out)
 	}
 	logs, _ := filepath.Glob(filepath.Join(sweep, "logs", "shard-*.out"))
+	if len(logs) != 4 {
+		t.Errorf("want a log from each of the 4 tasks, found %v", logs)
+	}
 	for _, l := range logs {
 		if b, _ := os.ReadFile(l); strings.Contains(string(b), " iforest: auc") {
 			t.Errorf("%s: a shard ran an isolation forest the results folder already had:\n%s", l, b)
@@ -114,11 +120,94 @@ func TestSlurmReusesRecordedRuns(t *testing.T) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
 		}
 	}
-	if out := run("slurm", "status", "--shards", "3", "--dir", sweep); !strings.Contains(out, "| all | 32 | 4 | 0 | 0 | 28 |") {
+	if out := run("slurm", "status", "--shards", "3", "--dir", sweep); !strings.Contains(out, "| all | 32 | 4 | 0 | 0 | 28 |") ||
+		!strings.Contains(out, "4 of the finished runs are only in") {
 		t.Errorf("status:\n%s", out)
 	}
 	if _, err := os.Stat(sweep); err == nil {
 		t.Errorf("the dry run wrote %s", sweep)
+	}
+}
+
+// TestSlurmCopiesRecordedRuns: before a submission, the results folder's
+// finished runs of the sweep's own configuration are copied into their
+// shards — also over a failed attempt there — exactly once, and another
+// configuration's runs are left alone.
+func TestSlurmCopiesRecordedRuns(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	datasetstest.Load(t, datasets.FashionMNIST())
+	results, dir := t.TempDir(), filepath.Join(t.TempDir(), "sweep")
+	grid := []string{"--preset", "smoke", "--methods", "iforest", "--normal-classes", "0,1", "--results-dir", results, "--plots-dir", t.TempDir()}
+	for _, extra := range [][]string{nil, {"--set", "iforest.trees=50"}} {
+		var stderr bytes.Buffer
+		if code := runMain(context.Background(), append(append([]string{"table1"}, grid...), extra...), &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("table1 %v: exit %d: %s", extra, code, stderr.String())
+		}
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	var cf configFlags
+	fs := newFlagSet("slurm", "", io.Discard)
+	dirFlag, shards := slurmFlags(fs, &cf)
+	if err := parse(fs, append(grid, "--dir", dir, "--shards", "2")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := loadSlurmSweep(fs, &cf, *dirFlag, *shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := s.counts(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(counts[0].reuse) + len(counts[1].reuse); n != 4 {
+		t.Fatalf("%d runs to reuse, want the 4 of the sweep's configuration (not the 4 with trees = 50)", n)
+	}
+	// A failed attempt of a reused run in its shard does not block the copy.
+	failed := counts[0].reuse[0]
+	failed.Status, failed.AUC, failed.Error, failed.FinishedAt = store.Failed, math.NaN(), "killed", "2026-01-01T00:00:00Z"
+	st, err := store.Open(filepath.Join(dir, "shard-1", "runs.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Append(failed); err != nil {
+		t.Fatal(err)
+	}
+	if counts, err = s.counts(a); err != nil {
+		t.Fatal(err)
+	}
+	if c := counts[0]; c.failed != 0 || c.ok != len(c.reuse) || c.missing != c.total-c.ok {
+		t.Errorf("shard 1 before the copy: %+v", c)
+	}
+	for round := 1; round <= 2; round++ { // the second copies nothing
+		if err := s.copyRecorded(counts); err != nil {
+			t.Fatalf("copy %d: %v", round, err)
+		}
+		if counts, err = s.counts(a); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(counts[0].reuse) + len(counts[1].reuse); n != 0 || counts[0].ok+counts[1].ok != 4 {
+			t.Errorf("after copy %d: %d runs still to reuse, %d ok; want 0 and 4", round, n, counts[0].ok+counts[1].ok)
+		}
+	}
+	inResults, _ := store.ReadFile(filepath.Join(results, "runs.csv"))
+	finished := map[store.Key]string{}
+	for _, r := range inResults {
+		finished[r.Key()] = r.FinishedAt
+	}
+	copies := 0
+	for k := 1; k <= 2; k++ {
+		rows, _ := store.ReadFile(filepath.Join(dir, fmt.Sprintf("shard-%d", k), "runs.csv"))
+		for _, r := range rows {
+			if r.Final() {
+				copies++
+				if finished[r.Key()] != r.FinishedAt {
+					t.Errorf("shard %d: %s finished at %s, not the results folder's %s", k, r.Key(), r.FinishedAt, finished[r.Key()])
+				}
+			}
+		}
+	}
+	if copies != 4 {
+		t.Errorf("%d finished runs in the shards, want the 4 copies", copies)
 	}
 }
 

@@ -12,15 +12,16 @@ import (
 	"github.com/ncae-repro/ncae/protocol/datasets"
 )
 
-// PaperLayout renders cells the way the paper prints Table 1: one table per
-// data set, a row per method (and configuration, named by names), a column
-// per ρ, each cell "ours / paper (Δ)" in AUC %. The numbers are rounded as
-// Markdown rounds them. A cell whose run count differs from the data set's
-// usual one says ", n = k"; failed or diverged runs add ", k not ok".
+// PaperLayout renders cells (sorted as summary.Table1 sorts them) the way
+// the paper prints Table 1: one table per data set, a row per method and
+// configuration (named and ordered by names), a column per ρ, each cell
+// "ours / paper (Δ)" in AUC %, rounded as Markdown rounds them. A cell whose
+// run count differs from the data set's usual one says ", n = k"; failed or
+// diverged runs add ", k not ok".
 func PaperLayout(cells []summary.Cell, names Namer) []byte {
 	type rowKey struct{ method, hash string }
 	var buf bytes.Buffer
-	for _, ds := range datasetOrder(cells) {
+	for _, ds := range datasetsIn(cells) {
 		var rows []rowKey
 		var rhos []float64
 		byKey := map[rowKey]map[float64]summary.Cell{}
@@ -43,6 +44,7 @@ func PaperLayout(cells []summary.Cell, names Namer) []byte {
 			}
 		}
 		slices.Sort(rhos)
+		slices.SortStableFunc(rows, func(a, b rowKey) int { return names.compare(a.method, a.hash, b.method, b.hash) })
 		usual := usualCount(counts)
 
 		title := datasets.Title(ds)
@@ -51,7 +53,7 @@ func PaperLayout(cells []summary.Cell, names Namer) []byte {
 		}
 		fmt.Fprintf(&buf, "**%s** (AUC %%, ours / the paper's (Δ)", title)
 		if usual > 0 {
-			fmt.Fprintf(&buf, "; n = %d runs per cell unless given", usual)
+			fmt.Fprintf(&buf, "; runs per cell: n = %d unless given", usual)
 		}
 		buf.WriteString(")\n\n| method |")
 		for _, rho := range rhos {
@@ -112,24 +114,12 @@ func usualCount(counts map[int]int) int {
 	return best
 }
 
-// datasetOrder lists the data sets of cells in the order of
-// datasets.Specs, then any others in the order they appear.
-func datasetOrder(cells []summary.Cell) []string {
-	var present []string
-	for _, c := range cells {
-		if !slices.Contains(present, c.Dataset) {
-			present = append(present, c.Dataset)
-		}
-	}
+// datasetsIn lists the data sets of cells in the order they first appear.
+func datasetsIn(cells []summary.Cell) []string {
 	var out []string
-	for _, s := range datasets.Specs() {
-		if slices.Contains(present, s.Name) {
-			out = append(out, s.Name)
-		}
-	}
-	for _, ds := range present {
-		if !slices.Contains(out, ds) {
-			out = append(out, ds)
+	for _, c := range cells {
+		if !slices.Contains(out, c.Dataset) {
+			out = append(out, c.Dataset)
 		}
 	}
 	return out

@@ -7,12 +7,16 @@ import (
 )
 
 func TestPaperLayout(t *testing.T) {
-	byHash := Namer{Label: func(method, hash string) string {
-		if method == "ncae" {
-			return method + " (" + hash + ")"
-		}
-		return method
-	}}
+	tau := map[string]string{"h1": "0.1", "h2": "0.05"}
+	byTau := Namer{
+		Label: func(method, hash string) string {
+			if method == "ncae" {
+				return method + ", tau = " + tau[hash]
+			}
+			return method
+		},
+		Value: func(method, hash string) string { return tau[hash] },
+	}
 	cell := func(ds, method, hash string, rho float64, n int, mean float64) summary.Cell {
 		return summary.Cell{Dataset: ds, Method: method, ConfigHash: hash, Rho: rho, N: n, Mean: mean}
 	}
@@ -24,7 +28,7 @@ func TestPaperLayout(t *testing.T) {
 	}{{
 		name:  "counts, failures and a data set without an ok run",
 		cells: summary.Table1(rows()),
-		want: `**MNIST** (AUC %, ours / the paper's (Δ); n = 1 runs per cell unless given)
+		want: `**MNIST** (AUC %, ours / the paper's (Δ); runs per cell: n = 1 unless given)
 
 | method | ρ = 0.1 | ρ = 0.2 |
 |---|---|---|
@@ -39,27 +43,27 @@ func TestPaperLayout(t *testing.T) {
 
 `,
 	}, {
-		name: "data sets in Specs order, a method under two configurations, a variant without paper values",
-		cells: []summary.Cell{
-			cell("fmnist", "ncae", "h1", 0.2, 5, 0.80),
-			cell("mnist", "ncae-noadv-euclid", "h3", 0, 5, 0.90),
+		name: "a method under two configurations, ordered by the swept value; a variant without paper values",
+		cells: []summary.Cell{ // as summary.Table1 sorts them
 			cell("mnist", "ncae", "h1", 0.2, 5, 0.85),
 			cell("mnist", "ncae", "h2", 0.2, 5, 0.86),
+			cell("mnist", "ncae-noadv-euclid", "h3", 0, 5, 0.90),
+			cell("fmnist", "ncae", "h1", 0.2, 5, 0.80),
 		},
-		names: byHash,
-		want: `**MNIST** (AUC %, ours / the paper's (Δ); n = 5 runs per cell unless given)
+		names: byTau,
+		want: `**MNIST** (AUC %, ours / the paper's (Δ); runs per cell: n = 5 unless given)
 
 | method | ρ = 0 | ρ = 0.2 |
 |---|---|---|
+| ncae, tau = 0.05 |  | 86.0 / 89.8 (-3.8) |
+| ncae, tau = 0.1 |  | 85.0 / 89.8 (-4.8) |
 | ncae-noadv-euclid | 90.0 |  |
-| ncae (h1) |  | 85.0 / 89.8 (-4.8) |
-| ncae (h2) |  | 86.0 / 89.8 (-3.8) |
 
-**Fashion-MNIST** (AUC %, ours / the paper's (Δ); n = 5 runs per cell unless given)
+**Fashion-MNIST** (AUC %, ours / the paper's (Δ); runs per cell: n = 5 unless given)
 
 | method | ρ = 0.2 |
 |---|---|
-| ncae (h1) | 80.0 / 88.9 (-8.9) |
+| ncae, tau = 0.1 | 80.0 / 88.9 (-8.9) |
 
 `,
 	}}

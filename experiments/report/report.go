@@ -1,9 +1,10 @@
 // Package report writes Table 1 from recorded runs: results/table1.csv,
 // results/table1_by_class.csv, results/table1.md (ours beside the paper's,
-// with Δ, as a long table and in the paper's layout) and one PNG per data set (AUC against ρ, one line per method, the
-// paper's values dashed); NCAE's mining precision per epoch (mining.csv and
-// a PNG per data set); and the Figure 2 sweeps. Runs with a status other than ok are counted in
-// every output and never averaged.
+// with Δ, as a long table and in the paper's layout) and one PNG per data
+// set (AUC against ρ, one line per method, the paper's values dashed);
+// NCAE's mining precision per epoch (mining.csv and a PNG per data set); and
+// the Figure 2 sweeps. Runs with a status other than ok are counted in every
+// output and never averaged.
 package report
 
 import (
