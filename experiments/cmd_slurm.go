@@ -419,7 +419,6 @@ func (s *slurmSweep) printStatus(ctx context.Context, a *app) error {
 		return err
 	}
 	var sum shardCount
-	reused := 0
 	w := a.stdout
 	fmt.Fprintln(w, "| shard | runs | ok | diverged | failed | missing |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
@@ -430,12 +429,12 @@ func (s *slurmSweep) printStatus(ctx context.Context, a *app) error {
 		sum.diverged += c.diverged
 		sum.failed += c.failed
 		sum.missing += c.missing
-		reused += len(c.reuse)
+		sum.reuse = append(sum.reuse, c.reuse...)
 	}
 	fmt.Fprintf(w, "| all | %d | %d | %d | %d | %d |\n", sum.total, sum.ok, sum.diverged, sum.failed, sum.missing)
-	if reused > 0 {
+	if len(sum.reuse) > 0 {
 		fmt.Fprintf(w, "\n%d of the finished runs are only in %s so far; the next submission copies them into their shards.\n",
-			reused, filepath.Join(s.cfg.Run.ResultsDir, "runs.csv"))
+			len(sum.reuse), filepath.Join(s.cfg.Run.ResultsDir, "runs.csv"))
 	}
 	active, err := slurm.Active(ctx, s.jobIDs())
 	switch {
