@@ -13,7 +13,6 @@ import (
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/internal/provenance"
 	"github.com/ncae-repro/ncae/model/backend"
-	"github.com/ncae-repro/ncae/protocol"
 )
 
 // runResult is the JSON line printed by `run`.
@@ -42,35 +41,21 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("run", "run --method NAME --dataset mnist|fmnist --normal C [--anomaly A] [--rho R] [--seed S] [flags]", a.stderr)
 	cf.register(fs, false)
 	method := fs.String("method", "", "method to run (see: go run ./experiments methods)")
-	dataset := fs.String("dataset", "", "data set: mnist or fmnist")
-	normal := fs.Int("normal", -1, "normal class c (0..9)")
-	anomaly := fs.Int("anomaly", -1, "anomaly class a ≠ c; it only selects the seed stream in pooled mode (default: c+1 mod 10)")
-	rho := fs.Float64("rho", 0, "contamination ratio ρ in [0, 1)")
-	seed := fs.Int("seed", 0, "replicate seed")
+	var kf keyFlags
+	kf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *method == "":
+	if *method == "" {
 		return usageError{errors.New("--method is required")}
-	case *dataset == "":
-		return usageError{errors.New("--dataset is required (mnist or fmnist)")}
-	case *normal < 0 || *normal > 9:
-		return usageError{fmt.Errorf("--normal %d: need a class in 0..9", *normal)}
-	case !(*rho >= 0 && *rho < 1):
-		return usageError{fmt.Errorf("--rho %g: must be in [0, 1)", *rho)}
-	case *seed < 0:
-		return usageError{fmt.Errorf("--seed %d: must be ≥ 0", *seed)}
 	}
-	if *anomaly < 0 {
-		*anomaly = (*normal + 1) % 10
-	}
-	if *anomaly > 9 || *anomaly == *normal {
-		return usageError{fmt.Errorf("--anomaly %d: need a class in 0..9 other than --normal", *anomaly)}
+	key, err := kf.key()
+	if err != nil {
+		return err
 	}
 	reg := registry.Default()
 	// The grid keys are validated too, so the one experiment is put in them.
-	cf.sets = append(cf.sets, "grid.datasets="+stringArray(*dataset), "grid.methods="+stringArray(*method))
+	cf.sets = append(cf.sets, "grid.datasets="+stringArray(key.Dataset), "grid.methods="+stringArray(*method))
 	cfg, err := cf.load(fs, reg)
 	if err != nil {
 		return err
@@ -80,7 +65,7 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	if _, err := r.Check([]string{*method}); err != nil {
 		return err
 	}
-	exp, err := r.Experiment(protocol.Key{Dataset: *dataset, Normal: *normal, Anomaly: *anomaly, Seed: *seed, Rho: *rho})
+	exp, err := r.Experiment(key)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ func (u usageError) Unwrap() error { return u.err }
 func commands() []command {
 	return []command{
 		{"data", "data verify: find and checksum MNIST and Fashion-MNIST", runData},
+		{"export", "write one experiment's images (and test labels, hold-out) as .npy files for outside detectors", runExport},
 		{"run", "run one experiment with one method and print its result as JSON", runOne},
 		{"table1", "run the Table 1 grid of the preset, skipping finished runs", runTable1},
 		{"sweep", "run one method parameter over a list of values (Figure 2)", runSweep},

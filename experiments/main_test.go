@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,9 @@ import (
 	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/internal/npy"
 	"github.com/ncae-repro/ncae/model/backend"
+	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
 )
@@ -56,6 +59,9 @@ func TestCommandLine(t *testing.T) {
 		{"config show", []string{"config", "show", "--preset", "paper"}, 0, "900 experiments × 6 methods", ""},
 		{"config bad set", []string{"config", "show", "--set", "grid.seeds=[-1]"}, 2, "", "grid.seeds[0] = -1"},
 		{"methods", []string{"methods"}, 0, "ocsvm", ""},
+		{"export needs a folder", []string{"export", "--dataset", "mnist", "--normal", "0"}, 2, "", "one folder to write into"},
+		{"export bad rho", []string{"export", "--dataset", "mnist", "--normal", "0", "--rho", "1", "/tmp/x"}, 2, "", "--rho 1"},
+		{"export bad extra", []string{"export", "--dataset", "mnist", "--normal", "0", "--set", "protocol.extra_outliers=0.7", "/tmp/x"}, 2, "", "protocol.extra_outliers = 0.7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +137,70 @@ func TestRunPrintsJSON(t *testing.T) {
 	// smoke: 300 normal training images, ⌊0.25·300⌋ = 75 anomalies, 500 test images.
 	if res.Status != "ok" || res.AUC == nil || *res.AUC < 0.5 || res.NTrain != 375 || res.NAnomaliesTrain != 75 || res.NTest != 500 {
 		t.Errorf("result %+v", res)
+	}
+}
+
+// TestExport writes one smoke experiment and reads it back: the images are
+// the pixels /255 in the training order, the labels and hold-out match the
+// experiment's, and no training label is written.
+func TestExport(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	dir := t.TempDir()
+	args := []string{"export", "--preset", "smoke", "--dataset", "mnist", "--normal", "3", "--rho", "0.2", "--seed", "1", "--set", "protocol.extra_outliers=0.01", dir}
+	var out, errOut bytes.Buffer
+	if code := runMain(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	cfg, err := config.Load(config.Layers{Preset: "smoke", Sets: []string{"protocol.extra_outliers=0.01"}}, registry.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(&app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}, cfg, registry.Default())
+	exp, err := r.Experiment(protocol.Key{Dataset: "mnist", Normal: 3, Anomaly: 4, Seed: 1, Rho: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// smoke: 300 normal images, 75 contamination, ⌊0.01/0.99 · 300/0.8⌋ = 3 extra.
+	if exp.Train.N != 378 {
+		t.Fatalf("experiment has %d training images, want 378", exp.Train.N)
+	}
+	read := func(name string) npy.Array {
+		a, err := npy.Read(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	train, err := read("train.npy").Float64s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := read("train.npy"); a.Dtype != npy.Float32 || fmt.Sprint(a.Shape) != "[378 784]" {
+		t.Errorf("train.npy is %s %v, want float32 [378 784]", a.Dtype, a.Shape)
+	}
+	for i, p := range exp.Train.Pixels {
+		if float32(train[i]) != float32(p)/255 {
+			t.Fatalf("train.npy element %d = %v, want %v/255", i, train[i], p)
+		}
+	}
+	labels := read("test_labels.npy")
+	var anomalies int
+	for i, b := range labels.Data {
+		if (b == 1) != exp.TestIsAnomaly[i] {
+			t.Fatalf("test label %d = %d, experiment says %v", i, b, exp.TestIsAnomaly[i])
+		}
+		anomalies += int(b)
+	}
+	if v := read("validation_labels.npy"); len(v.Data) != len(exp.Validation) {
+		t.Errorf("hold-out has %d labels, want %d", len(v.Data), len(exp.Validation))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "train_labels.npy")); !os.IsNotExist(err) {
+		t.Error("export wrote training labels")
+	}
+	var info map[string]any
+	b, _ := os.ReadFile(filepath.Join(dir, "experiment.json"))
+	if err := json.Unmarshal(b, &info); err != nil || info["key"] != "mnist/c3/a4/s1/rho0.2" || info["extra_outliers"] != 0.01 || info["n_train"] != 378.0 {
+		t.Errorf("experiment.json = %s (%v)", b, err)
 	}
 }
 

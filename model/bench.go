@@ -24,7 +24,7 @@ func benchTrainer(dataset string, b *backend.Backend, batch int, ncae bool) (*De
 		return nil, nil, nil, err
 	}
 	d.b = b
-	st, err := newState(d.arch, ncae, protocol.NewRand(1, "init"))
+	st, err := newState(d.arch, ncae, protocol.NewRand(1, "init"), d.ae.DeconvFanIn == FanInOutput)
 	if err != nil {
 		return nil, nil, nil, err
 	}

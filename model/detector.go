@@ -126,7 +126,7 @@ func (d *Detector) Fit(ctx context.Context, train protocol.Samples) error {
 	if err := d.open(); err != nil {
 		return err
 	}
-	st, err := newState(d.arch, d.ncae != nil, protocol.NewRand(d.env.Seed, "model/init"))
+	st, err := newState(d.arch, d.ncae != nil, protocol.NewRand(d.env.Seed, "model/init"), d.ae.DeconvFanIn == FanInOutput)
 	if err != nil {
 		return err
 	}

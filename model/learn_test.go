@@ -98,7 +98,7 @@ func untrainedAUC(t *testing.T, dataset string, env Env, exp *protocol.Experimen
 	if err := d.open(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := newState(d.arch, false, protocol.NewRand(env.Seed, "model/init"))
+	st, err := newState(d.arch, false, protocol.NewRand(env.Seed, "model/init"), d.ae.DeconvFanIn == FanInOutput)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,12 +28,39 @@ type AEParams struct {
 	WeightDecay float64 `toml:"weight_decay"`
 	// LeakySlope is LeakyReLU's negative slope (paper 0.1; code 0.01).
 	LeakySlope float64 `toml:"leaky_slope"`
+	// DeconvFanIn is the fan-in the decoder's transposed convolutions draw
+	// their initial weights U(±1/√fan_in) with: FanInOutput (default; PyTorch's
+	// ConvTranspose2d, so Deep SAD's and the authors' code) or FanInInput
+	// (rounds 1–2: the equivalent convolution's input channels). The paper is
+	// silent. Left out of the config hash at "input" (see hashAdded).
+	DeconvFanIn string `toml:"deconv_fan_in" json:"-"`
+}
+
+// Fan-in rules for the decoder's transposed convolutions (AEParams.DeconvFanIn).
+const (
+	FanInOutput = "output" // out channels × k², PyTorch's ConvTranspose2d
+	FanInInput  = "input"  // in channels × k², the equivalent convolution's
+)
+
+// aeAdded holds the AEParams keys added after runs were recorded, for the
+// configuration hash: each appears only where it differs from the value
+// the recorded runs had, so those keep their hashes.
+type aeAdded struct {
+	DeconvFanIn string `json:"deconv_fan_in,omitempty"`
+}
+
+func (p *AEParams) hashAdded() aeAdded {
+	var a aeAdded
+	if p.DeconvFanIn != FanInInput {
+		a.DeconvFanIn = p.DeconvFanIn
+	}
+	return a
 }
 
 // DefaultAEParams returns the paper's autoencoder settings.
 func DefaultAEParams() AEParams {
 	return AEParams{Epochs: 30, BatchSize: 128, LR: 0.01, LRDecayEvery: 10, LRDecay: 0.1,
-		WeightDecay: 5e-7, LeakySlope: 0.1}
+		WeightDecay: 5e-7, LeakySlope: 0.1, DeconvFanIn: FanInOutput}
 }
 
 // Validate reports a bad value with its key.
@@ -53,6 +80,8 @@ func (p *AEParams) Validate() error {
 		return fmt.Errorf("weight_decay = %g: must be ≥ 0", p.WeightDecay)
 	case !(p.LeakySlope >= 0 && p.LeakySlope < 1):
 		return fmt.Errorf("leaky_slope = %g: must be in [0, 1)", p.LeakySlope)
+	case p.DeconvFanIn != FanInOutput && p.DeconvFanIn != FanInInput:
+		return fmt.Errorf("deconv_fan_in = %q: must be %q (PyTorch's ConvTranspose2d) or %q (the equivalent convolution's)", p.DeconvFanIn, FanInOutput, FanInInput)
 	}
 	return nil
 }
@@ -72,6 +101,15 @@ type CAEParams struct {
 
 // DefaultCAEParams returns CAE's defaults (the NCAE autoencoder's).
 func DefaultCAEParams() *CAEParams { return &CAEParams{DefaultAEParams()} }
+
+// MarshalJSON is what the configuration hash sees (see aeAdded).
+func (p CAEParams) MarshalJSON() ([]byte, error) {
+	type plain CAEParams // without this method
+	return json.Marshal(struct {
+		plain
+		aeAdded
+	}{plain(p), p.hashAdded()})
+}
 
 // NCR modes: how predicted-contaminated samples enter the loss.
 const (
@@ -160,10 +198,11 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 	type plain NCAEParams // without this method
 	added := struct {
 		plain
+		aeAdded
 		MiningSimilarity string `json:"mining_similarity,omitempty"`
 		NCRReduction     string `json:"ncr_reduction,omitempty"`
 		GeneratorBN      string `json:"generator_bn,omitempty"`
-	}{plain: plain(p)}
+	}{plain: plain(p), aeAdded: p.hashAdded()}
 	if p.MiningSimilarity != MiningCosine {
 		added.MiningSimilarity = p.MiningSimilarity
 	}

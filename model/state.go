@@ -26,8 +26,9 @@ type state struct {
 }
 
 // newState declares arch's networks (with discriminators for NCAE) and
-// their optimiser slots, and draws the initial weights from r.
-func newState(arch Arch, discriminators bool, r nn.Uniform) (*state, error) {
+// their optimiser slots, and draws the initial weights from r (transposed
+// convolutions with PyTorch's fan-in where transposedFanIn).
+func newState(arch Arch, discriminators bool, r nn.Uniform, transposedFanIn bool) (*state, error) {
 	st := &state{}
 	if err := arch.declare(&st.layout, discriminators); err != nil {
 		return nil, err
@@ -47,7 +48,7 @@ func newState(arch Arch, discriminators bool, r nn.Uniform) (*state, error) {
 		addSlots(dlSlot, dlPrefix)
 		addSlots(dsSlot, dsPrefix)
 	}
-	st.tensors = st.layout.Init(r)
+	st.tensors = st.layout.Init(r, transposedFanIn)
 	st.index = map[string]int{}
 	for i, name := range st.layout.Names() {
 		st.index[name] = i

@@ -70,7 +70,7 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 	batch := make([]float32, m*dim)
 	start := time.Now()
 	for epoch := range d.ae.Epochs {
-		perm := t.permutation(train.N)
+		perm := permutation(t.order, train.N)
 		schedStep := epoch*batches + 1
 		var lossSum float64 // CAE's loss or NCAE's NCR term
 		var lossSums [numLosses]float64
@@ -219,14 +219,15 @@ func (p *AEParams) adamSchedule(opt nn.Adam, lr float64, epoch, step int) *tenso
 	return opt.Schedule(p.rateAt(lr, epoch), step)
 }
 
-// permutation is a Fisher–Yates shuffle of 0..n−1 from the order stream.
-func (t *trainer) permutation(n int) []int {
+// permutation is a Fisher–Yates shuffle of 0..n−1 drawn from r (the
+// trainer's order stream).
+func permutation(r *protocol.Rand, n int) []int {
 	p := make([]int, n)
 	for i := range p {
 		p[i] = i
 	}
 	for i := n - 1; i > 0; i-- {
-		j := t.order.IntN(i + 1)
+		j := r.IntN(i + 1)
 		p[i], p[j] = p[j], p[i]
 	}
 	return p

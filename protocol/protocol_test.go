@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ncae-repro/ncae/protocol/datasets"
@@ -327,5 +328,67 @@ func TestRealCounts(t *testing.T) {
 			t.Errorf("%s c=%d ρ=%v: n_c=%d n_a=%d n=%d test=%d (normal %d)", tt.spec.Name, tt.normal, tt.rho,
 				exp.NormalTrain, exp.AnomaliesTrain, exp.Train.N, exp.Test.N, testNormal)
 		}
+	}
+}
+
+// TestExtraOutlierCount pins the block size to what Deep SAD's
+// create_semisupervised_setting gives (numpy.linalg.solve of its 4×4 system
+// with ratio_known_normal 0, ratio_known_outlier 0.01, then int()), which
+// the released NCAE code calls with those defaults.
+func TestExtraOutlierCount(t *testing.T) {
+	tests := []struct {
+		r, rho float64
+		normal int
+		want   int
+	}{
+		{0.01, 0, 5923, 59},
+		{0.01, 0.2, 5923, 74},
+		{0.01, 0.1, 6000, 67},
+		{0.01, 0.05, 5421, 57},
+		{0, 0.2, 5923, 0},
+	}
+	for _, tt := range tests {
+		if got := ExtraOutlierCount(tt.r, tt.rho, tt.normal); got != tt.want {
+			t.Errorf("ExtraOutlierCount(%g, %g, %d) = %d, want %d", tt.r, tt.rho, tt.normal, got, tt.want)
+		}
+	}
+}
+
+func TestBuildExtraOutliers(t *testing.T) {
+	ds := synthetic(100, 20)
+	key := Key{Dataset: "synth", Normal: 3, Anomaly: 5, Seed: 0, Rho: 0.2}
+	plain, err := Build(ds, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := Build(ds, key, Options{ExtraOutliers: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ⌊0.05/0.95 · 100/0.8⌋ = 6 extra images of class 5 on top of the 25.
+	if exp.AnomaliesTrain != 31 || exp.Train.N != 131 {
+		t.Fatalf("n_a = %d, n = %d; want 31, 131", exp.AnomaliesTrain, exp.Train.N)
+	}
+	in := map[int]bool{}
+	for _, j := range plain.TrainIndex {
+		in[j] = true
+	}
+	var extra int
+	for i, j := range exp.TrainIndex {
+		if i > 0 && exp.TrainIndex[i-1] == j {
+			t.Fatalf("image %d drawn twice", j)
+		}
+		if !in[j] {
+			extra++
+			if ds.TrainLabels[j] != 5 || !exp.TrainIsAnomaly[i] {
+				t.Errorf("extra image %d has class %d (anomaly %v), want class 5, an anomaly", j, ds.TrainLabels[j], exp.TrainIsAnomaly[i])
+			}
+		}
+	}
+	if extra != 6 {
+		t.Errorf("%d images beyond the plain training set, want 6 (the plain set must be kept whole)", extra)
+	}
+	if _, err := Build(ds, key, Options{ExtraOutliers: 0.45}); err == nil || !strings.Contains(err.Error(), "extra_outliers") {
+		t.Errorf("a block larger than class 5: error %v, want one naming extra_outliers", err)
 	}
 }

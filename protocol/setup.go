@@ -28,6 +28,25 @@ type Options struct {
 	// proportional hold-out on which ValidatedDetectors select hyper-
 	// parameters (Deep SAD's OC-SVM protocol); 0 means 0.1.
 	ValidationFraction float64
+	// ExtraOutliers, when positive, adds ExtraOutlierCount images of the
+	// anomaly class a on top of the contamination, unlabelled like the rest.
+	// It reproduces a default of the released NCAE code: its main.py passes
+	// Deep SAD's --ratio_known_outlier 0.01 --n_known_outlier_classes 1, so
+	// every training set there carries a 1 % block of one anomaly class (the
+	// labels of which its trainer ignores), even at ρ = 0. 0 = off, as in
+	// the paper's protocol.
+	ExtraOutliers float64
+}
+
+// ExtraOutlierCount is the size of the extra block for a ratio r, n_c
+// normal images and contamination ρ: Deep SAD's create_semisupervised_setting
+// solves for a block that is r of the whole training set, the
+// contamination counted before rounding: ⌊r/(1−r) · n_c/(1−ρ)⌋.
+func ExtraOutlierCount(r, rho float64, normal int) int {
+	if r <= 0 {
+		return 0
+	}
+	return int(math.Floor(r/(1-r)*float64(normal)/(1-rho) + 1e-9))
 }
 
 // Experiment is one experiment's data, ready for a detector.
@@ -98,6 +117,26 @@ func Build(ds *datasets.Dataset, key Key, opt Options) (*Experiment, error) {
 		anomalies = NewRand(base, "contamination").Sample(pool, nA)
 	default:
 		return nil, fmt.Errorf("protocol: unknown contamination mode %q (want %q or %q)", mode, Pooled, Single)
+	}
+
+	if nX := ExtraOutlierCount(opt.ExtraOutliers, key.Rho, len(normal)); nX > 0 {
+		// From class a, never an image the contamination already drew
+		// (Deep SAD draws the two independently and may repeat one).
+		drawn := make(map[int]bool, len(anomalies))
+		for _, i := range anomalies {
+			drawn[i] = true
+		}
+		var candidates []int
+		for i, y := range labels {
+			if int(y) == key.Anomaly && !drawn[i] {
+				candidates = append(candidates, i)
+			}
+		}
+		if nX > len(candidates) {
+			return nil, fmt.Errorf("protocol: %s: extra_outliers = %g needs %d images of class %d, %d are left", key, opt.ExtraOutliers, nX, key.Anomaly, len(candidates))
+		}
+		anomalies = append(anomalies, NewRand(base, "extra-outliers").Sample(candidates, nX)...)
+		nA += nX
 	}
 
 	exp := &Experiment{Key: key, NormalTrain: len(normal), AnomaliesTrain: nA}

@@ -56,6 +56,10 @@ type Protocol struct {
 	MaxTrainNormal     int     `toml:"max_train_normal" json:"max_train_normal"`
 	TestSize           int     `toml:"test_size" json:"test_size"`
 	ValidationFraction float64 `toml:"validation_fraction" json:"validation_fraction"`
+	// ExtraOutliers adds an unlabelled block of the anomaly class a, this
+	// fraction of the training set, as the released NCAE code's defaults do
+	// (protocol.Options.ExtraOutliers). Out of the hash at 0.
+	ExtraOutliers float64 `toml:"extra_outliers" json:"extra_outliers,omitempty"`
 }
 
 // Data is the [data] section.
@@ -236,7 +240,7 @@ func (c *Config) ProtocolGrid() protocol.Grid {
 func (c *Config) ProtocolOptions() protocol.Options {
 	p := c.Protocol
 	return protocol.Options{Mode: p.Contamination, MaxTrainNormal: p.MaxTrainNormal,
-		TestSize: p.TestSize, ValidationFraction: p.ValidationFraction}
+		TestSize: p.TestSize, ValidationFraction: p.ValidationFraction, ExtraOutliers: p.ExtraOutliers}
 }
 
 // TOML renders the effective configuration as a TOML file that Load accepts.

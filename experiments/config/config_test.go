@@ -17,6 +17,7 @@ type fakeParams struct {
 	Epochs    int     `toml:"epochs"`
 	BatchSize int     `toml:"batch_size"`
 	GANLR     float64 `toml:"gan_lr"`
+	Deconv    string  `toml:"deconv_fan_in"`
 }
 
 func (p *fakeParams) Validate() error {

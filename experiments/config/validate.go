@@ -97,6 +97,8 @@ func (c *Config) validateProtocol(*registry.Registry) error {
 		return fmt.Errorf("protocol.test_size = %d: must be 0 (all) or at least 20", p.TestSize)
 	case !(p.ValidationFraction > 0 && p.ValidationFraction < 1):
 		return fmt.Errorf("protocol.validation_fraction = %g: must be in (0, 1)", p.ValidationFraction)
+	case !(p.ExtraOutliers >= 0 && p.ExtraOutliers < 0.5):
+		return fmt.Errorf("protocol.extra_outliers = %g: must be in [0, 0.5) (0 = off; the released NCAE code's default is 0.01)", p.ExtraOutliers)
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
+	"github.com/ncae-repro/ncae/internal/npy"
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 )
@@ -196,43 +196,21 @@ func forestRepeats(exp *protocol.Experiment, n int, seconds float64) (result, er
 // labels (1 = anomaly) and the hold-out's indices into the test set.
 func export(dir string, exp *protocol.Experiment) error {
 	d := exp.Train.Dim()
-	if err := writeNpy(filepath.Join(dir, "train.npy"), "|u1", []int{exp.Train.N, d}, exp.Train.Pixels); err != nil {
-		return err
-	}
-	if err := writeNpy(filepath.Join(dir, "test.npy"), "|u1", []int{exp.Test.N, d}, exp.Test.Pixels); err != nil {
-		return err
-	}
 	labels := make([]byte, exp.Test.N)
 	for i, a := range exp.TestIsAnomaly {
 		if a {
 			labels[i] = 1
 		}
 	}
-	if err := writeNpy(filepath.Join(dir, "test_labels.npy"), "|u1", []int{exp.Test.N}, labels); err != nil {
-		return err
+	for name, a := range map[string]npy.Array{
+		"train.npy":       npy.Uint8s(exp.Train.Pixels, exp.Train.N, d),
+		"test.npy":        npy.Uint8s(exp.Test.Pixels, exp.Test.N, d),
+		"test_labels.npy": npy.Uint8s(labels, exp.Test.N),
+		"validation.npy":  npy.Int64s(exp.Validation, len(exp.Validation)),
+	} {
+		if err := npy.Write(filepath.Join(dir, name), a); err != nil {
+			return err
+		}
 	}
-	val := make([]byte, 8*len(exp.Validation))
-	for i, v := range exp.Validation {
-		binary.LittleEndian.PutUint64(val[8*i:], uint64(v))
-	}
-	return writeNpy(filepath.Join(dir, "validation.npy"), "<i8", []int{len(exp.Validation)}, val)
-}
-
-// writeNpy writes NumPy's .npy format, version 1.0.
-func writeNpy(path, dtype string, shape []int, data []byte) error {
-	dims := make([]string, len(shape))
-	for i, s := range shape {
-		dims[i] = fmt.Sprint(s)
-	}
-	tuple := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		tuple += ","
-	}
-	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", dtype, tuple)
-	pad := 64 - (10+len(header)+1)%64
-	header += strings.Repeat(" ", pad%64) + "\n"
-	buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), byte(len(header)>>8))
-	buf = append(buf, header...)
-	buf = append(buf, data...)
-	return os.WriteFile(path, buf, 0o644)
+	return nil
 }

@@ -36,10 +36,22 @@ type Layer struct {
 	Kernel int   // conv kernel size
 	Pad    int   // conv zero padding on each side
 	Dims   []int // reshape target, without the batch axis
+	// Transposed marks a conv that stands for a stride-1 transposed
+	// convolution (ConvTranspose): see Spec.TransposedFanIn.
+	Transposed bool
 }
 
 // Conv is a k×k convolution to out channels with zero padding pad.
 func Conv(out, k, pad int) Layer { return Layer{Op: OpConv, Out: out, Kernel: k, Pad: pad} }
+
+// ConvTranspose is a stride-1 k×k transposed convolution to out channels
+// with padding pad, written as its equivalent convolution (padding k−1−pad,
+// the kernel flipped — a flip a freshly drawn kernel does not notice). Its
+// weight's Spec carries the fan-in PyTorch's ConvTranspose2d initialises
+// with, the output channels × k².
+func ConvTranspose(out, k, pad int) Layer {
+	return Layer{Op: OpConv, Out: out, Kernel: k, Pad: k - 1 - pad, Transposed: true}
+}
 
 // Dense is a bias-free linear layer.
 func Dense(out int) Layer { return Layer{Op: OpDense, Out: out} }
@@ -75,8 +87,12 @@ func (s Seq) Declare(l *Layout, prefix string, in []int) ([]int, error) {
 				return nil, fmt.Errorf("%slayer %d: conv needs H×W×C input, got %v", prefix, i, dims)
 			}
 			cin := dims[2]
-			l.Add(Spec{Name: s.name(prefix, i, "conv"), Dims: []int{layer.Kernel, layer.Kernel, cin, layer.Out},
-				Kind: Weight, FanIn: layer.Kernel * layer.Kernel * cin})
+			spec := Spec{Name: s.name(prefix, i, "conv"), Dims: []int{layer.Kernel, layer.Kernel, cin, layer.Out},
+				Kind: Weight, FanIn: layer.Kernel * layer.Kernel * cin}
+			if layer.Transposed {
+				spec.TransposedFanIn = layer.Kernel * layer.Kernel * layer.Out
+			}
+			l.Add(spec)
 			h := dims[0] + 2*layer.Pad - layer.Kernel + 1
 			w := dims[1] + 2*layer.Pad - layer.Kernel + 1
 			if h <= 0 || w <= 0 {

@@ -39,6 +39,11 @@ type Spec struct {
 	Dims  []int
 	Kind  Kind
 	FanIn int // for Weight
+	// TransposedFanIn, for the weight of a ConvTranspose, is the fan-in
+	// PyTorch's ConvTranspose2d draws it with: its weight is in × out × k × k
+	// and the fan-in comes from dimension 1, the output channels (× k²).
+	// 0 for every other weight.
+	TransposedFanIn int
 }
 
 // Size is the number of elements.
@@ -101,13 +106,20 @@ type Uniform interface {
 }
 
 // Init returns the initial tensors of l, weights drawn from r in order.
-func (l *Layout) Init(r Uniform) []*tensors.Tensor {
+// With transposedFanIn, a ConvTranspose weight is drawn with its
+// TransposedFanIn (PyTorch's rule); otherwise with the fan-in of the
+// equivalent convolution, its input channels × k².
+func (l *Layout) Init(r Uniform, transposedFanIn bool) []*tensors.Tensor {
 	out := make([]*tensors.Tensor, len(l.specs))
 	for i, s := range l.specs {
 		v := make([]float32, s.Size())
 		switch s.Kind {
 		case Weight:
-			bound := 1 / math.Sqrt(float64(s.FanIn))
+			fanIn := s.FanIn
+			if transposedFanIn && s.TransposedFanIn > 0 {
+				fanIn = s.TransposedFanIn
+			}
+			bound := 1 / math.Sqrt(float64(fanIn))
 			for j := range v {
 				v[j] = float32((2*r.Float64() - 1) * bound)
 			}

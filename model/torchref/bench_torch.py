@@ -11,90 +11,17 @@ our numbers. Needs Debian's python3-torch.
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 SLOPE = 0.1
 
-
-def bn(c, dims=2):
-    return (nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d)(c, eps=1e-4, affine=False)
-
-
-class Trunk(nn.Module):
-    def __init__(self, c1, c2):
-        super().__init__()
-        self.conv1, self.bn1 = nn.Conv2d(1, c1, 5, bias=False, padding=2), bn(c1)
-        self.conv2, self.bn2 = nn.Conv2d(c1, c2, 5, bias=False, padding=2), bn(c2)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.leaky_relu(self.bn1(self.conv1(x)), SLOPE), 2)
-        x = F.max_pool2d(F.leaky_relu(self.bn2(self.conv2(x)), SLOPE), 2)
-        return x.flatten(1)
-
-
-class Encoder(nn.Module):
-    def __init__(self, fmnist):
-        super().__init__()
-        self.fmnist = fmnist
-        if fmnist:
-            self.trunk = Trunk(16, 32)
-            self.fc1, self.bn = nn.Linear(1568, 128, bias=False), bn(128, 1)
-            self.fc2 = nn.Linear(128, 64, bias=False)
-        else:
-            self.trunk = Trunk(8, 4)
-            self.fc1 = nn.Linear(196, 32, bias=False)
-
-    def forward(self, x):
-        x = self.trunk(x)
-        if self.fmnist:
-            return self.fc2(F.leaky_relu(self.bn(self.fc1(x)), SLOPE))
-        return self.fc1(x)
-
-
-class Decoder(nn.Module):
-    def __init__(self, fmnist):
-        super().__init__()
-        self.fmnist = fmnist
-        if fmnist:
-            self.fc, self.bn0 = nn.Linear(64, 128, bias=False), bn(128, 1)
-            c0, c1, c2 = 8, 32, 16
-        else:
-            c0, c1, c2 = 2, 4, 8
-        self.c0 = c0
-        self.d1, self.bn1 = nn.ConvTranspose2d(c0, c1, 5, bias=False, padding=2), bn(c1)
-        self.d2, self.bn2 = nn.ConvTranspose2d(c1, c2, 5, bias=False, padding=3), bn(c2)
-        self.d3 = nn.ConvTranspose2d(c2, 1, 5, bias=False, padding=2)
-
-    def forward(self, z):
-        if self.fmnist:
-            z = self.bn0(self.fc(z))
-        x = z.view(z.size(0), self.c0, 4, 4)
-        x = F.interpolate(F.leaky_relu(x, SLOPE), scale_factor=2)
-        x = F.interpolate(F.leaky_relu(self.bn1(self.d1(x)), SLOPE), scale_factor=2)
-        x = F.interpolate(F.leaky_relu(self.bn2(self.d2(x)), SLOPE), scale_factor=2)
-        return torch.sigmoid(self.d3(x))
-
-
-def latent_disc(d):
-    return nn.Sequential(nn.Linear(d, 128, bias=False), bn(128, 1), nn.LeakyReLU(SLOPE),
-                         nn.Linear(128, 64, bias=False), bn(64, 1), nn.LeakyReLU(SLOPE),
-                         nn.Linear(64, 64, bias=False), bn(64, 1), nn.LeakyReLU(SLOPE),
-                         nn.Linear(64, 1, bias=False))
-
-
-class SampleDisc(nn.Module):
-    def __init__(self, fmnist):
-        super().__init__()
-        self.trunk = Trunk(16, 32) if fmnist else Trunk(8, 4)
-        self.fc1 = nn.Linear(1568 if fmnist else 196, 32, bias=False)
-        self.fc2 = nn.Linear(32, 1, bias=False)
-
-    def forward(self, x):
-        return self.fc2(F.leaky_relu(self.fc1(self.trunk(x)), SLOPE))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nets import Decoder, Encoder, SampleDisc, latent_disc  # noqa: E402
 
 
 def main():
@@ -108,7 +35,7 @@ def main():
     torch.manual_seed(1)
     fm = a.dataset == "fmnist"
     d = 64 if fm else 32
-    enc, dec, dl, ds = Encoder(fm), Decoder(fm), latent_disc(d), SampleDisc(fm)
+    enc, dec, dl, ds = Encoder(fm, SLOPE), Decoder(fm, SLOPE), latent_disc(d, SLOPE), SampleDisc(fm, SLOPE)
     ae_opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=0.01, weight_decay=5e-7)
     gen_opt = torch.optim.Adam(dec.parameters(), lr=0.01, betas=(0.5, 0.999))
     dl_opt = torch.optim.Adam(dl.parameters(), lr=0.01, betas=(0.5, 0.999))

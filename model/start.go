@@ -1,0 +1,53 @@
+package model
+
+import (
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// Start is where Fit begins on a training set of a given size: the initial
+// weights and batch-norm statistics, and the order in which every epoch
+// visits the images. Handed to another implementation (model/torchref),
+// it lets that one train from exactly our starting point, so the two differ
+// only in their training code.
+type Start struct {
+	// Tensors are the networks' tensors by name (no optimiser slots), in
+	// our layouts: conv kernels k×k×in×out (a ConvTranspose as its
+	// equivalent convolution), dense in×out, NHWC activations.
+	Tensors []StartTensor
+	// Order holds one permutation of 0..n−1 per epoch; an epoch's batches
+	// are its consecutive runs of batch_size, the last partial one dropped.
+	Order [][]int
+}
+
+// StartTensor is one named tensor of a Start.
+type StartTensor struct {
+	Name   string
+	Dims   []int
+	Values []float32
+}
+
+// StartingPoint returns the Start of a Fit on n training images: the same
+// draws Fit makes, from the same seed streams.
+func (d *Detector) StartingPoint(n int) (*Start, error) {
+	st, err := newState(d.arch, d.ncae != nil, protocol.NewRand(d.env.Seed, "model/init"), d.ae.DeconvFanIn == FanInOutput)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	s := &Start{}
+	for i, spec := range st.layout.Specs() {
+		if strings.HasPrefix(spec.Name, "opt.") {
+			continue
+		}
+		s.Tensors = append(s.Tensors, StartTensor{Name: spec.Name, Dims: spec.Dims, Values: tensors.MustCopyFlatData[float32](st.tensors[i])})
+	}
+	order := protocol.NewRand(d.env.Seed, "model/order")
+	for range d.ae.Epochs {
+		s.Order = append(s.Order, permutation(order, n))
+	}
+	return s, nil
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Paired parity runs: our Go CAE against the PyTorch reference trainer
+(train_ref.py) on the same exported training sets.
+
+For every experiment key (data set, normal class, ρ, replicate seed) it
+exports the experiment once (`experiments export`), trains our CAE on it
+(`experiments run`, one worker) and the reference (one thread), two
+processes at a time, and appends one CSV row per side to --out; rows
+already there are not run again, so an interrupted run resumes. Then it
+prints, per (variant, data set, class, ρ), the paired mean AUC difference
+Go − PyTorch with its standard error.
+
+    python3 model/torchref/parity.py --dataset mnist --normals 0 --rhos 0.1 \
+        --seeds 0-7 --out results/studies/parity/cae.csv
+
+--go-set KEY=VALUE (repeatable) and --torch-args "…" change one side, and
+--variant names the result rows of such a change; a variant that runs one
+side only (--sides) is paired with the other side's "default" rows.
+--shared-start makes PyTorch start from our initial weights and batch
+order (`experiments export --start cae`), so the two sides differ in their
+training code only.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FIELDS = ["variant", "side", "dataset", "normal", "rho", "seed", "auc", "loss", "train_seconds", "detail"]
+
+
+def seeds_of(text):
+    out = []
+    for part in text.split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            out.extend(range(int(lo), int(hi) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
+def recipe_sets(a):
+    return ["cae.epochs=%d" % a.epochs, "cae.lr=%g" % a.lr, "cae.weight_decay=%g" % a.weight_decay,
+            "cae.leaky_slope=%g" % a.slope]
+
+
+def key_args(ds, c, rho, s):
+    return ["--dataset", ds, "--normal", str(c), "--rho", str(rho), "--seed", str(s)]
+
+
+def run_go(a, ds, c, rho, s, tmp):
+    cmd = [a.experiments, "run", "--preset", "paper", "--method", "cae", "--backend", "cpu:workers=1",
+           "--results-dir", os.path.join(tmp, "results"), "--plots-dir", os.path.join(tmp, "plots")]
+    cmd += key_args(ds, c, rho, s)
+    for kv in recipe_sets(a) + a.go_set:
+        cmd += ["--set", kv]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    return {"auc": r["auc"], "loss": float(r["info"]["loss"]), "train_seconds": r["train_seconds"],
+            "detail": "%s %s" % (r["config_hash"], r["backend"])}
+
+
+def run_torch(a, ds, c, rho, s, expdir):
+    cmd = [a.python, os.path.join(HERE, "train_ref.py"), expdir, "--seed", str(s), "--epochs", str(a.epochs),
+           "--lr", str(a.lr), "--weight-decay", str(a.weight_decay), "--slope", str(a.slope), "--threads", "1"]
+    if a.shared_start:
+        start = os.path.join(expdir, "start")
+        cmd += ["--init-from", start, "--order-from", os.path.join(start, "order.npy")]
+    cmd += [arg.replace("{start}", os.path.join(expdir, "start")) for arg in a.torch_args.split()]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    return {"auc": r["auc"], "loss": r["loss"], "train_seconds": r["train_seconds"], "detail": "torch " + r["torch"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dataset", default="mnist")
+    ap.add_argument("--normals", default="0")
+    ap.add_argument("--rhos", default="0.1")
+    ap.add_argument("--seeds", default="0-7")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--weight-decay", type=float, default=1e-6)
+    ap.add_argument("--slope", type=float, default=0.01)
+    ap.add_argument("--go-set", action="append", default=[], help="extra --set for the Go side")
+    ap.add_argument("--torch-args", default="", help="extra flags for train_ref.py; {start} is the exported start folder")
+    ap.add_argument("--variant", default="default", help="name of this configuration in the CSV")
+    ap.add_argument("--sides", default="go,torch", help="which sides to run: go, torch or both")
+    ap.add_argument("--shared-start", action="store_true", help="PyTorch starts from our initial weights and batch order")
+    ap.add_argument("--out", required=True, help="CSV file the rows are appended to")
+    ap.add_argument("--experiments", default=os.path.join(ROOT, ".bin", "experiments"))
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    if not os.path.exists(a.experiments):
+        sys.exit("parity: %s missing: build it with 'go build -o .bin/experiments ./experiments'" % a.experiments)
+
+    done = set()
+    if os.path.exists(a.out):
+        with open(a.out) as f:
+            for r in csv.DictReader(f):
+                done.add((r["variant"], r["side"], r["dataset"], r["normal"], r["rho"], r["seed"]))
+    else:
+        os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+        with open(a.out, "w", newline="") as f:
+            csv.writer(f).writerow(FIELDS)
+
+    tmp = tempfile.mkdtemp(prefix="parity-")
+    tasks = []
+    for c in seeds_of(a.normals):
+        for rho in a.rhos.split(","):
+            for s in seeds_of(a.seeds):
+                for side in a.sides.split(","):
+                    if (a.variant, side, a.dataset, str(c), rho, str(s)) not in done:
+                        tasks.append((side, a.dataset, c, rho, s))
+
+    def do(t):
+        side, ds, c, rho, s = t
+        expdir = os.path.join(tmp, "%s-c%d-rho%s-s%d" % (ds, c, rho, s))
+        if side == "torch":
+            if not os.path.exists(os.path.join(expdir, "experiment.json")):
+                cmd = [a.experiments, "export", "--preset", "paper", "--start", "cae"] + key_args(ds, c, rho, s)
+                for kv in recipe_sets(a) + a.go_set:
+                    cmd += ["--set", kv]
+                subprocess.run(cmd + [expdir], check=True, capture_output=True)
+            r = run_torch(a, ds, c, rho, s, expdir)
+        else:
+            r = run_go(a, ds, c, rho, s, os.path.join(tmp, "go-%s-c%d-rho%s-s%d" % (ds, c, rho, s)))
+        return t, r
+
+    print("parity: %d runs to do (%s)" % (len(tasks), a.variant), file=sys.stderr)
+    with ThreadPoolExecutor(a.jobs) as pool:
+        for i, (t, r) in enumerate(pool.map(do, tasks)):
+            side, ds, c, rho, s = t
+            with open(a.out, "a", newline="") as f:
+                csv.writer(f).writerow([a.variant, side, ds, c, rho, s, "%.6f" % r["auc"], "%.6f" % r["loss"],
+                                        r["train_seconds"], r["detail"]])
+            print("parity: %d/%d %s %s c%d ρ=%s s%d AUC %.4f loss %.5f (%.0f s)" % (
+                i + 1, len(tasks), a.variant, side, c, rho, s, r["auc"], r["loss"], r["train_seconds"]),
+                file=sys.stderr)
+    summarise(a.out)
+
+
+def summarise(path):
+    """Prints the paired Go − PyTorch AUC difference per variant and cell.
+    A variant with one side only is paired with the other side's default."""
+    rows = list(csv.DictReader(open(path)))
+    auc = {}
+    for r in rows:
+        auc[(r["side"], r["variant"], r["dataset"], r["normal"], r["rho"], r["seed"])] = float(r["auc"])
+    cells = {}
+    for v in sorted({r["variant"] for r in rows}):
+        for r in rows:
+            if r["variant"] != v or (r["side"] == "torch" and ("go", v) + tuple(r[k] for k in ("dataset", "normal", "rho", "seed")) in auc):
+                continue
+            rest = tuple(r[k] for k in ("dataset", "normal", "rho", "seed"))
+            other = "torch" if r["side"] == "go" else "go"
+            o = auc.get((other, v) + rest, auc.get((other, "default") + rest))
+            if o is None:
+                continue
+            g, t = (float(r["auc"]), o) if r["side"] == "go" else (o, float(r["auc"]))
+            cells.setdefault((v,) + rest[:3], []).append((g, t))
+    print("| variant | data set | class | ρ | n | Go mean | PyTorch mean | paired Go − PyTorch (points) ± SE |")
+    print("|---|---|---|---|---|---|---|---|")
+    for k in sorted(cells):
+        pairs = cells[k]
+        n = len(pairs)
+        d = [100 * (g - t) for g, t in pairs]
+        mean = sum(d) / n
+        se = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1) / n) if n > 1 else float("nan")
+        print("| %s | %s | %s | %s | %d | %.2f | %.2f | %+.2f ± %.2f |" % (
+            k[0], k[1], k[2], k[3], n, 100 * sum(g for g, _ in pairs) / n, 100 * sum(t for _, t in pairs) / n, mean, se))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--summary":
+        summarise(sys.argv[2])
+    else:
+        main()

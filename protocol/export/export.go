@@ -1,0 +1,109 @@
+// Package export writes one experiment of the protocol as files a detector
+// in any language can read: the training and test images as float32 .npy
+// arrays with pixels in [0, 1], and experiment.json with the key and a seed
+// for the detector's own randomness. Labels are written only when asked
+// for (test labels and the labelled hold-out); the training labels never.
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/ncae-repro/ncae/internal/atomicfile"
+	"github.com/ncae-repro/ncae/internal/npy"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// The files of an exported experiment.
+const (
+	TrainFile            = "train.npy"             // float32, n_train × dim, the training order
+	TestFile             = "test.npy"              // float32, n_test × dim
+	TestLabelsFile       = "test_labels.npy"       // uint8, n_test, 1 = anomaly (Options.TestLabels)
+	ValidationFile       = "validation.npy"        // float32, k × dim: the labelled hold-out (Options.Validation)
+	ValidationLabelsFile = "validation_labels.npy" // uint8, k, 1 = anomaly (Options.Validation)
+	ValidationRowsFile   = "validation_rows.npy"   // int64, k: the hold-out's rows in the test set (Options.Validation)
+	ExperimentFile       = "experiment.json"
+)
+
+// Options say which labelled files to write beside the unlabelled ones.
+type Options struct {
+	// TestLabels writes test_labels.npy (for offline development; a
+	// detector under evaluation never gets it).
+	TestLabels bool
+	// Validation writes the labelled hold-out OC-SVM selects γ on: its
+	// images and labels (rows of the test set, listed in experiment.json).
+	Validation bool
+}
+
+// Info is experiment.json.
+type Info struct {
+	Dataset      string  `json:"dataset"`
+	NormalClass  int     `json:"normal_class"`
+	AnomalyClass int     `json:"anomaly_class"`
+	Rho          float64 `json:"rho"`
+	Seed         int     `json:"seed"`
+	Key          string  `json:"key"`
+	// DetectorSeed is a seed in [0, 2³¹) for the detector's own randomness,
+	// derived from the key like our methods' seeds.
+	DetectorSeed int64 `json:"detector_seed"`
+	NTrain       int   `json:"n_train"`
+	NTest        int   `json:"n_test"`
+	Rows         int   `json:"rows"`
+	Cols         int   `json:"cols"`
+	// ExtraOutliers is protocol.Options.ExtraOutliers (omitted at 0).
+	ExtraOutliers float64 `json:"extra_outliers,omitempty"`
+}
+
+// DetectorSeed is the seed handed to an outside detector for exp.
+func DetectorSeed(k protocol.Key) int64 {
+	return int64(protocol.DeriveSeed(k.MethodSeed(), "external") >> 33)
+}
+
+// Write writes exp, built with protocol options popt, into dir (created if
+// missing), each file atomically.
+func Write(dir string, exp *protocol.Experiment, popt protocol.Options, opt Options) error {
+	info := Info{ExtraOutliers: popt.ExtraOutliers, Dataset: exp.Key.Dataset, NormalClass: exp.Key.Normal, AnomalyClass: exp.Key.Anomaly,
+		Rho: exp.Key.Rho, Seed: exp.Key.Seed, Key: exp.Key.String(), DetectorSeed: DetectorSeed(exp.Key),
+		NTrain: exp.Train.N, NTest: exp.Test.N, Rows: exp.Train.Rows, Cols: exp.Train.Cols}
+	files := map[string]npy.Array{
+		TrainFile: npy.Float32s(exp.Train.Float32(), exp.Train.N, exp.Train.Dim()),
+		TestFile:  npy.Float32s(exp.Test.Float32(), exp.Test.N, exp.Test.Dim()),
+	}
+	if opt.TestLabels {
+		files[TestLabelsFile] = npy.Uint8s(flags(exp.TestIsAnomaly), exp.Test.N)
+	}
+	if opt.Validation {
+		d := exp.Test.Dim()
+		pixels := exp.Test.Float32()
+		img := make([]float32, 0, len(exp.Validation)*d)
+		lab := make([]bool, len(exp.Validation))
+		for i, row := range exp.Validation {
+			img = append(img, pixels[row*d:(row+1)*d]...)
+			lab[i] = exp.TestIsAnomaly[row]
+		}
+		files[ValidationFile] = npy.Float32s(img, len(exp.Validation), d)
+		files[ValidationLabelsFile] = npy.Uint8s(flags(lab), len(exp.Validation))
+		files[ValidationRowsFile] = npy.Int64s(exp.Validation, len(exp.Validation))
+	}
+	for name, a := range files {
+		if err := npy.Write(filepath.Join(dir, name), a); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, ExperimentFile), append(b, '\n'), 0o644)
+}
+
+func flags(v []bool) []byte {
+	out := make([]byte, len(v))
+	for i, b := range v {
+		if b {
+			out[i] = 1
+		}
+	}
+	return out
+}
