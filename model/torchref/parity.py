@@ -46,9 +46,18 @@ def seeds_of(text):
     return out
 
 
+# ncae-code on our side with the released code's values wherever our step
+# can take them (model/README.md, "Parity with PyTorch" lists what differs).
+NCAE_CODE_SETS = ["tau=0", "adv_weight=0", "rec_weight=0.1", 'mu_update="scalar"', "sigma=0.1"]
+
+
 def recipe_sets(a):
-    return ["cae.epochs=%d" % a.epochs, "cae.lr=%g" % a.lr, "cae.weight_decay=%g" % a.weight_decay,
-            "cae.leaky_slope=%g" % a.slope]
+    m = a.method
+    sets = ["%s.epochs=%d" % (m, a.epochs), "%s.lr=%g" % (m, a.lr), "%s.weight_decay=%g" % (m, a.weight_decay),
+            "%s.leaky_slope=%g" % (m, a.slope)]
+    if m == "ncae-code":
+        sets += ["%s.gan_lr=%g" % (m, a.gan_lr)] + ["%s.%s" % (m, kv) for kv in NCAE_CODE_SETS]
+    return sets
 
 
 def key_args(ds, c, rho, s):
@@ -56,7 +65,7 @@ def key_args(ds, c, rho, s):
 
 
 def run_go(a, ds, c, rho, s, tmp):
-    cmd = [a.experiments, "run", "--preset", "paper", "--method", "cae", "--backend", "cpu:workers=1",
+    cmd = [a.experiments, "run", "--preset", "paper", "--method", a.method, "--backend", "cpu:workers=1",
            "--results-dir", os.path.join(tmp, "results"), "--plots-dir", os.path.join(tmp, "plots")]
     cmd += key_args(ds, c, rho, s)
     for kv in recipe_sets(a) + a.go_set:
@@ -68,8 +77,10 @@ def run_go(a, ds, c, rho, s, tmp):
 
 
 def run_torch(a, ds, c, rho, s, expdir):
-    cmd = [a.python, os.path.join(HERE, "train_ref.py"), expdir, "--seed", str(s), "--epochs", str(a.epochs),
+    cmd = [a.python, os.path.join(HERE, "train_ref.py"), expdir, "--method", a.method, "--seed", str(s), "--epochs", str(a.epochs),
            "--lr", str(a.lr), "--weight-decay", str(a.weight_decay), "--slope", str(a.slope), "--threads", "1"]
+    if a.method == "ncae-code":
+        cmd += ["--gan-lr", str(a.gan_lr)]
     if a.shared_start:
         start = os.path.join(expdir, "start")
         cmd += ["--init-from", start, "--order-from", os.path.join(start, "order.npy")]
@@ -81,6 +92,8 @@ def run_torch(a, ds, c, rho, s, expdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--method", default="cae", choices=["cae", "ncae-code"])
+    ap.add_argument("--gan-lr", type=float, default=5e-4, help="ncae-code: the GAN parts' rate")
     ap.add_argument("--dataset", default="mnist")
     ap.add_argument("--normals", default="0")
     ap.add_argument("--rhos", default="0.1")
@@ -126,7 +139,7 @@ def main():
         expdir = os.path.join(tmp, "%s-c%d-rho%s-s%d" % (ds, c, rho, s))
         if side == "torch":
             if not os.path.exists(os.path.join(expdir, "experiment.json")):
-                cmd = [a.experiments, "export", "--preset", "paper", "--start", "cae"] + key_args(ds, c, rho, s)
+                cmd = [a.experiments, "export", "--preset", "paper", "--start", a.method] + key_args(ds, c, rho, s)
                 for kv in recipe_sets(a) + a.go_set:
                     cmd += ["--set", kv]
                 subprocess.run(cmd + [expdir], check=True, capture_output=True)
