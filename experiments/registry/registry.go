@@ -104,7 +104,7 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
 			}},
-		{Name: "ncae-code", UsesBackend: true, Summary: "NCAE with τ = 0, as the authors' released code runs",
+		{Name: "ncae-code", UsesBackend: true, Summary: "NCAE as the authors' released code runs it (τ = 0, its rates, slope and loss weights)",
 			NewParams: func() Params { return model.DefaultNCAECodeParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))

@@ -60,7 +60,7 @@ def scores_of(ae, test, batch=128):
 
 def train_cae(a, info, train, gen):
     fm = info["dataset"] == "fmnist"
-    torch.manual_seed(a.seed)
+    torch.manual_seed(a.seed + a.init_seed_offset)
     ae = nets.Autoencoder(fm, a.slope)
     if a.conv_init:
         nets.conv_style_init(ae.decoder, gen)
@@ -185,6 +185,7 @@ def main():
     ap.add_argument("--conv-init", action="store_true")
     ap.add_argument("--keep-last", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init-seed-offset", type=int, default=0, help="added to --seed for the initial weights only")
     ap.add_argument("--init-from", help="folder of our initial tensors (.npy by name) to start from")
     ap.add_argument("--order-from", help="epochs × n .npy of our per-epoch permutations to batch by")
     a = ap.parse_args()
