@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
-	"github.com/ncae-repro/ncae/internal/npy"
 	"github.com/ncae-repro/ncae/model"
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/export"
@@ -103,9 +101,7 @@ func (k *keyFlags) key() (protocol.Key, error) {
 	return protocol.Key{Dataset: k.dataset, Normal: k.normal, Anomaly: anomaly, Seed: k.seed, Rho: k.rho}, nil
 }
 
-// writeStart writes where method's training on exp begins (model.Start):
-// one .npy per tensor, named after it with "/" → "_", and order.npy
-// (epochs × n_train, int64).
+// writeStart writes where method's training on exp begins (model.Start.Write).
 func writeStart(dir string, r *runner.Runner, exp *protocol.Experiment, method string) error {
 	m, err := r.Registry.Runnable(method)
 	if err != nil {
@@ -125,14 +121,5 @@ func writeStart(dir string, r *runner.Runner, exp *protocol.Experiment, method s
 	if err != nil {
 		return err
 	}
-	for _, t := range s.Tensors {
-		if err := npy.Write(filepath.Join(dir, strings.ReplaceAll(t.Name, "/", "_")+".npy"), npy.Float32s(t.Values, t.Dims...)); err != nil {
-			return err
-		}
-	}
-	order := make([]int, 0, len(s.Order)*exp.Train.N)
-	for _, p := range s.Order {
-		order = append(order, p...)
-	}
-	return npy.Write(filepath.Join(dir, "order.npy"), npy.Int64s(order, len(s.Order), exp.Train.N))
+	return s.Write(dir)
 }

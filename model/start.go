@@ -1,10 +1,12 @@
 package model
 
 import (
+	"path/filepath"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/ncae-repro/ncae/internal/npy"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -50,4 +52,20 @@ func (d *Detector) StartingPoint(n int) (*Start, error) {
 		s.Order = append(s.Order, permutation(order, n))
 	}
 	return s, nil
+}
+
+// Write writes s into dir as model/torchref reads it: one .npy per tensor,
+// named after it with "/" → "_", and order.npy (epochs × n, int64).
+func (s *Start) Write(dir string) error {
+	for _, t := range s.Tensors {
+		if err := npy.Write(filepath.Join(dir, strings.ReplaceAll(t.Name, "/", "_")+".npy"), npy.Float32s(t.Values, t.Dims...)); err != nil {
+			return err
+		}
+	}
+	var order []int
+	n := 0
+	for _, p := range s.Order {
+		order, n = append(order, p...), len(p)
+	}
+	return npy.Write(filepath.Join(dir, "order.npy"), npy.Int64s(order, len(s.Order), n))
 }

@@ -209,16 +209,7 @@ func TestFitFromStartMatchesPyTorch(t *testing.T) {
 	if err := export.Write(dir, exp, protocol.Options{}, export.Options{TestLabels: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range start.Tensors {
-		if err := npy.Write(filepath.Join(dir, "start", strings.ReplaceAll(s.Name, "/", "_")+".npy"), npy.Float32s(s.Values, s.Dims...)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var order []int
-	for _, o := range start.Order {
-		order = append(order, o...)
-	}
-	if err := npy.Write(filepath.Join(dir, "start", "order.npy"), npy.Int64s(order, len(start.Order), n)); err != nil {
+	if err := start.Write(filepath.Join(dir, "start")); err != nil {
 		t.Fatal(err)
 	}
 	cmd := execpkg.Command(py, "model/torchref/train_ref.py", dir, "--epochs", "2", "--batch", "32", "--lr", "1e-3",
