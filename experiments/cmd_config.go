@@ -59,5 +59,6 @@ func runMethods(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\n", name, state, m.Summary)
 	}
+	fmt.Fprintf(w, "external:NAME\tready\tany program, in any language, configured in [external.NAME] (the presets have external:knn and external:iforest; README, \"Run your own detector\")\n")
 	return w.Flush()
 }

@@ -61,6 +61,7 @@ func runOne(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	r := newRunner(a, cfg, reg)
+	r.External.Keep = cf.keep
 	defer r.Backends.Close()
 	if _, err := r.Check([]string{*method}); err != nil {
 		return err

@@ -126,6 +126,7 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 		var r *runner.Runner
 		if len(points) == 0 {
 			r = newRunner(a, cfg, reg)
+			r.External.Keep = cf.keep
 			defer r.Backends.Close()
 		} else {
 			shared := *points[0].r

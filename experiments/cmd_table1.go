@@ -35,6 +35,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	r := newRunner(a, cfg, reg)
+	r.External.Keep = cf.keep
 	defer r.Backends.Close()
 	desc, err := r.Check(cfg.Grid.Methods)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/external"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -181,13 +182,18 @@ func (c *Config) apply(text, source string, reg *registry.Registry) error {
 			target = &c.Data
 		case "run":
 			target = &c.Run
+		case "external":
+			if err := c.applyExternal(md, sections[name], source, reg); err != nil {
+				return err
+			}
+			continue
 		default:
 			p, ok := c.Methods[name]
 			if !ok {
 				if _, known := reg.Lookup(name); known {
 					return fmt.Errorf("config: %s: section [%s]: method %q is not implemented yet, it has no parameters", source, name, name)
 				}
-				return fmt.Errorf("config: %s: unknown section [%s] (sections: grid, protocol, data, run, or a method: %s)",
+				return fmt.Errorf("config: %s: unknown section [%s] (sections: grid, protocol, data, run, external.NAME, or a method: %s)",
 					source, name, strings.Join(reg.Names(), ", "))
 			}
 			target = p
@@ -204,6 +210,36 @@ func (c *Config) apply(text, source string, reg *registry.Registry) error {
 		return fmt.Errorf("config: %s: unknown key %s", source, strings.Join(keys, ", "))
 	}
 	c.sources = append(c.sources, source)
+	return nil
+}
+
+// applyExternal decodes the [external.NAME] sections, each the parameters of
+// the method "external:NAME".
+func (c *Config) applyExternal(md toml.MetaData, prim toml.Primitive, source string, reg *registry.Registry) error {
+	var subs map[string]toml.Primitive
+	if err := md.PrimitiveDecode(prim, &subs); err != nil {
+		return fmt.Errorf("config: %s: [external]: want one table per detector, [external.NAME]: %w", source, err)
+	}
+	names := make([]string, 0, len(subs))
+	for name := range subs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !external.ValidName(name) {
+			return fmt.Errorf("config: %s: [external.%s]: a detector's name is letters, digits, '-' and '_'", source, name)
+		}
+		method := external.Prefix + name
+		p, ok := c.Methods[method]
+		if !ok {
+			m, _ := reg.Lookup(method)
+			p = m.NewParams()
+			c.Methods[method] = p
+		}
+		if err := md.PrimitiveDecode(subs[name], p); err != nil {
+			return fmt.Errorf("config: %s: [external.%s]: %w", source, name, err)
+		}
+	}
 	return nil
 }
 
@@ -248,8 +284,16 @@ func (c *Config) TOML() (string, error) {
 	var buf bytes.Buffer
 	enc := toml.NewEncoder(&buf)
 	doc := map[string]any{"grid": c.Grid, "protocol": c.Protocol, "data": c.Data, "run": c.Run}
+	ext := map[string]any{}
 	for name, p := range c.Methods {
-		doc[name] = p
+		if external.IsMethod(name) {
+			ext[strings.TrimPrefix(name, external.Prefix)] = p
+		} else {
+			doc[name] = p
+		}
+	}
+	if len(ext) > 0 {
+		doc["external"] = ext
 	}
 	if err := enc.Encode(doc); err != nil {
 		return "", err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/external"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -126,6 +127,13 @@ func TestRejects(t *testing.T) {
 		{"setting without section", Layers{Sets: []string{"rhos=[0.1]"}}, "section.key=value"},
 		{"setting without value", Layers{Sets: []string{"grid.rhos"}}, "section.key=value"},
 		{"missing file", Layers{File: "/nonexistent/cfg.toml"}, "--config"},
+		{"external without section", Layers{Sets: []string{`grid.methods=["external:mine"]`}}, `no [external.mine] section`},
+		{"external bad name", Layers{Sets: []string{`external."my det".command=["x"]`}}, "[external.my det]: a detector's name"},
+		{"external no command", Layers{Sets: []string{`external.mine.version="2"`}}, "external.mine.command is empty"},
+		{"external NaN param", Layers{Sets: []string{`external.knn.params.c=nan`}}, "external.knn.params.c = NaN"},
+		{"external bad timeout", Layers{Sets: []string{`external.knn.timeout="1 hour"`}}, `external.knn.timeout = "1 hour"`},
+		{"external unknown key", Layers{Sets: []string{`external.knn.comand=["x"]`}}, "external.knn.comand"},
+		{"external not a table", Layers{Sets: []string{`external.knn=3`}}, "[external.knn]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,9 +210,50 @@ func TestCommittedHashes(t *testing.T) {
 	}
 }
 
+func TestExternalSections(t *testing.T) {
+	reg := registry.Default()
+	base, err := Load(Layers{Preset: "smoke", Sets: []string{`grid.methods=["external:knn"]`}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := base.Methods["external:knn"].(*external.Params)
+	if !ok || p.Command[1] != "detectors/knn.py" || p.Params["k"] != int64(5) || p.Timeout != "30m" {
+		t.Fatalf("[external.knn] of the smoke preset decoded as %#v", base.Methods["external:knn"])
+	}
+	// In the hash: command, version, validation, params; not the timeout.
+	for set, changes := range map[string]bool{
+		`external.knn.params.k=7`:                      true,
+		`external.knn.version="2"`:                     true,
+		`external.knn.validation=true`:                 true,
+		`external.knn.command=["python3", "other.py"]`: true,
+		`external.knn.timeout="2h"`:                    false,
+		`external.iforest.params.n_estimators=10`:      false,
+		`external.knn.params.k=5`:                      false,
+	} {
+		cfg, err := Load(Layers{Preset: "smoke", Sets: []string{`grid.methods=["external:knn"]`, set}}, reg)
+		if err != nil {
+			t.Fatalf("%s: %v", set, err)
+		}
+		if got := cfg.Hash("external:knn") != base.Hash("external:knn"); got != changes {
+			t.Errorf("%s: hash changed = %v, want %v", set, got, changes)
+		}
+	}
+	// A new detector from a file, layered: a later setting adds a parameter.
+	file := filepath.Join(t.TempDir(), "mine.toml")
+	os.WriteFile(file, []byte("[grid]\nmethods = [\"external:mine\", \"kde\"]\n[external.mine]\ncommand = [\"./mine\"]\ntimeout = \"5m\"\n[external.mine.params]\nlr = 0.5\nlayers = [64, 32]\n"), 0o644)
+	cfg, err := Load(Layers{Preset: "quick", File: file, Sets: []string{"external.mine.params.name=\"x\""}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := cfg.Methods["external:mine"].(*external.Params)
+	if mine.Timeout != "5m" || mine.Params["lr"] != 0.5 || mine.Params["name"] != "x" || len(mine.Params["layers"].([]any)) != 2 {
+		t.Errorf("[external.mine] = %#v", mine)
+	}
+}
+
 func TestTOMLRoundTrip(t *testing.T) {
 	reg := testRegistry(t)
-	cfg, err := Load(Layers{Preset: "smoke", Sets: []string{"ncae.sigma=0.3"}}, reg)
+	cfg, err := Load(Layers{Preset: "smoke", Sets: []string{"ncae.sigma=0.3", `external.mine.command=["./mine"]`, "external.mine.params.k=3", `grid.methods=["external:mine", "ncae"]`}}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +267,8 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("effective config does not load back: %v\n%s", err, text)
 	}
-	if again.Hash("ncae") != cfg.Hash("ncae") || len(again.ProtocolGrid().Keys()) != len(cfg.ProtocolGrid().Keys()) {
+	if again.Hash("ncae") != cfg.Hash("ncae") || again.Hash("external:mine") != cfg.Hash("external:mine") ||
+		len(again.ProtocolGrid().Keys()) != len(cfg.ProtocolGrid().Keys()) {
 		t.Error("effective config does not reproduce the configuration")
 	}
 }

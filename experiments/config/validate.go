@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
+	"github.com/ncae-repro/ncae/external"
 	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/datasets"
@@ -19,8 +20,12 @@ func (c *Config) Validate(reg *registry.Registry) error {
 		}
 	}
 	for _, name := range sortedKeys(c.Methods) {
+		section := name
+		if external.IsMethod(name) {
+			section = external.Section(name)
+		}
 		if err := c.Methods[name].Validate(); err != nil {
-			return fmt.Errorf("config: %s.%w", name, err)
+			return fmt.Errorf("config: %s.%w", section, err)
 		}
 	}
 	return nil
@@ -44,7 +49,10 @@ func (c *Config) validateGrid(reg *registry.Registry) error {
 	}
 	for i, m := range g.Methods {
 		if _, ok := reg.Lookup(m); !ok {
-			return fmt.Errorf("grid.methods[%d] = %q: unknown method (choose from %s)", i, m, strings.Join(reg.Names(), ", "))
+			return fmt.Errorf("grid.methods[%d] = %q: unknown method (choose from %s, or external:NAME)", i, m, strings.Join(reg.Names(), ", "))
+		}
+		if _, ok := c.Methods[m]; !ok && external.IsMethod(m) {
+			return fmt.Errorf("grid.methods[%d] = %q: no [%s] section; give its command there, e.g. command = [\"python3\", \"detectors/knn.py\"]", i, m, external.Section(m))
 		}
 	}
 	if err := noDuplicates("grid.methods", g.Methods); err != nil {

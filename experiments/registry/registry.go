@@ -12,6 +12,7 @@ import (
 	"github.com/ncae-repro/ncae/baselines/iforest"
 	"github.com/ncae-repro/ncae/baselines/kde"
 	"github.com/ncae-repro/ncae/baselines/ocsvm"
+	"github.com/ncae-repro/ncae/external"
 	"github.com/ncae-repro/ncae/model"
 	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
@@ -34,6 +35,11 @@ type Env struct {
 	Backends *backend.Pool
 	// Progress, when set, receives a line per training epoch of deep models.
 	Progress func(line string)
+	// Protocol is how the experiment was drawn (for what a detector records).
+	Protocol protocol.Options
+	// External says where external detectors' folders go and whether they
+	// stay.
+	External external.Options
 }
 
 // modelEnv is the deep models' view of env.
@@ -147,13 +153,28 @@ func defaultMethods() []Method {
 	}
 }
 
-// Lookup returns the method called name.
+// Lookup returns the method called name. Every "external:NAME" is a method
+// (external.IsMethod): its parameters come from the config section
+// [external.NAME].
 func (r *Registry) Lookup(name string) (Method, bool) {
+	if external.IsMethod(name) {
+		return externalMethod(name), true
+	}
 	m, ok := r.methods[name]
 	return m, ok
 }
 
-// Names returns all method names, sorted.
+// externalMethod is the method of one external detector.
+func externalMethod(name string) Method {
+	return Method{Name: name, Summary: "a detector run as a command under the protocol ([" + external.Section(name) + "])",
+		NewParams: func() Params { return external.DefaultParams() },
+		New: func(p Params, env Env) (protocol.Detector, error) {
+			return external.New(*p.(*external.Params), env.Key, env.Protocol.ExtraOutliers, env.External)
+		}}
+}
+
+// Names returns all method names, sorted; external detectors, which are
+// named by the configuration, are not among them.
 func (r *Registry) Names() []string {
 	names := make([]string, 0, len(r.methods))
 	for n := range r.methods {
@@ -166,10 +187,10 @@ func (r *Registry) Names() []string {
 // Runnable returns the method called name if it is implemented, or an error
 // that says why not.
 func (r *Registry) Runnable(name string) (Method, error) {
-	m, ok := r.methods[name]
+	m, ok := r.Lookup(name)
 	switch {
 	case !ok:
-		return m, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(r.Names(), ", "))
+		return m, fmt.Errorf("unknown method %q (known: %s, or external:NAME with an [external.NAME] config section)", name, strings.Join(r.Names(), ", "))
 	case !m.Implemented():
 		return m, fmt.Errorf("method %q is not implemented yet (%s)", name, m.Pending)
 	}

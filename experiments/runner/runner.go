@@ -17,6 +17,7 @@ import (
 	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/external"
 	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 )
@@ -32,6 +33,9 @@ type Runner struct {
 	Backends *backend.Pool
 	// Progress, when set, receives per-epoch lines of deep models.
 	Progress func(task Task, line string)
+	// External says where external detectors' folders go and whether they
+	// stay after the run.
+	External external.Options
 }
 
 // Task is one run: a method on an experiment.
@@ -126,7 +130,8 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 		row.FinishedAt = now().UTC().Format(time.RFC3339)
 		return row
 	}
-	env := registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: row.Backend, Backends: r.Backends}
+	env := registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: row.Backend, Backends: r.Backends,
+		Protocol: r.Config.ProtocolOptions(), External: r.External}
 	if r.Progress != nil {
 		env.Progress = func(line string) { r.Progress(task, line) }
 	}

@@ -182,7 +182,7 @@ func Read(path string) (Array, error) {
 	return a, nil
 }
 
-// Float64s returns the elements as float64 (from float32 or float64 data).
+// Float64s returns the elements as float64 (from any of the dtypes above).
 func (a Array) Float64s() ([]float64, error) {
 	out := make([]float64, a.Len())
 	switch a.Dtype {
@@ -194,8 +194,16 @@ func (a Array) Float64s() ([]float64, error) {
 		for i := range out {
 			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(a.Data[8*i:]))
 		}
+	case Int64:
+		for i := range out {
+			out[i] = float64(int64(binary.LittleEndian.Uint64(a.Data[8*i:])))
+		}
+	case Uint8:
+		for i := range out {
+			out[i] = float64(a.Data[i])
+		}
 	default:
-		return nil, fmt.Errorf("npy: %s array, want float32 or float64", a.Dtype)
+		return nil, fmt.Errorf("npy: %s array, want float32, float64, int64 or uint8", a.Dtype)
 	}
 	return out, nil
 }

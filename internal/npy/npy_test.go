@@ -56,8 +56,18 @@ func TestWriteReadFloat64s(t *testing.T) {
 	if err != nil || !slices.Equal(v, []float64{1.5, -2}) {
 		t.Errorf("Float64s = %v, %v", v, err)
 	}
-	if _, err := Uint8s([]byte{1}, 1).Float64s(); err == nil {
-		t.Error("Float64s of a uint8 array: no error")
+	for _, a := range []Array{Uint8s([]byte{7, 255}, 2), Int64s([]int{7, -3}, 2)} {
+		v, err := a.Float64s()
+		want := []float64{7, 255}
+		if a.Dtype == Int64 {
+			want = []float64{7, -3}
+		}
+		if err != nil || !slices.Equal(v, want) {
+			t.Errorf("%s Float64s = %v, %v; want %v", a.Dtype, v, err, want)
+		}
+	}
+	if _, err := (Array{Dtype: "<U3", Shape: []int{1}}).Float64s(); err == nil {
+		t.Error("Float64s of a string array: no error")
 	}
 }
 

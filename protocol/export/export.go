@@ -63,28 +63,61 @@ func DetectorSeed(k protocol.Key) int64 {
 // Write writes exp, built with protocol options popt, into dir (created if
 // missing), each file atomically.
 func Write(dir string, exp *protocol.Experiment, popt protocol.Options, opt Options) error {
-	info := Info{ExtraOutliers: popt.ExtraOutliers, Dataset: exp.Key.Dataset, NormalClass: exp.Key.Normal, AnomalyClass: exp.Key.Anomaly,
-		Rho: exp.Key.Rho, Seed: exp.Key.Seed, Key: exp.Key.String(), DetectorSeed: DetectorSeed(exp.Key),
-		NTrain: exp.Train.N, NTest: exp.Test.N, Rows: exp.Train.Rows, Cols: exp.Train.Cols}
-	files := map[string]npy.Array{
-		TrainFile: npy.Float32s(exp.Train.Float32(), exp.Train.N, exp.Train.Dim()),
-		TestFile:  npy.Float32s(exp.Test.Float32(), exp.Test.N, exp.Test.Dim()),
-	}
+	f := Folder{Key: exp.Key, Train: exp.Train, Test: exp.Test, ExtraOutliers: popt.ExtraOutliers}
 	if opt.TestLabels {
-		files[TestLabelsFile] = npy.Uint8s(flags(exp.TestIsAnomaly), exp.Test.N)
+		f.TestIsAnomaly = exp.TestIsAnomaly
 	}
 	if opt.Validation {
-		d := exp.Test.Dim()
-		pixels := exp.Test.Float32()
-		img := make([]float32, 0, len(exp.Validation)*d)
-		lab := make([]bool, len(exp.Validation))
+		val := protocol.Labelled{Samples: exp.Test.Subset(exp.Validation), IsAnomaly: make([]bool, len(exp.Validation))}
 		for i, row := range exp.Validation {
-			img = append(img, pixels[row*d:(row+1)*d]...)
-			lab[i] = exp.TestIsAnomaly[row]
+			val.IsAnomaly[i] = exp.TestIsAnomaly[row]
 		}
-		files[ValidationFile] = npy.Float32s(img, len(exp.Validation), d)
-		files[ValidationLabelsFile] = npy.Uint8s(flags(lab), len(exp.Validation))
-		files[ValidationRowsFile] = npy.Int64s(exp.Validation, len(exp.Validation))
+		f.Validation, f.ValidationRows = &val, exp.Validation
+	}
+	return f.Write(dir)
+}
+
+// Folder is an experiment in parts, as a detector sees it: Write takes it
+// from a whole protocol.Experiment, the external detector from what Fit and
+// Score are handed.
+type Folder struct {
+	Key           protocol.Key
+	Train, Test   protocol.Samples
+	ExtraOutliers float64 // protocol.Options.ExtraOutliers, for experiment.json
+	// TestIsAnomaly, when not nil, is written as test_labels.npy.
+	TestIsAnomaly []bool
+	// Validation, when not nil, is written as validation.npy and
+	// validation_labels.npy; ValidationRows, when not nil, as
+	// validation_rows.npy.
+	Validation     *protocol.Labelled
+	ValidationRows []int
+}
+
+// Write writes the folder's files into dir (created if missing), each
+// atomically.
+func (f Folder) Write(dir string) error {
+	info := Info{ExtraOutliers: f.ExtraOutliers, Dataset: f.Key.Dataset, NormalClass: f.Key.Normal, AnomalyClass: f.Key.Anomaly,
+		Rho: f.Key.Rho, Seed: f.Key.Seed, Key: f.Key.String(), DetectorSeed: DetectorSeed(f.Key),
+		NTrain: f.Train.N, NTest: f.Test.N, Rows: f.Train.Rows, Cols: f.Train.Cols}
+	files := map[string]npy.Array{
+		TrainFile: npy.Float32s(f.Train.Float32(), f.Train.N, f.Train.Dim()),
+		TestFile:  npy.Float32s(f.Test.Float32(), f.Test.N, f.Test.Dim()),
+	}
+	if f.TestIsAnomaly != nil {
+		if len(f.TestIsAnomaly) != f.Test.N {
+			return fmt.Errorf("export: %d test labels for %d test images", len(f.TestIsAnomaly), f.Test.N)
+		}
+		files[TestLabelsFile] = npy.Uint8s(flags(f.TestIsAnomaly), f.Test.N)
+	}
+	if v := f.Validation; v != nil {
+		if len(v.IsAnomaly) != v.N {
+			return fmt.Errorf("export: %d hold-out labels for %d hold-out images", len(v.IsAnomaly), v.N)
+		}
+		files[ValidationFile] = npy.Float32s(v.Float32(), v.N, v.Dim())
+		files[ValidationLabelsFile] = npy.Uint8s(flags(v.IsAnomaly), v.N)
+	}
+	if f.ValidationRows != nil {
+		files[ValidationRowsFile] = npy.Int64s(f.ValidationRows, len(f.ValidationRows))
 	}
 	for name, a := range files {
 		if err := npy.Write(filepath.Join(dir, name), a); err != nil {
