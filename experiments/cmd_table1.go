@@ -113,6 +113,8 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	var cf configFlags
 	fs := newFlagSet("report", "report [flags] [more runs.csv files to merge]", a.stderr)
 	cf.register(fs, false)
+	var versus stringList
+	fs.Var(&versus, "versus", "also compare every method with `METHOD` (paired Wilcoxon tests, versus_METHOD.csv; repeatable; cae always)")
 	allConfigs := fs.Bool("all-configs", false, "Table 1 and the sweeps from every recorded configuration, not only the preset's (one cell per config hash)")
 	if err := parseWithArgs(fs, args); err != nil {
 		return err
@@ -120,6 +122,11 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	cfg, err := cf.load(fs, registry.Default())
 	if err != nil {
 		return err
+	}
+	for _, m := range versus {
+		if _, err := registry.Default().Runnable(m); err != nil {
+			return usageError{fmt.Errorf("--versus: %w", err)}
+		}
 	}
 	var rows []store.Row
 	var sweeps []store.SweepEntry
@@ -170,7 +177,7 @@ func runReport(ctx context.Context, a *app, args []string) error {
 	}
 	if len(table) > 0 {
 		printSummary(a, table)
-		if err := writeReport(a, cfg, table, sweeps); err != nil {
+		if err := writeReport(a, cfg, table, sweeps, versus...); err != nil {
 			return err
 		}
 	}
@@ -189,8 +196,8 @@ func runReport(ctx context.Context, a *app, args []string) error {
 
 // writeReport writes the Table 1 files of rows and says where; sweeps (may
 // be nil) name the configurations of a method run under several.
-func writeReport(a *app, cfg *config.Config, rows []store.Row, sweeps []store.SweepEntry) error {
-	files, err := report.Write(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir)
+func writeReport(a *app, cfg *config.Config, rows []store.Row, sweeps []store.SweepEntry, versus ...string) error {
+	files, err := report.Write(rows, sweeps, cfg.Run.ResultsDir, cfg.Run.PlotsDir, versus...)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

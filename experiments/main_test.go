@@ -37,6 +37,7 @@ func TestCommandLine(t *testing.T) {
 		{"rho out of range", []string{"table1", "--rhos", "0,1.2"}, 2, "", "grid.rhos[1] = 1.2"},
 		{"unknown preset", []string{"table1", "--preset", "huge"}, 2, "", `unknown preset "huge"`},
 		{"report without runs", []string{"report", "--results-dir", "/nonexistent-ncae"}, 1, "", "no recorded runs"},
+		{"report versus unknown", []string{"report", "--versus", "svdd"}, 2, "", `--versus: unknown method "svdd"`},
 		{"bad shard", []string{"table1", "--shard", "3/2"}, 2, "", "--shard \"3/2\""},
 		{"sweep unknown param", []string{"sweep", "--param", "sigmaa", "--values", "1"}, 2, "", "ncae.sigmaa"},
 		{"sweep needs values", []string{"sweep", "--param", "lr"}, 2, "", "give --values"},

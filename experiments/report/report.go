@@ -29,9 +29,10 @@ import (
 type Files []string
 
 // Write writes the Table 1 outputs of rows to resultsDir and plotsDir and
-// returns the paths written. Each file is replaced atomically. sweeps (may
+// returns the paths written. Every method is compared with Baseline and
+// with each method named in versus (versus_METHOD.csv). Each file is replaced atomically. sweeps (may
 // be nil) name the configurations of a method run under several.
-func Write(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsDir string) (Files, error) {
+func Write(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsDir string, versus ...string) (Files, error) {
 	cells := summary.Table1(rows)
 	var written Files
 	put := func(path string, data []byte) error {
@@ -48,16 +49,36 @@ func Write(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsDir str
 		return written, err
 	}
 	md := append(Markdown(cells), '\n')
-	versusPath := filepath.Join(resultsDir, "versus_"+Baseline+".csv")
-	if versus := summary.Versus(rows, Baseline); len(versus) > 0 {
-		if err := put(versusPath, VersusCSV(versus)); err != nil {
+	for _, baseline := range append([]string{Baseline}, versus...) {
+		versusPath := filepath.Join(resultsDir, "versus_"+baseline+".csv")
+		if cells := summary.Versus(rows, baseline); len(cells) > 0 {
+			if err := put(versusPath, VersusCSV(baseline, cells)); err != nil {
+				return written, err
+			}
+			md = append(append(md, VersusMarkdown(baseline, cells)...), '\n')
+		} else if err := removeStale(versusPath); err != nil {
 			return written, err
 		}
-		md = append(append(md, VersusMarkdown(versus)...), '\n')
-	} else if err := removeStale(versusPath); err != nil {
-		return written, err
 	}
 	names := ConfigNamer(rows, sweeps)
+	ranksPath := filepath.Join(resultsDir, "ranks.csv")
+	if families := summary.Ranks(rows); len(families) > 0 {
+		if err := put(ranksPath, RanksCSV(families)); err != nil {
+			return written, err
+		}
+		md = append(append(md, RanksMarkdown(families, names)...), '\n')
+		for _, f := range families {
+			png, err := CDPlot(f, names)
+			if err != nil {
+				return written, fmt.Errorf("CD diagram %s ρ = %g: %w", f.Dataset, f.Rho, err)
+			}
+			if err := put(filepath.Join(plotsDir, cdFile(f)), png); err != nil {
+				return written, err
+			}
+		}
+	} else if err := removeStale(ranksPath); err != nil {
+		return written, err
+	}
 	md = append(md, "In the paper's layout:\n\n"...)
 	md = append(md, PaperLayout(cells, names)...)
 	md = append(md, Configurations(cells, names)...)

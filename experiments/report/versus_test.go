@@ -24,15 +24,17 @@ func TestVersusCSV(t *testing.T) {
 		row("ncae", 6, 0.99, store.OK), // no CAE run at all
 		row("kde", 0, math.NaN(), store.Diverged),
 	}
-	got := string(VersusCSV(summary.Versus(rows, Baseline)))
-	want := `dataset,method,rho,config_hash,n,auc_mean,cae_auc_mean,delta_mean,delta_std,wins,cae_config_hash
-mnist,ncae,0.2,h-ncae,2,82.50,75.00,7.50,17.68,1,h-cae
+	got := string(VersusCSV(Baseline, summary.Versus(rows, Baseline)))
+	// HL: the median of the Walsh averages 20, 7.5, −5; Wilcoxon: W+ = 2 of
+	// 3 with 2 pairs, p = 2·P(W+ ≥ 2) = 2·2/4 = 1.
+	want := `dataset,method,rho,config_hash,n,auc_mean,cae_auc_mean,delta_mean,delta_std,wins,cae_config_hash,hl_shift,wilcoxon_p,wilcoxon_exact,holm_p
+mnist,ncae,0.2,h-ncae,2,82.50,75.00,7.50,17.68,1,h-cae,7.50,1,true,1
 `
 	if got != want {
 		t.Errorf("versus_cae.csv:\n%s\nwant:\n%s", got, want)
 	}
-	md := string(VersusMarkdown(summary.Versus(rows, Baseline)))
-	if !strings.Contains(md, "| mnist | ncae | 0.2 | h-ncae | 2 | 82.5 | 75.0 | +7.5 ± 17.7 | 1 of 2 |") {
+	md := string(VersusMarkdown(Baseline, summary.Versus(rows, Baseline)))
+	if !strings.Contains(md, "| mnist | ncae | 0.2 | h-ncae | 2 | 82.5 | 75.0 | +7.5 ± 17.7 | +7.5 | 1 of 2 | 1 | 1 |") {
 		t.Errorf("Markdown:\n%s", md)
 	}
 }

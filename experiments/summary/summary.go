@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/ncae-repro/ncae/experiments/stats"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 )
@@ -228,6 +229,34 @@ type VersusCell struct {
 	Delta, Std      float64 // mean and sample deviation of method − baseline
 	Wins            int     // experiments where the method's AUC ≥ the baseline's
 	BaselineHash    string  // the baseline's config hash ("+"-joined if several were paired)
+	// Shift is the Hodges–Lehmann estimate of method − baseline; P the
+	// two-sided Wilcoxon signed-rank p-value (NaN when every difference
+	// is zero), exact when Exact; PHolm is P Holm-corrected over the
+	// methods compared with the baseline on the same data set and ρ.
+	Shift, P, PHolm float64
+	Exact           bool
+}
+
+// holmByCell sets PHolm: one family of tests per data set and ρ.
+func holmByCell(cells []VersusCell) {
+	type family struct {
+		ds  string
+		rho float64
+	}
+	members := map[family][]int{}
+	for i, c := range cells {
+		f := family{c.Dataset, c.Rho}
+		members[f] = append(members[f], i)
+	}
+	for _, idx := range members {
+		p := make([]float64, len(idx))
+		for j, i := range idx {
+			p[j] = cells[i].P
+		}
+		for j, adj := range stats.Holm(p) {
+			cells[idx[j]].PHolm = adj
+		}
+	}
 }
 
 // Versus pairs every ok run of a method other than baseline with the ok
@@ -298,10 +327,102 @@ func Versus(rows []store.Row, baseline string) []VersusCell {
 				c.Wins++
 			}
 		}
+		c.Shift, c.P = stats.HodgesLehmann(g.d), math.NaN()
+		if w, err := stats.Wilcoxon(g.d); err == nil {
+			c.P, c.Exact = w.P, w.Exact
+		}
 		out = append(out, c)
 	}
+	holmByCell(out)
 	slices.SortFunc(out, func(a, b VersusCell) int {
 		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), strings.Compare(a.ConfigHash, b.ConfigHash))
+	})
+	return out
+}
+
+// RankFamily is the comparison of every method (and configuration) of one
+// data set and ρ on the experiments all of them ran: the Friedman test of
+// their AUCs, each entry's mean rank (1 = best) and Nemenyi's critical
+// difference at α = 0.05.
+type RankFamily struct {
+	Dataset  string
+	Rho      float64
+	Methods  []string // method names, in the order of MeanRanks
+	Hashes   []string // their config hashes
+	Friedman stats.FriedmanResult
+	CD       float64 // mean ranks closer than this are not significantly different
+}
+
+// Ranks builds one RankFamily per data set and ρ with at least 3 entries
+// and 2 experiments that every entry ran successfully (deduplicated with
+// Latest); an entry is a method under one config hash. Experiments where
+// one entry failed are left out of the family.
+func Ranks(rows []store.Row) []RankFamily {
+	type family struct {
+		ds  string
+		rho float64
+	}
+	type entry struct{ method, hash string }
+	type exp struct{ normal, anom, seed int }
+	aucs := map[family]map[entry]map[exp]float64{}
+	for _, r := range Latest(rows) {
+		if r.Status != store.OK {
+			continue
+		}
+		f, e := family{r.Dataset, r.Rho}, entry{r.Method, r.ConfigHash}
+		if aucs[f] == nil {
+			aucs[f] = map[entry]map[exp]float64{}
+		}
+		if aucs[f][e] == nil {
+			aucs[f][e] = map[exp]float64{}
+		}
+		aucs[f][e][exp{r.NormalClass, r.AnomalyClass, r.Seed}] = r.AUC
+	}
+	var out []RankFamily
+	for f, byEntry := range aucs {
+		entries := make([]entry, 0, len(byEntry))
+		for e := range byEntry {
+			entries = append(entries, e)
+		}
+		slices.SortFunc(entries, func(a, b entry) int {
+			return cmp.Or(CompareCell(f.ds, a.method, f.rho, f.ds, b.method, f.rho), strings.Compare(a.hash, b.hash))
+		})
+		var blocks []exp
+		for x := range byEntry[entries[0]] {
+			all := true
+			for _, e := range entries[1:] {
+				if _, ok := byEntry[e][x]; !ok {
+					all = false
+					break
+				}
+			}
+			if all {
+				blocks = append(blocks, x)
+			}
+		}
+		if len(entries) < 3 || len(blocks) < 2 {
+			continue
+		}
+		slices.SortFunc(blocks, func(a, b exp) int { return cmp.Or(a.normal-b.normal, a.anom-b.anom, a.seed-b.seed) })
+		scores := make([][]float64, len(blocks))
+		for i, x := range blocks {
+			scores[i] = make([]float64, len(entries))
+			for j, e := range entries {
+				scores[i][j] = byEntry[e][x]
+			}
+		}
+		res, err := stats.Friedman(scores)
+		if err != nil {
+			continue
+		}
+		rf := RankFamily{Dataset: f.ds, Rho: f.rho, Friedman: res, CD: stats.NemenyiCD(len(entries), len(blocks), 0.05)}
+		for _, e := range entries {
+			rf.Methods, rf.Hashes = append(rf.Methods, e.method), append(rf.Hashes, e.hash)
+		}
+		out = append(out, rf)
+	}
+	slices.SortFunc(out, func(a, b RankFamily) int {
+		return cmp.Or(CompareCell(a.Dataset, "", a.Rho, b.Dataset, "", b.Rho))
 	})
 	return out
 }

@@ -35,3 +35,34 @@ func TestTable1(t *testing.T) {
 		t.Errorf("fmnist cell %+v", f)
 	}
 }
+
+// TestVersusTests checks the paired tests of Versus: six wins out of six
+// pairs give the exact p = 2/2⁶, Holm-corrected over the two methods of
+// the same data set and ρ; a method with every difference zero has no p.
+func TestVersusTests(t *testing.T) {
+	var rows []store.Row
+	add := func(m string, normal int, auc float64) {
+		rows = append(rows, store.Row{Dataset: "mnist", Method: m, Rho: 0.1, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
+			ConfigHash: "h-" + m, AUC: auc, Status: store.OK})
+	}
+	for c := range 6 {
+		add("cae", c, 0.5+0.01*float64(c))
+		add("ncae", c, 0.6+0.02*float64(c)) // always better, by 0.1 + 0.01c
+		add("kde", c, 0.5+0.01*float64(c))  // equal everywhere
+	}
+	cells := Versus(rows, "cae")
+	if len(cells) != 2 {
+		t.Fatalf("cells %+v", cells)
+	}
+	byMethod := map[string]VersusCell{}
+	for _, c := range cells {
+		byMethod[c.Method] = c
+	}
+	n := byMethod["ncae"]
+	if !n.Exact || math.Abs(n.P-2.0/64) > 1e-15 || math.Abs(n.PHolm-2.0/64) > 1e-15 || math.Abs(n.Shift-0.125) > 1e-12 {
+		t.Errorf("ncae: %+v; want exact p = holm p = 1/32 (kde has no test), shift 0.125", n)
+	}
+	if k := byMethod["kde"]; !math.IsNaN(k.P) || !math.IsNaN(k.PHolm) || k.Shift != 0 {
+		t.Errorf("kde: %+v; want no p-value", k)
+	}
+}
