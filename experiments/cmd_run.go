@@ -25,7 +25,8 @@ type runResult struct {
 	Seed            int               `json:"seed"`
 	ConfigHash      string            `json:"config_hash"`
 	Status          string            `json:"status"`
-	AUC             *float64          `json:"auc"` // null unless status is ok
+	AUC             *float64          `json:"auc"`  // null unless status is ok
+	AUPR            *float64          `json:"aupr"` // average precision; null unless status is ok
 	TrainSeconds    float64           `json:"train_seconds"`
 	ScoreSeconds    float64           `json:"score_seconds"`
 	NTrain          int               `json:"n_train"`
@@ -101,6 +102,10 @@ func resultOf(row store.Row) runResult {
 	if !math.IsNaN(row.AUC) {
 		auc := row.AUC
 		res.AUC = &auc
+	}
+	if !math.IsNaN(row.AUPR) {
+		aupr := row.AUPR
+		res.AUPR = &aupr
 	}
 	return res
 }

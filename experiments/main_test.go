@@ -136,7 +136,7 @@ func TestRunPrintsJSON(t *testing.T) {
 		t.Fatalf("%v: %q", err, out.String())
 	}
 	// smoke: 300 normal training images, ⌊0.25·300⌋ = 75 anomalies, 500 test images.
-	if res.Status != "ok" || res.AUC == nil || *res.AUC < 0.5 || res.NTrain != 375 || res.NAnomaliesTrain != 75 || res.NTest != 500 {
+	if res.Status != "ok" || res.AUC == nil || *res.AUC < 0.5 || res.AUPR == nil || !(*res.AUPR > 0.2 && *res.AUPR <= 1) || res.NTrain != 375 || res.NAnomaliesTrain != 75 || res.NTest != 500 {
 		t.Errorf("result %+v", res)
 	}
 }

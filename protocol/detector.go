@@ -48,12 +48,14 @@ var ErrDiverged = errors.New("training diverged")
 // Outcome is the result of evaluating one detector on one experiment.
 type Outcome struct {
 	AUC          float64
+	AUPR         float64 // average precision (roc.AveragePrecision)
 	TrainSeconds float64
 	ScoreSeconds float64
 	Info         map[string]string
 }
 
-// Evaluate fits d on exp's training set and returns its AUC on the test set.
+// Evaluate fits d on exp's training set and returns its AUC and average
+// precision on the test set.
 func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error) {
 	var out Outcome
 	if o, ok := d.(TruthObserver); ok {
@@ -95,6 +97,9 @@ func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error)
 		}
 	}
 	if out.AUC, err = roc.AUC(scores, exp.TestIsAnomaly); err != nil {
+		return out, err
+	}
+	if out.AUPR, err = roc.AveragePrecision(scores, exp.TestIsAnomaly); err != nil {
 		return out, err
 	}
 	return out, nil

@@ -121,11 +121,12 @@ func pct(x float64) string {
 
 // Table1CSV renders cells with AUCs in percent: dataset, method, rho,
 // config_hash, n, not_ok, auc_mean, auc_std, paper_auc_mean, paper_auc_std,
-// delta (ours − paper, points).
+// delta (ours − paper, points), aupr_mean (average precision, percent, over
+// the n_aupr ok runs that recorded it: none before that column existed).
 func Table1CSV(cells []summary.Cell) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"dataset", "method", "rho", "config_hash", "n", "not_ok", "auc_mean", "auc_std", "paper_auc_mean", "paper_auc_std", "delta"})
+	w.Write([]string{"dataset", "method", "rho", "config_hash", "n", "not_ok", "auc_mean", "auc_std", "paper_auc_mean", "paper_auc_std", "delta", "aupr_mean", "n_aupr"})
 	for _, c := range cells {
 		pm, ps, delta := "", "", ""
 		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
@@ -135,7 +136,7 @@ func Table1CSV(cells []summary.Cell) []byte {
 			}
 		}
 		w.Write([]string{c.Dataset, c.Method, protocol.FormatRho(c.Rho), c.ConfigHash, strconv.Itoa(c.N),
-			strconv.Itoa(c.NotOK), pct(c.Mean), pct(c.Std), pm, ps, delta})
+			strconv.Itoa(c.NotOK), pct(c.Mean), pct(c.Std), pm, ps, delta, pct(c.AUPRMean), strconv.Itoa(c.NAUPR)})
 	}
 	w.Flush()
 	return buf.Bytes()

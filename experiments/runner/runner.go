@@ -108,7 +108,7 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 	row := store.Row{
 		Dataset: exp.Key.Dataset, Method: method, Rho: exp.Key.Rho, NormalClass: exp.Key.Normal,
 		AnomalyClass: exp.Key.Anomaly, Seed: exp.Key.Seed, ConfigHash: task.ConfigHash,
-		AUC: math.NaN(), TrainSeconds: math.NaN(), ScoreSeconds: math.NaN(),
+		AUC: math.NaN(), AUPR: math.NaN(), TrainSeconds: math.NaN(), ScoreSeconds: math.NaN(),
 		Backend: "cpu", GitCommit: r.Commit, NTrain: exp.Train.N, NAnomaliesTrain: exp.AnomaliesTrain, NTest: exp.Test.N,
 	}
 	m, err := r.Registry.Runnable(method)
@@ -149,7 +149,7 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 	case err != nil:
 		return finish(store.Failed, err), nil
 	}
-	row.AUC = out.AUC
+	row.AUC, row.AUPR = out.AUC, out.AUPR
 	return finish(store.OK, nil), nil
 }
 

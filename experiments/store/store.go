@@ -34,8 +34,13 @@ const (
 	Failed   = "failed"
 )
 
-// Columns is the header of runs.csv: SPEC §4's columns, then extras.
-var columns = []string{
+// columns is the header of runs.csv. Columns added later go at the end;
+// a file with an older header (legacyColumns) is read with those columns
+// empty and upgraded when a row is appended.
+var columns = append(append([]string(nil), legacyColumns...), "aupr")
+
+// legacyColumns is the header before the aupr column.
+var legacyColumns = []string{
 	"dataset", "method", "rho", "normal_class", "anomaly_class", "seed", "config_hash",
 	"auc", "train_seconds", "score_seconds", "backend", "git_commit", "status", "error",
 	"n_train", "n_anomalies_train", "n_test", "info", "finished_at",
@@ -55,6 +60,7 @@ type Row struct {
 	ConfigHash   string
 
 	AUC          float64 // NaN unless Status is OK
+	AUPR         float64 // average precision; NaN unless OK (and in rows recorded before the column)
 	TrainSeconds float64
 	ScoreSeconds float64
 	Backend      string
@@ -163,12 +169,18 @@ func (s *Store) Append(row Row) error {
 		}
 	}
 	var buf bytes.Buffer
-	if len(old) == 0 {
+	w := csv.NewWriter(&buf)
+	if len(old) == 0 || legacyHeader(old) {
+		// A new file, or one with an older header: (re)write it whole, in
+		// the current columns. Every row was written by record, so the old
+		// rows' bytes are unchanged but for the new, empty columns.
 		buf.WriteString(strings.Join(columns, ",") + "\n")
+		for _, r := range rows {
+			w.Write(r.record())
+		}
 	} else {
 		buf.Write(old)
 	}
-	w := csv.NewWriter(&buf)
 	if err := w.Write(row.record()); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -189,9 +201,16 @@ func ReadFile(path string) ([]Row, error) {
 	return parse(f, path)
 }
 
+// legacyHeader reports whether a runs.csv file starts with the header
+// before the newest columns.
+func legacyHeader(file []byte) bool {
+	line, _, _ := bytes.Cut(file, []byte("\n"))
+	return string(bytes.TrimSuffix(line, []byte("\r"))) == strings.Join(legacyColumns, ",")
+}
+
 func parse(r io.Reader, name string) ([]Row, error) {
 	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(columns)
+	cr.FieldsPerRecord = -1 // checked against the header below
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, nil
@@ -199,9 +218,12 @@ func parse(r io.Reader, name string) ([]Row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: header: %w", name, err)
 	}
-	if strings.Join(header, ",") != strings.Join(columns, ",") {
+	switch strings.Join(header, ",") {
+	case strings.Join(columns, ","), strings.Join(legacyColumns, ","):
+	default:
 		return nil, fmt.Errorf("store: %s: header %q is not runs.csv's (%q); move the file aside", name, strings.Join(header, ","), strings.Join(columns, ","))
 	}
+	cr.FieldsPerRecord = len(header)
 	var rows []Row
 	for {
 		rec, err := cr.Read()
@@ -212,6 +234,9 @@ func parse(r io.Reader, name string) ([]Row, error) {
 			return nil, fmt.Errorf("store: %s: %w; fix or remove that line", name, err)
 		}
 		line, _ := cr.FieldPos(0)
+		for len(rec) < len(columns) {
+			rec = append(rec, "") // a column the file's header predates
+		}
 		row, err := fromRecord(rec)
 		if err != nil {
 			return nil, fmt.Errorf("store: %s:%d: %w; fix or remove that line", name, line, err)
@@ -236,7 +261,7 @@ func (r Row) record() []string {
 		f(r.AUC, -1), f(r.TrainSeconds, 3), f(r.ScoreSeconds, 3),
 		r.Backend, r.GitCommit, r.Status, oneLine(r.Error),
 		strconv.Itoa(r.NTrain), strconv.Itoa(r.NAnomaliesTrain), strconv.Itoa(r.NTest),
-		formatInfo(r.Info), r.FinishedAt,
+		formatInfo(r.Info), r.FinishedAt, f(r.AUPR, -1),
 	}
 }
 
@@ -269,6 +294,7 @@ func fromRecord(rec []string) (Row, error) {
 	r.NTrain, r.NAnomaliesTrain, r.NTest = integer(14), integer(15), integer(16)
 	r.Info = parseInfo(rec[17])
 	r.FinishedAt = rec[18]
+	r.AUPR = num(19)
 	switch r.Status {
 	case OK, Diverged, Failed:
 	default:

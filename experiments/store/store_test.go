@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"math"
@@ -16,7 +17,7 @@ import (
 
 func row(normal int, status string) Row {
 	return Row{Dataset: "mnist", Method: "kde", Rho: 0.05, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
-		ConfigHash: "abc123", AUC: 0.5 + float64(normal)/100, TrainSeconds: 1.25, ScoreSeconds: 0.5,
+		ConfigHash: "abc123", AUC: 0.5 + float64(normal)/100, AUPR: 0.25 + float64(normal)/100, TrainSeconds: 1.25, ScoreSeconds: 0.5,
 		Backend: "go", GitCommit: "deadbee", Status: status, NTrain: 7000, NAnomaliesTrain: 311, NTest: 10000,
 		Info: map[string]string{"bandwidth": "2.83", "note": "a;b"}, FinishedAt: "2026-11-28T00:00:00Z"}
 }
@@ -41,7 +42,7 @@ func TestAppendRoundTrip(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d rows", len(got))
 	}
-	if got[0].AUC != 0.5 || got[0].Info["bandwidth"] != "2.83" || got[0].Key() != want[0].Key() || got[0].NAnomaliesTrain != 311 {
+	if got[0].AUC != 0.5 || got[0].AUPR != 0.25 || got[0].Info["bandwidth"] != "2.83" || got[0].Key() != want[0].Key() || got[0].NAnomaliesTrain != 311 {
 		t.Errorf("row 0 = %+v", got[0])
 	}
 	if !math.IsNaN(got[1].AUC) || got[1].Error != "out of memory, line two" {
@@ -61,6 +62,42 @@ func TestAppendRoundTrip(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	if !strings.HasPrefix(string(data), strings.Join(Columns(), ",")+"\n") {
 		t.Errorf("file does not start with the header:\n%s", data)
+	}
+}
+
+// TestLegacyHeader reads a runs.csv written before the aupr column and
+// upgrades it on the next Append, keeping its rows' bytes.
+func TestLegacyHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs.csv")
+	old := row(0, OK)
+	var buf strings.Builder
+	w := csv.NewWriter(&buf)
+	w.Write(legacyColumns)
+	w.Write(old.record()[:len(legacyColumns)])
+	w.Flush()
+	legacy := buf.String()
+	if err := os.WriteFile(path, []byte(legacy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ReadFile(path)
+	if err != nil || len(rows) != 1 || rows[0].AUC != old.AUC || !math.IsNaN(rows[0].AUPR) {
+		t.Fatalf("legacy file read as %+v, %v", rows, err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(row(1, OK)); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	lines := strings.Split(string(data), "\n")
+	if lines[0] != strings.Join(Columns(), ",") || !strings.HasPrefix(lines[1], strings.Split(legacy, "\n")[1]+",") {
+		t.Errorf("upgraded file:\n%s\nfrom:\n%s", data, legacy)
+	}
+	rows, _ = ReadFile(path)
+	if len(rows) != 2 || !math.IsNaN(rows[0].AUPR) || rows[1].AUPR != 0.26 {
+		t.Errorf("upgraded rows %+v", rows)
 	}
 }
 

@@ -26,6 +26,10 @@ type Cell struct {
 	N               int     // ok runs averaged
 	NotOK           int     // failed or diverged runs, not averaged
 	Mean, Std       float64 // AUC in [0, 1]; NaN when N = 0 (Std when N < 2)
+	// AUPRMean is the mean average precision of the ok runs that recorded
+	// one (runs before the column did not; NaN when none did), over NAUPR.
+	AUPRMean float64
+	NAUPR    int
 }
 
 // MeanStd returns the mean and the sample (n−1) standard deviation of xs;
@@ -63,6 +67,10 @@ func Latest(rows []store.Row) []store.Row {
 type Stats struct {
 	N, NotOK  int     // ok runs averaged; failed or diverged runs, counted
 	Mean, Std float64 // AUC in [0, 1]; NaN when N = 0 (Std when N < 2)
+	// AUPRMean averages the average precision of the NAUPR ok runs that
+	// recorded one; NaN when none did.
+	AUPRMean float64
+	NAUPR    int
 }
 
 // Aggregate groups rows (deduplicated with Latest) by key, leaving out the
@@ -72,6 +80,7 @@ type Stats struct {
 // are all aggregated here.
 func Aggregate[K comparable](rows []store.Row, key func(store.Row) (K, bool)) map[K]Stats {
 	aucs := map[K][]float64{}
+	auprs := map[K][]float64{}
 	notOK := map[K]int{}
 	for _, r := range Latest(rows) {
 		k, ok := key(r)
@@ -80,6 +89,9 @@ func Aggregate[K comparable](rows []store.Row, key func(store.Row) (K, bool)) ma
 		}
 		if r.Status == store.OK {
 			aucs[k] = append(aucs[k], r.AUC)
+			if !math.IsNaN(r.AUPR) {
+				auprs[k] = append(auprs[k], r.AUPR)
+			}
 		} else {
 			notOK[k]++
 			if _, ok := aucs[k]; !ok {
@@ -89,8 +101,9 @@ func Aggregate[K comparable](rows []store.Row, key func(store.Row) (K, bool)) ma
 	}
 	out := make(map[K]Stats, len(aucs))
 	for k, xs := range aucs {
-		st := Stats{N: len(xs), NotOK: notOK[k]}
+		st := Stats{N: len(xs), NotOK: notOK[k], NAUPR: len(auprs[k])}
 		st.Mean, st.Std = MeanStd(xs)
+		st.AUPRMean, _ = MeanStd(auprs[k])
 		out[k] = st
 	}
 	return out
@@ -107,7 +120,8 @@ func Table1(rows []store.Row) []Cell {
 	groups := Aggregate(rows, func(r store.Row) (key, bool) { return key{r.Dataset, r.Method, r.Rho, r.ConfigHash}, true })
 	cells := make([]Cell, 0, len(groups))
 	for k, st := range groups {
-		cells = append(cells, Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: st.N, NotOK: st.NotOK, Mean: st.Mean, Std: st.Std})
+		cells = append(cells, Cell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: st.N, NotOK: st.NotOK, Mean: st.Mean, Std: st.Std,
+			AUPRMean: st.AUPRMean, NAUPR: st.NAUPR})
 	}
 	slices.SortFunc(cells, func(a, b Cell) int {
 		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), strings.Compare(a.ConfigHash, b.ConfigHash))

@@ -105,3 +105,34 @@ func TestAUCErrors(t *testing.T) {
 		t.Errorf("one class: error %v does not wrap ErrOneClass", err)
 	}
 }
+
+// TestAveragePrecisionMatchesSklearn pins AveragePrecision to
+// sklearn.metrics.average_precision_score (Debian's scikit-learn 1.2; the
+// inputs come from numpy.random.default_rng(7)).
+func TestAveragePrecisionMatchesSklearn(t *testing.T) {
+	tests := []struct {
+		name     string
+		scores   []float64
+		positive []bool
+		want     float64
+	}{
+		{"hand", []float64{0.1, 0.4, 0.35, 0.8}, []bool{false, false, true, true}, 0.8333333333333333},
+		{"ties", []float64{0.6, 0.9, 0.8, 0.2, 0.3, 0.9, 0.0, 0.8, 0.8, 0.5, 0.3, 0.3, 0.3, 0.4, 0.5, 0.6, 1.0, 0.8, 0.6, 1.0, 0.2, 0.2, 0.6, 0.0, 0.0, 0.5, 0.5, 0.9, 0.6, 0.5, 0.5, 0.2, 0.0, 0.2, 0.7, 0.2, 0.4, 0.0, 0.8, 0.2}, []bool{true, false, false, false, false, false, true, false, false, false, false, false, true, false, false, true, false, false, false, false, false, false, false, true, false, true, false, true, false, true, false, false, false, false, true, false, false, false, false, true}, 0.24058441558441557},
+		{"random 30", []float64{1.523529, -0.428025, -0.30368, 0.352589, -0.12077, -0.197284, -1.114067, -0.011521, -0.443581, 1.166128, 0.653089, -0.024144, 0.668381, -0.33987, 1.052126, -0.0054, 0.583382, -1.290893, 0.34668, -1.688204, -2.035329, -0.304477, -0.899928, 0.164053, 2.244757, -0.831723, -0.623944, 0.205404, 0.493013, -0.176406}, []bool{false, false, true, false, true, false, false, true, false, false, true, false, false, false, false, false, true, false, true, false, false, false, false, false, false, false, false, false, false, false}, 0.27773078529657474},
+	}
+	for _, tt := range tests {
+		got, err := AveragePrecision(tt.scores, tt.positive)
+		if err != nil || math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("%s: AveragePrecision = %v, %v; scikit-learn %v", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := AveragePrecision([]float64{1, 2}, []bool{true, true}); !errors.Is(err, ErrOneClass) {
+		t.Errorf("one class: %v", err)
+	}
+	if _, err := AveragePrecision([]float64{1, math.NaN()}, []bool{true, false}); err == nil {
+		t.Error("NaN accepted")
+	}
+	if _, err := AveragePrecision([]float64{1}, []bool{true, false}); err == nil {
+		t.Error("length mismatch accepted")
+	}
+}
