@@ -15,6 +15,7 @@ import (
 	"github.com/ncae-repro/ncae/experiments/report"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/internal/provenance"
 )
 
 // figure2Values are the paper's Figure 2 values, the defaults of sweep.
@@ -148,6 +149,9 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	cfg := points[0].r.Config
+	if err := provenance.CheckRecordable(points[0].r.Commit, cfg.Run.ResultsDir, cf.allowDirty); err != nil {
+		return err
+	}
 	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/experiments/summary"
+	"github.com/ncae-repro/ncae/internal/provenance"
 )
 
 func runTable1(ctx context.Context, a *app, args []string) error {
@@ -43,6 +44,9 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	}
 	if desc != "" {
 		fmt.Fprintf(a.stderr, "table1: %s\n", desc)
+	}
+	if err := provenance.CheckRecordable(r.Commit, cfg.Run.ResultsDir, cf.allowDirty); err != nil {
+		return err
 	}
 	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil {

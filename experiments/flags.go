@@ -32,6 +32,7 @@ type configFlags struct {
 	resultsDir   string
 	plotsDir     string
 	keep         bool // external detectors keep their folders
+	allowDirty   bool // record from a modified tree into a committed results folder
 	// grid flags, registered only by commands that run a grid
 	datasets, methods, rhos, seeds, normals string
 }
@@ -55,6 +56,7 @@ func (c *configFlags) register(fs *flag.FlagSet, grid bool) {
 	fs.IntVar(&c.jobs, "jobs", -1, "experiments run in parallel (default: the config's run.jobs)")
 	fs.StringVar(&c.resultsDir, "results-dir", "", "where runs.csv and the tables go (default: the config's run.results_dir)")
 	fs.StringVar(&c.plotsDir, "plots-dir", "", "where the PNG plots go (default: the config's run.plots_dir)")
+	fs.BoolVar(&c.allowDirty, "allow-dirty", false, "record runs made from a working tree with uncommitted changes into a results folder git tracks (rows marked -dirty)")
 	fs.BoolVar(&c.keep, "keep", false, "external detectors: keep each run's folder (its path is in the run's info as \"folder\"; default: removed after the run)")
 	if grid {
 		fs.StringVar(&c.datasets, "datasets", "", "comma-separated data sets: "+strings.Join(datasets.Names(), ","))

@@ -224,7 +224,7 @@ func TestDeepModelsSmoke(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 			t.Fatalf("%v: %q", err, out.String())
 		}
-		if res.Status != "ok" || res.AUC == nil || *res.AUC <= 0 || *res.AUC >= 1 || res.Backend != backend.Default {
+		if res.Status != "ok" || res.AUC == nil || *res.AUC <= 0 || *res.AUC >= 1 || res.Backend != backend.Label(backend.Default) {
 			t.Fatalf("%s: result %+v", method, res)
 		}
 		return res

@@ -116,7 +116,7 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 		return row, err
 	}
 	if m.UsesBackend {
-		row.Backend = r.Backend()
+		row.Backend = backend.Label(r.Backend())
 	}
 	finish := func(status string, err error) store.Row {
 		row.Status = status
@@ -130,7 +130,7 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 		row.FinishedAt = now().UTC().Format(time.RFC3339)
 		return row
 	}
-	env := registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: row.Backend, Backends: r.Backends,
+	env := registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: r.Backend(), Backends: r.Backends,
 		Protocol: r.Config.ProtocolOptions(), External: r.External}
 	if r.Progress != nil {
 		env.Progress = func(line string) { r.Progress(task, line) }

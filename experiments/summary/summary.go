@@ -242,7 +242,7 @@ type VersusCell struct {
 	Mean, Baseline  float64 // mean AUC of the method and of the baseline over those experiments
 	Delta, Std      float64 // mean and sample deviation of method − baseline
 	Wins            int     // experiments where the method's AUC ≥ the baseline's
-	BaselineHash    string  // the baseline's config hash ("+"-joined if several were paired)
+	BaselineHash    string  // the baseline's config hash
 	// Shift is the Hodges–Lehmann estimate of method − baseline; P the
 	// two-sided Wilcoxon signed-rank p-value (NaN when every difference
 	// is zero), exact when Exact; PHolm is P Holm-corrected over the
@@ -251,15 +251,17 @@ type VersusCell struct {
 	Exact           bool
 }
 
-// holmByCell sets PHolm: one family of tests per data set and ρ.
+// holmByCell sets PHolm: one family of tests per data set, ρ and baseline
+// configuration.
 func holmByCell(cells []VersusCell) {
 	type family struct {
-		ds  string
-		rho float64
+		ds       string
+		rho      float64
+		baseHash string
 	}
 	members := map[family][]int{}
 	for i, c := range cells {
-		f := family{c.Dataset, c.Rho}
+		f := family{c.Dataset, c.Rho, c.BaselineHash}
 		members[f] = append(members[f], i)
 	}
 	for _, idx := range members {
@@ -274,10 +276,12 @@ func holmByCell(cells []VersusCell) {
 }
 
 // Versus pairs every ok run of a method other than baseline with the ok
-// baseline run of the same experiment (deduplicated with Latest; where the
-// baseline ran under several configurations, the first recorded is used)
-// and summarises the differences, sorted like Table1. Methods with no
-// paired run are left out.
+// baseline run of the same experiment (deduplicated with Latest) and
+// summarises the differences, sorted like Table1. Where the baseline ran
+// under several configurations, each is a separate comparison (one cell
+// per method configuration and baseline configuration): a run is never
+// paired with whichever baseline run happened to be recorded first.
+// Methods with no paired run are left out.
 func Versus(rows []store.Row, baseline string) []VersusCell {
 	type exp struct {
 		ds           string
@@ -285,54 +289,42 @@ func Versus(rows []store.Row, baseline string) []VersusCell {
 		normal, anom int
 		seed         int
 	}
-	type baseRun struct {
-		auc  float64
-		hash string
-	}
-	base := map[exp]baseRun{}
+	base := map[exp]map[string]float64{} // experiment → baseline hash → AUC
 	latest := Latest(rows)
 	for _, r := range latest {
 		if r.Method != baseline || r.Status != store.OK {
 			continue
 		}
 		k := exp{r.Dataset, r.Rho, r.NormalClass, r.AnomalyClass, r.Seed}
-		if _, dup := base[k]; !dup {
-			base[k] = baseRun{r.AUC, r.ConfigHash}
+		if base[k] == nil {
+			base[k] = map[string]float64{}
 		}
+		base[k][r.ConfigHash] = r.AUC
 	}
 	type key struct {
-		ds, m string
-		rho   float64
-		hash  string
+		ds, m          string
+		rho            float64
+		hash, baseHash string
 	}
-	type pairs struct {
-		a, b, d []float64
-		hashes  []string
-	}
+	type pairs struct{ a, b, d []float64 }
 	groups := map[key]*pairs{}
 	for _, r := range latest {
 		if r.Method == baseline || r.Status != store.OK {
 			continue
 		}
-		b, ok := base[exp{r.Dataset, r.Rho, r.NormalClass, r.AnomalyClass, r.Seed}]
-		if !ok {
-			continue
-		}
-		k := key{r.Dataset, r.Method, r.Rho, r.ConfigHash}
-		g := groups[k]
-		if g == nil {
-			g = &pairs{}
-			groups[k] = g
-		}
-		g.a, g.b, g.d = append(g.a, r.AUC), append(g.b, b.auc), append(g.d, r.AUC-b.auc)
-		if !slices.Contains(g.hashes, b.hash) {
-			g.hashes = append(g.hashes, b.hash)
+		for baseHash, auc := range base[exp{r.Dataset, r.Rho, r.NormalClass, r.AnomalyClass, r.Seed}] {
+			k := key{r.Dataset, r.Method, r.Rho, r.ConfigHash, baseHash}
+			g := groups[k]
+			if g == nil {
+				g = &pairs{}
+				groups[k] = g
+			}
+			g.a, g.b, g.d = append(g.a, r.AUC), append(g.b, auc), append(g.d, r.AUC-auc)
 		}
 	}
 	out := make([]VersusCell, 0, len(groups))
 	for k, g := range groups {
-		slices.Sort(g.hashes)
-		c := VersusCell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(g.d), BaselineHash: strings.Join(g.hashes, "+")}
+		c := VersusCell{Dataset: k.ds, Method: k.m, Rho: k.rho, ConfigHash: k.hash, N: len(g.d), BaselineHash: k.baseHash}
 		c.Mean, _ = MeanStd(g.a)
 		c.Baseline, _ = MeanStd(g.b)
 		c.Delta, c.Std = MeanStd(g.d)
@@ -349,7 +341,8 @@ func Versus(rows []store.Row, baseline string) []VersusCell {
 	}
 	holmByCell(out)
 	slices.SortFunc(out, func(a, b VersusCell) int {
-		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), strings.Compare(a.ConfigHash, b.ConfigHash))
+		return cmp.Or(CompareCell(a.Dataset, a.Method, a.Rho, b.Dataset, b.Method, b.Rho), strings.Compare(a.ConfigHash, b.ConfigHash),
+			strings.Compare(a.BaselineHash, b.BaselineHash))
 	})
 	return out
 }

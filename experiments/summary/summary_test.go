@@ -66,3 +66,26 @@ func TestVersusTests(t *testing.T) {
 		t.Errorf("kde: %+v; want no p-value", k)
 	}
 }
+
+// TestVersusPairsByConfiguration: with the baseline under two
+// configurations, a method gets one comparison with each, never the first
+// recorded alone.
+func TestVersusPairsByConfiguration(t *testing.T) {
+	var rows []store.Row
+	add := func(m, hash string, normal int, auc float64) {
+		rows = append(rows, store.Row{Dataset: "mnist", Method: m, Rho: 0.1, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
+			ConfigHash: hash, AUC: auc, Status: store.OK})
+	}
+	for c := range 3 {
+		add("cae", "old", c, 0.5)
+		add("cae", "new", c, 0.7)
+		add("ncae", "n1", c, 0.6)
+	}
+	cells := Versus(rows, "cae")
+	if len(cells) != 2 || cells[0].BaselineHash != "new" || cells[1].BaselineHash != "old" {
+		t.Fatalf("cells %+v; want one per CAE configuration", cells)
+	}
+	if math.Abs(cells[0].Delta+0.1) > 1e-12 || math.Abs(cells[1].Delta-0.1) > 1e-12 {
+		t.Errorf("deltas %v and %v, want −0.1 against new and +0.1 against old", cells[0].Delta, cells[1].Delta)
+	}
+}

@@ -2,6 +2,7 @@
 package provenance
 
 import (
+	"fmt"
 	"os/exec"
 	"strings"
 )
@@ -22,4 +23,23 @@ func GitCommit() string {
 		commit += "-dirty"
 	}
 	return commit
+}
+
+// Tracked reports whether git tracks any file under dir (relative to the
+// current directory): a committed results folder.
+func Tracked(dir string) bool {
+	out, err := exec.Command("git", "ls-files", "--", dir).Output()
+	return err == nil && len(strings.TrimSpace(string(out))) > 0
+}
+
+// CheckRecordable refuses to record runs made by commit (GitCommit's
+// answer) into resultsDir when the working tree is modified and git
+// tracks resultsDir: committed rows must name the code that produced them.
+// allowDirty lets them in, marked "-dirty".
+func CheckRecordable(commit, resultsDir string, allowDirty bool) error {
+	if allowDirty || !strings.HasSuffix(commit, "-dirty") || !Tracked(resultsDir) {
+		return nil
+	}
+	return fmt.Errorf("the working tree has uncommitted changes (git status) and %s is a committed results folder: "+
+		"commit first, so that its rows name the code that made them, or pass --allow-dirty to record rows marked %s", resultsDir, commit)
 }

@@ -42,4 +42,17 @@ func TestGitCommitIgnoresOutputs(t *testing.T) {
 	if got := GitCommit(); got != clean+"-dirty" {
 		t.Errorf("edited source: %q, want %q", got, clean+"-dirty")
 	}
+	// A dirty tree may record into an untracked folder, or with allowDirty.
+	dirty := GitCommit()
+	if err := CheckRecordable(dirty, "results", false); err == nil || !strings.Contains(err.Error(), "--allow-dirty") {
+		t.Errorf("dirty tree into committed results: %v", err)
+	}
+	for _, ok := range []struct {
+		commit, dir string
+		allow       bool
+	}{{dirty, "results", true}, {dirty, "scratch", false}, {clean, "results", false}} {
+		if err := CheckRecordable(ok.commit, ok.dir, ok.allow); err != nil {
+			t.Errorf("CheckRecordable(%q, %q, %v): %v", ok.commit, ok.dir, ok.allow, err)
+		}
+	}
 }

@@ -62,6 +62,32 @@ func FromEnv(spec string) string {
 	return Default
 }
 
+// Label is how runs.csv's backend column records spec: the spec itself,
+// except that the cpu backend's also names the matrix kernel that ran on
+// this machine ("cpu/avx2", "cpu/portable", "cpu/avx2:workers=1"), since
+// the kernels round differently.
+func Label(spec string) string {
+	name, opts, _ := strings.Cut(spec, ":")
+	if name != cpu.Name {
+		return spec
+	}
+	b, err := cpu.New(opts)
+	if err != nil {
+		return spec
+	}
+	var rest []string
+	for _, o := range strings.Split(opts, ",") {
+		if o = strings.TrimSpace(o); o != "" && o != "portable" {
+			rest = append(rest, o)
+		}
+	}
+	label := cpu.Name + "/" + b.Kernel()
+	if len(rest) > 0 {
+		label += ":" + strings.Join(rest, ",")
+	}
+	return label
+}
+
 // GoOptions is SimpleGo's option string for "go": the small-matrix DotGeneral
 // kernel is ~2.4× faster for these networks, and unlimited parallelism
 // avoids the worker pool's deadlock on 2-CPU machines with concurrent

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+
+	"github.com/ncae-repro/ncae/internal/gemm"
 )
 
 func TestCheckAndOpen(t *testing.T) {
@@ -55,5 +57,25 @@ func TestCPURegisteredWithGoMLX(t *testing.T) {
 	defer g.Finalize()
 	if g.Name() != "cpu" {
 		t.Errorf("opened %q", g.Name())
+	}
+}
+
+func TestLabel(t *testing.T) {
+	kernel := "portable"
+	if gemm.Accelerated() {
+		kernel = "avx2"
+	}
+	for spec, want := range map[string]string{
+		"cpu":                    "cpu/" + kernel,
+		"cpu:portable":           "cpu/portable",
+		"cpu:workers=1":          "cpu/" + kernel + ":workers=1",
+		"cpu:portable,workers=2": "cpu/portable:workers=2",
+		"go":                     "go",
+		"xla:cuda":               "xla:cuda",
+		"cpu:bogus":              "cpu:bogus",
+	} {
+		if got := Label(spec); got != want {
+			t.Errorf("Label(%q) = %q, want %q", spec, got, want)
+		}
 	}
 }

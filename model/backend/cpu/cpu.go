@@ -82,6 +82,16 @@ func (b *Backend) Name() string { return Name }
 // String implements backends.Backend.
 func (b *Backend) String() string { return Name }
 
+// Kernel names the matrix micro-kernel the backend runs: "avx2" (the
+// AVX2/FMA assembly) or "portable" (Go), as runs.csv's backend column
+// records it.
+func (b *Backend) Kernel() string {
+	if gemm.Accelerated() && !b.gemmOpts.Portable {
+		return "avx2"
+	}
+	return "portable"
+}
+
 // Description names the matrix kernel and the parallelism, for logs.
 func (b *Backend) Description() string {
 	return fmt.Sprintf("ncae cpu backend (%s kernel, %d workers)", b.gemmOpts.KernelName(), b.workers)
