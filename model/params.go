@@ -130,7 +130,7 @@ const (
 	MiningCosine = "cosine"
 	// MiningEuclidean: minus the Euclidean distance of f(x_i) to the centre
 	// of the generated batch's latents (fixes cosine's blindness to distance
-	// where the origin lies inside the latent cloud: ncae-fidelity.md E2).
+	// where the origin lies inside the latent cloud: docs/ncae-audit.md, item 3).
 	MiningEuclidean = "euclidean"
 	// MiningReconstruction: minus the sample's own reconstruction error.
 	MiningReconstruction = "reconstruction"
@@ -149,7 +149,7 @@ const (
 )
 
 // NCAEParams configure NCAE. Every setting where the paper and the released
-// code differ is here, with the paper's value as default (SPEC §3).
+// code differ is here, with the paper's value as default (docs/methods.md).
 type NCAEParams struct {
 	AEParams
 	// GANLR is the Adam rate of the generator, D_l and D_s (paper: one rate

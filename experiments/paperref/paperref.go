@@ -4,8 +4,8 @@ package paperref
 // Cell is a mean ± standard deviation of AUC in percent.
 type Cell struct{ Mean, Std float64 }
 
-// Table1 returns the paper's Table 1 (SPEC §5): AUC % by data set, method and
-// ρ. Method names are the harness's; "deepsvdd" has no implementation yet.
+// Table1 returns the paper's Table 1 (Yu et al.): AUC % by data set, method
+// and ρ. Method names are the harness's; "deepsvdd" has no implementation yet.
 // The baseline columns come from Deep SAD's polluted-data experiment.
 func Table1() map[string]map[string]map[float64]Cell {
 	rhos := []float64{0, 0.01, 0.05, 0.1, 0.2}
