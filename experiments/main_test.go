@@ -205,9 +205,9 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// TestDeepModelsSmoke trains NCAE and CAE for one short epoch on the smoke
-// preset: finite AUCs, mining diagnostics recorded, and the same AUC when
-// NCAE runs twice.
+// TestDeepModelsSmoke trains NCAE, CAE and Deep SVDD for one short epoch
+// on the smoke preset: finite AUCs, mining diagnostics recorded, and the
+// same AUC when NCAE runs twice.
 func TestDeepModelsSmoke(t *testing.T) {
 	datasetstest.Load(t, datasets.MNIST())
 	run := func(method string) runResult {
@@ -237,6 +237,9 @@ func TestDeepModelsSmoke(t *testing.T) {
 		t.Errorf("NCAE info lacks mining diagnostics: %v", a.Info)
 	}
 	run("cae")
+	if s := run("deepsvdd"); s.Info["pretrain_epochs"] != "1" || s.Info["center_norm"] == "" {
+		t.Errorf("Deep SVDD info lacks its pretraining and centre: %v", s.Info)
+	}
 }
 
 // TestSweep sweeps a shallow method's parameter on the smoke preset and

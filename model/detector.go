@@ -31,6 +31,9 @@ type Env struct {
 
 // EpochReport is what a detector says after each training epoch.
 type EpochReport struct {
+	// Phase names a training phase before the method's own ("pretrain":
+	// Deep SVDD's autoencoder); "" for the method's training.
+	Phase         string
 	Epoch, Epochs int
 	Loss          float64 // mean reconstruction (CAE) or NCR (NCAE) loss
 	// Mining precision and recall against the true labels (NCAE with τ > 0
@@ -42,6 +45,9 @@ type EpochReport struct {
 // String is a one-line summary, e.g. "epoch 3/30 loss 0.01234 mining P 0.41 R 0.20 (1m23s)".
 func (r EpochReport) String() string {
 	s := fmt.Sprintf("epoch %d/%d loss %.5f", r.Epoch, r.Epochs, r.Loss)
+	if r.Phase != "" {
+		s = r.Phase + " " + s
+	}
 	if !math.IsNaN(r.Precision) {
 		s += fmt.Sprintf(" mining P %.2f R %.2f", r.Precision, r.Recall)
 	}
@@ -51,12 +57,15 @@ func (r EpochReport) String() string {
 // scoreBatch is the batch size of inference; the last batch is padded.
 const scoreBatch = 250
 
-// Detector is CAE or NCAE on one experiment. Use NewCAE or NewNCAE.
+// Detector is CAE, NCAE or Deep SVDD on one experiment. Use NewCAE,
+// NewNCAE or NewDeepSVDD.
 type Detector struct {
 	env    Env
 	arch   Arch
 	ae     AEParams
-	ncae   *NCAEParams // nil for CAE
+	ncae   *NCAEParams     // nil for CAE and Deep SVDD
+	svdd   *DeepSVDDParams // nil for CAE and NCAE
+	center []float32       // Deep SVDD's c, after Fit
 	b      *backend.Backend
 	state  *state // after Fit
 	scorer *graph.Exec
@@ -89,6 +98,17 @@ func newDetector(ae AEParams, p *NCAEParams, env Env) (*Detector, error) {
 		return nil, err
 	}
 	return &Detector{env: env, arch: arch, ae: ae, ncae: p, info: map[string]string{}}, nil
+}
+
+// kind is the training step the detector's Fit runs.
+func (d *Detector) kind() stepKind {
+	switch {
+	case d.ncae != nil:
+		return kindNCAE
+	case d.svdd != nil:
+		return kindSVDD
+	}
+	return kindCAE
 }
 
 // ObserveTruth receives the training labels; they are used only to report
@@ -130,6 +150,14 @@ func (d *Detector) Fit(ctx context.Context, train protocol.Samples) error {
 	if err != nil {
 		return err
 	}
+	if d.svdd != nil {
+		if err := d.fitSVDD(ctx, train, st); err != nil {
+			st.close()
+			return err
+		}
+		d.state = st
+		return nil
+	}
 	t, err := newTrainer(d, st)
 	if err != nil {
 		return err
@@ -147,6 +175,9 @@ func (d *Detector) Fit(ctx context.Context, train protocol.Samples) error {
 func (d *Detector) Score(ctx context.Context, test protocol.Samples) ([]float64, error) {
 	if d.state == nil {
 		return nil, fmt.Errorf("score before fit")
+	}
+	if d.svdd != nil {
+		return d.scoreSVDD(ctx, test)
 	}
 	if d.scorer == nil {
 		var err error

@@ -34,6 +34,12 @@ type AEParams struct {
 	// (rounds 1–2: the equivalent convolution's input channels). The paper is
 	// silent. Left out of the config hash at "input" (see hashAdded).
 	DeconvFanIn string `toml:"deconv_fan_in" json:"-"`
+	// LRMilestones, when set, replace LRDecayEvery: the rate is multiplied
+	// by LRDecay at each milestone, counted as Deep SAD's code counts them
+	// (PyTorch's MultiStepLR stepped at the start of every epoch): a
+	// milestone m lowers the rate from the m-th epoch on (1-based), and
+	// m = 0 from the start. Left out of the config hash when empty.
+	LRMilestones []int `toml:"lr_milestones" json:"-"`
 }
 
 // Fan-in rules for the decoder's transposed convolutions (AEParams.DeconvFanIn).
@@ -46,11 +52,12 @@ const (
 // configuration hash: each appears only where it differs from the value
 // the recorded runs had, so those keep their hashes.
 type aeAdded struct {
-	DeconvFanIn string `json:"deconv_fan_in,omitempty"`
+	DeconvFanIn  string `json:"deconv_fan_in,omitempty"`
+	LRMilestones []int  `json:"lr_milestones,omitempty"`
 }
 
 func (p *AEParams) hashAdded() aeAdded {
-	var a aeAdded
+	a := aeAdded{LRMilestones: p.LRMilestones}
 	if p.DeconvFanIn != FanInInput {
 		a.DeconvFanIn = p.DeconvFanIn
 	}
@@ -83,11 +90,30 @@ func (p *AEParams) Validate() error {
 	case p.DeconvFanIn != FanInOutput && p.DeconvFanIn != FanInInput:
 		return fmt.Errorf("deconv_fan_in = %q: must be %q (PyTorch's ConvTranspose2d) or %q (the equivalent convolution's)", p.DeconvFanIn, FanInOutput, FanInInput)
 	}
+	return checkMilestones("lr_milestones", p.LRMilestones)
+}
+
+// checkMilestones reports milestones that are negative or not increasing.
+func checkMilestones(key string, ms []int) error {
+	for i, m := range ms {
+		if m < 0 || (i > 0 && m <= ms[i-1]) {
+			return fmt.Errorf("%s = %v: must be increasing epochs ≥ 0", key, ms)
+		}
+	}
 	return nil
 }
 
 // rateAt returns base decayed for the 0-based epoch.
 func (p *AEParams) rateAt(base float64, epoch int) float64 {
+	if len(p.LRMilestones) > 0 {
+		passed := 0
+		for _, m := range p.LRMilestones {
+			if m <= epoch+1 {
+				passed++
+			}
+		}
+		return base * math.Pow(p.LRDecay, float64(passed))
+	}
 	if p.LRDecayEvery == 0 {
 		return base
 	}

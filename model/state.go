@@ -98,3 +98,23 @@ func (st *state) close() {
 		t.FinalizeAll()
 	}
 }
+
+// slots returns the names of optimiser prefix's moments of the weights of
+// the networks with prefixes.
+func (st *state) slots(prefix string, nets ...string) []string {
+	var out []string
+	for _, w := range st.weights(nets...) {
+		out = append(out, prefix+"m/"+w, prefix+"v/"+w)
+	}
+	return out
+}
+
+// zero sets the named tensors to zeros (a fresh optimiser's moments).
+func (st *state) zero(names []string) {
+	for _, name := range names {
+		j := st.index[name]
+		old := st.tensors[j]
+		st.tensors[j] = tensors.FromShape(old.Shape())
+		old.FinalizeAll()
+	}
+}

@@ -25,36 +25,49 @@ const (
 	numLosses
 )
 
+// stepKind says which training step a graph is.
+type stepKind int
+
+const (
+	kindCAE  stepKind = iota // reconstruction (CAE, and Deep SVDD's pretraining)
+	kindNCAE                 // NCAE's step
+	kindSVDD                 // Deep SVDD's one-class step on the encoder
+)
+
 // stepInputs are a step's inputs after the state tensors, by name: graph
 // nodes while the graph is built, tensors when the host runs it, shapes and
 // names to check them. list gives the graph's order, the one place it is
-// defined; CAE takes X and SchedAE only.
+// defined; CAE takes X and SchedAE only, Deep SVDD also Center.
 type stepInputs[T any] struct {
 	X        T // [m, rows, cols, 1]: the batch's images
-	SchedAE  T // [3]: the autoencoder's Adam schedule (nn.Adam.Schedule)
+	SchedAE  T // [3]: the autoencoder's (Deep SVDD: the encoder's) Adam schedule (nn.Adam.Schedule)
 	EpsGen   T // [m, d]: N(0, 1) draws for the generator's prior ω' (Eq. 5); NCAE
 	EpsLat   T // [m, d]: N(0, 1) draws for D_l's prior ω (Eq. 3); NCAE
 	Mu       T // [d]: the prior mean μ (Eq. 4); NCAE
 	SchedGAN T // [3]: the generator's and discriminators' Adam schedule; NCAE
+	Center   T // [d]: the hypersphere's centre c; Deep SVDD
 }
 
-func (in *stepInputs[T]) list(ncae bool) []*T {
-	if !ncae {
-		return []*T{&in.X, &in.SchedAE}
+func (in *stepInputs[T]) list(k stepKind) []*T {
+	switch k {
+	case kindNCAE:
+		return []*T{&in.X, &in.SchedAE, &in.EpsGen, &in.EpsLat, &in.Mu, &in.SchedGAN}
+	case kindSVDD:
+		return []*T{&in.X, &in.SchedAE, &in.Center}
 	}
-	return []*T{&in.X, &in.SchedAE, &in.EpsGen, &in.EpsLat, &in.Mu, &in.SchedGAN}
+	return []*T{&in.X, &in.SchedAE}
 }
 
 // stepResults are a step's outputs after the changed state tensors, by
 // name, in list's order. CAE returns Losses only.
 type stepResults[T any] struct {
-	Losses T // CAE: [1] the batch's mean squared error; NCAE: [numLosses]
+	Losses T // CAE: [1] the batch's mean squared error; NCAE: [numLosses]; Deep SVDD: [1] the mean squared distance to c
 	Mask   T // [m]: 1 for the samples mined as contaminated (Eq. 6); NCAE
 	Mu     T // [d]: μ after Eq. 4; NCAE
 }
 
-func (r *stepResults[T]) list(ncae bool) []*T {
-	if !ncae {
+func (r *stepResults[T]) list(k stepKind) []*T {
+	if k != kindNCAE {
 		return []*T{&r.Losses}
 	}
 	return []*T{&r.Losses, &r.Mask, &r.Mu}
@@ -63,6 +76,7 @@ func (r *stepResults[T]) list(ncae bool) []*T {
 // stepGraph builds the graph of one training step of a Detector.
 type stepGraph struct {
 	d        *Detector
+	kind     stepKind
 	st       *state
 	adamAE   nn.Adam
 	adamGAN  nn.Adam
@@ -75,18 +89,18 @@ func (s *stepGraph) inputShapes() stepInputs[shapes.Shape] {
 	a, m := s.d.arch, s.d.ae.BatchSize
 	f32 := func(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
 	return stepInputs[shapes.Shape]{X: f32(m, a.Rows, a.Cols, 1), SchedAE: f32(3),
-		EpsGen: f32(m, a.Latent), EpsLat: f32(m, a.Latent), Mu: f32(a.Latent), SchedGAN: f32(3)}
+		EpsGen: f32(m, a.Latent), EpsLat: f32(m, a.Latent), Mu: f32(a.Latent), SchedGAN: f32(3), Center: f32(a.Latent)}
 }
 
 // bind names the graph's inputs — the state tensors, then stepInputs — and
 // checks their number and shapes. A mismatch panics with an error naming
 // the input, which GoMLX returns from the first Exec.
 func (s *stepGraph) bind(inputs []*Node) (nn.Vars, stepInputs[*Node]) {
-	ncae := s.d.ncae != nil
+	k := s.kind
 	var in stepInputs[*Node]
-	names := stepInputs[string]{X: "x", SchedAE: "sched_ae", EpsGen: "eps_gen", EpsLat: "eps_lat", Mu: "mu", SchedGAN: "sched_gan"}
+	names := stepInputs[string]{X: "x", SchedAE: "sched_ae", EpsGen: "eps_gen", EpsLat: "eps_lat", Mu: "mu", SchedGAN: "sched_gan", Center: "center"}
 	shapesWant := s.inputShapes()
-	fields, nameList, want := in.list(ncae), names.list(ncae), shapesWant.list(ncae)
+	fields, nameList, want := in.list(k), names.list(k), shapesWant.list(k)
 	n := s.st.layout.Len()
 	if len(inputs) != n+len(fields) {
 		panic(fmt.Errorf("training step: %d inputs, want %d state tensors and %d named inputs", len(inputs), n, len(fields)))
@@ -117,7 +131,7 @@ func (s *stepGraph) results(changed map[string]*Node, r stepResults[*Node]) []*N
 			nodes = append(nodes, n)
 		}
 	}
-	for _, f := range r.list(s.d.ncae != nil) {
+	for _, f := range r.list(s.kind) {
 		nodes = append(nodes, *f)
 	}
 	return nodes
@@ -158,6 +172,29 @@ func (s *stepGraph) cae(inputs []*Node) []*Node {
 		changed[k] = v
 	}
 	return s.results(changed, stepResults[*Node]{Losses: Reshape(loss, 1)})
+}
+
+// svdd is one Deep SVDD step: the encoder alone learns to map x close to
+// the centre c (Deep SAD's objective without labels, Ruff et al. 2018):
+// loss = mean_i ‖f(x_i) − c‖², batch norm in training mode.
+func (s *stepGraph) svdd(inputs []*Node) []*Node {
+	in, x := s.bind(inputs)
+	vars := copyVars(in)
+	changed := map[string]*Node{}
+	updates := nn.Vars{}
+	f := s.frame(vars, true, updates)
+	z := s.d.arch.Encoder.Apply(f, encPrefix, x.X)
+	loss := ReduceAllMean(squaredDistance(z, x.Center))
+	s.adamStep(s.adamAE, aeSlot, loss, s.st.weights(encPrefix), vars, in, x.SchedAE, changed)
+	for k, v := range updates {
+		changed[k] = v
+	}
+	return s.results(changed, stepResults[*Node]{Losses: Reshape(loss, 1)})
+}
+
+// squaredDistance is ‖z_i − c‖² per row of z [m, d], c [d].
+func squaredDistance(z, c *Node) *Node {
+	return ReduceSum(Square(Sub(z, ExpandAxes(c, 0))), 1)
 }
 
 // ncae is one NCAE step on a batch, in the released code's order:

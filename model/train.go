@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,10 +26,12 @@ type trainer struct {
 	noise *protocol.Rand
 	order *protocol.Rand
 	mu    []float32 // NCAE's prior mean μ
+	// center is Deep SVDD's c, fixed before its training starts.
+	center []float32
 }
 
 func newTrainer(d *Detector, st *state) (*trainer, error) {
-	sg := &stepGraph{d: d, st: st, adamAE: nn.Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: d.ae.WeightDecay}}
+	sg := &stepGraph{d: d, kind: d.kind(), st: st, adamAE: nn.Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: d.ae.WeightDecay}}
 	t := &trainer{
 		d:     d,
 		st:    st,
@@ -37,9 +40,12 @@ func newTrainer(d *Detector, st *state) (*trainer, error) {
 		order: protocol.NewRand(d.env.Seed, "model/order"),
 	}
 	var err error
-	if d.ncae == nil {
+	switch sg.kind {
+	case kindCAE:
 		t.step, err = NewExec(d.b, sg.cae)
-	} else {
+	case kindSVDD:
+		t.step, err = NewExec(d.b, sg.svdd)
+	case kindNCAE:
 		sg.adamGAN = nn.Adam{Beta1: d.ncae.GANBeta1, Beta2: 0.999, Eps: 1e-8}
 		sg.mined = d.ncae.mined()
 		t.step, err = NewExec(d.b, sg.ncae)
@@ -172,11 +178,15 @@ func ratio(a, b int) float64 {
 // mined mask.
 func (t *trainer) trainStep(batch []float32, rows, cols, epoch, step int) (losses, mask []float32, err error) {
 	d, sg := t.d, t.graph
-	ncae := d.ncae != nil
+	kind := sg.kind
+	ncae := kind == kindNCAE
 	m := d.ae.BatchSize
 	in := stepInputs[*tensors.Tensor]{
 		X:       tensors.FromFlatDataAndDimensions(batch, m, rows, cols, 1),
 		SchedAE: d.ae.adamSchedule(sg.adamAE, d.ae.LR, epoch, step),
+	}
+	if kind == kindSVDD {
+		in.Center = tensors.FromFlatDataAndDimensions(slices.Clone(t.center), d.arch.Latent)
 	}
 	if ncae {
 		in.EpsGen = t.normals(m, d.arch.Latent)
@@ -185,11 +195,11 @@ func (t *trainer) trainStep(batch []float32, rows, cols, epoch, step int) (losse
 		in.SchedGAN = d.ae.adamSchedule(sg.adamGAN, d.ncae.GANLR, epoch, step)
 	}
 	args := t.st.args()
-	for _, a := range in.list(ncae) {
+	for _, a := range in.list(kind) {
 		args = append(args, *a)
 	}
 	res, err := t.step.Exec(args...)
-	for _, a := range in.list(ncae) {
+	for _, a := range in.list(kind) {
 		(*a).FinalizeAll()
 	}
 	if err != nil {
@@ -197,11 +207,11 @@ func (t *trainer) trainStep(batch []float32, rows, cols, epoch, step int) (losse
 	}
 	t.st.replace(sg.outNames, res[:len(sg.outNames)])
 	var out stepResults[*tensors.Tensor]
-	for i, r := range out.list(ncae) {
+	for i, r := range out.list(kind) {
 		*r = res[len(sg.outNames)+i]
 	}
 	defer func() {
-		for _, r := range out.list(ncae) {
+		for _, r := range out.list(kind) {
 			(*r).FinalizeAll()
 		}
 	}()

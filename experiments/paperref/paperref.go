@@ -5,7 +5,7 @@ package paperref
 type Cell struct{ Mean, Std float64 }
 
 // Table1 returns the paper's Table 1 (Yu et al.): AUC % by data set, method
-// and ρ. Method names are the harness's; "deepsvdd" has no implementation yet.
+// and ρ, under the harness's method names.
 // The baseline columns come from Deep SAD's polluted-data experiment.
 func Table1() map[string]map[string]map[float64]Cell {
 	rhos := []float64{0, 0.01, 0.05, 0.1, 0.2}

@@ -130,6 +130,11 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return model.NewCAE(p.(*model.CAEParams), modelEnv(env))
 			}},
+		{Name: "deepsvdd", UsesBackend: true, Summary: "One-Class Deep SVDD as Deep SAD's code runs it: AE pretraining, centre c, encoder trained to ‖f(x) − c‖² (GoMLX)",
+			NewParams: func() Params { return model.DefaultDeepSVDDParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewDeepSVDD(p.(*model.DeepSVDDParams), modelEnv(env))
+			}},
 		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out",
 			NewParams: func() Params { return ocsvm.DefaultParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
