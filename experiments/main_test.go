@@ -62,6 +62,8 @@ func TestCommandLine(t *testing.T) {
 		{"methods", []string{"methods"}, 0, "ocsvm", ""},
 		{"export needs a folder", []string{"export", "--dataset", "mnist", "--normal", "0"}, 2, "", "one folder to write into"},
 		{"export bad rho", []string{"export", "--dataset", "mnist", "--normal", "0", "--rho", "1", "/tmp/x"}, 2, "", "--rho 1"},
+		{"bad labelled ratio", []string{"run", "--method", "deepsad", "--dataset", "mnist", "--normal", "0", "--set", "protocol.labelled_anomalies=0.5"}, 2, "", "protocol.labelled_anomalies = 0.5: must be in [0, 0.5)"},
+		{"labelled with single", []string{"run", "--method", "deepsad", "--dataset", "mnist", "--normal", "0", "--set", "protocol.contamination=single"}, 2, "", "class a would be both the labelled and the contaminating class of the methods that take labels"},
 		{"export bad extra", []string{"export", "--dataset", "mnist", "--normal", "0", "--set", "protocol.extra_outliers=0.7", "/tmp/x"}, 2, "", "protocol.extra_outliers = 0.7"},
 	}
 	for _, tt := range tests {
@@ -237,8 +239,12 @@ func TestDeepModelsSmoke(t *testing.T) {
 		t.Errorf("NCAE info lacks mining diagnostics: %v", a.Info)
 	}
 	run("cae")
-	if s := run("deepsvdd"); s.Info["pretrain_epochs"] != "1" || s.Info["center_norm"] == "" {
-		t.Errorf("Deep SVDD info lacks its pretraining and centre: %v", s.Info)
+	if s := run("deepsvdd"); s.Info["pretrain_epochs"] != "1" || s.Info["center_norm"] == "" || s.Info["labelled_anomalies"] != "" {
+		t.Errorf("Deep SVDD info lacks its pretraining and centre (or saw labels): %v", s.Info)
+	}
+	// smoke: 300 normal images at ρ = 0.2, 5 % labelled: ⌊0.05/0.95·300/0.8⌋ = 19.
+	if s := run("deepsad"); s.Info["labelled_anomalies"] != "19" {
+		t.Errorf("Deep SAD info: %v, want 19 labelled anomalies", s.Info)
 	}
 }
 

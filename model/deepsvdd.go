@@ -94,6 +94,89 @@ func (p *DeepSVDDParams) pretraining() AEParams {
 	return ae
 }
 
+// DeepSADParams configure Deep SAD (Ruff et al., ICLR 2020): Deep SVDD's
+// settings and recipe, plus η, the weight of the labelled anomalies'
+// inverse-distance term.
+type DeepSADParams struct {
+	DeepSVDDParams
+	Eta float64 `toml:"eta"`
+}
+
+// DefaultDeepSADParams returns Deep SAD's recipe (Deep SVDD's) with η = 1.
+func DefaultDeepSADParams() *DeepSADParams {
+	return &DeepSADParams{DeepSVDDParams: *DefaultDeepSVDDParams(), Eta: 1}
+}
+
+// Validate reports a bad value with its key.
+func (p *DeepSADParams) Validate() error {
+	if !(p.Eta > 0) || math.IsInf(p.Eta, 0) {
+		return fmt.Errorf("eta = %g: must be > 0", p.Eta)
+	}
+	return p.DeepSVDDParams.Validate()
+}
+
+// TakesLabels marks Deep SAD as a method that learns from labelled
+// anomalies (the configuration hash then covers their ratio).
+func (p *DeepSADParams) TakesLabels() bool { return true }
+
+// MarshalJSON is what the configuration hash sees.
+func (p DeepSADParams) MarshalJSON() ([]byte, error) {
+	inner, err := p.DeepSVDDParams.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(struct {
+		DeepSVDD json.RawMessage `json:"deepsvdd"`
+		Eta      float64         `json:"eta"`
+	}{inner, p.Eta})
+}
+
+// SADDetector is Deep SAD on one experiment: Deep SVDD whose labelled
+// anomalies (FitLabelled) are pushed away from the centre. It is a
+// protocol.LabelledDetector.
+type SADDetector struct {
+	*Detector
+}
+
+// NewDeepSAD returns a Deep SAD detector.
+func NewDeepSAD(p *DeepSADParams, env Env) (*SADDetector, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	d, err := NewDeepSVDD(&p.DeepSVDDParams, env)
+	if err != nil {
+		return nil, err
+	}
+	d.eta = p.Eta
+	return &SADDetector{d}, nil
+}
+
+// ObserveTruth is ignored: Deep SAD reports no mining, and its training
+// set (with the labelled anomalies appended) is not the experiment's.
+func (d *SADDetector) ObserveTruth([]bool) {}
+
+// FitLabelled trains on the unlabelled training set and the labelled
+// anomalies together, as Deep SAD's code does: they share the pretraining,
+// the centre and the mini-batches; only the loss tells them apart. With
+// no labelled anomalies it is Deep SVDD (and says so in its info).
+func (d *SADDetector) FitLabelled(ctx context.Context, train, anomalies protocol.Samples) error {
+	d.info["labelled_anomalies"] = fmt.Sprint(anomalies.N)
+	if anomalies.N == 0 {
+		d.info["note"] = "no labelled anomalies (protocol.labelled_anomalies = 0): Deep SVDD"
+		return d.Fit(ctx, train)
+	}
+	if anomalies.Rows != train.Rows || anomalies.Cols != train.Cols {
+		return fmt.Errorf("labelled anomalies are %d×%d, the training images %d×%d", anomalies.Rows, anomalies.Cols, train.Rows, train.Cols)
+	}
+	all := protocol.Samples{N: train.N + anomalies.N, Rows: train.Rows, Cols: train.Cols,
+		Pixels: append(append(make([]byte, 0, len(train.Pixels)+len(anomalies.Pixels)), train.Pixels...), anomalies.Pixels...)}
+	d.semi = make([]float32, all.N)
+	for i := train.N; i < all.N; i++ {
+		d.semi[i] = 1
+	}
+	return d.Fit(ctx, all)
+}
+
 // NewDeepSVDD returns a One-Class Deep SVDD detector.
 func NewDeepSVDD(p *DeepSVDDParams, env Env) (*Detector, error) {
 	if err := p.Validate(); err != nil {

@@ -6,9 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
+	"github.com/ncae-repro/ncae/protocol/roc"
 )
 
 // TestCentre pins Deep SAD's init_center_c rule: the mean, with
@@ -110,5 +115,109 @@ func TestDeepSVDDLearns(t *testing.T) {
 	again := run(p)
 	if again.AUC != trained.AUC {
 		t.Errorf("not deterministic: AUC %v then %v", trained.AUC, again.AUC)
+	}
+}
+
+// TestSADLoss pins Deep SAD's per-sample loss on hand-built distances:
+// dist for unlabelled samples, η/(dist + 10⁻⁶) for labelled anomalies; and
+// the squared distance to the centre.
+func TestSADLoss(t *testing.T) {
+	for _, name := range []string{"go", "cpu"} {
+		b, err := backend.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := tensors.FromFlatDataAndDimensions([]float32{1, 2, 0, 0, 3, 4}, 3, 2)
+		c := tensors.FromFlatDataAndDimensions([]float32{1, 0}, 2)
+		semi := tensors.FromFlatDataAndDimensions([]float32{0, 1, 1}, 3)
+		out := exec(t, b, func(in []*Node) []*Node {
+			dist := squaredDistance(in[0], in[1])
+			return []*Node{dist, sadLoss(dist, in[2], 2)}
+		}, z, c, semi)
+		// ‖(0, 2)‖² = 4, ‖(−1, 0)‖² = 1, ‖(2, 4)‖² = 20.
+		wantDist := []float32{4, 1, 20}
+		wantLoss := []float64{4, 2 / (1 + 1e-6), 2 / (20 + 1e-6)}
+		for i := range 3 {
+			if out[0][i] != wantDist[i] || math.Abs(float64(out[1][i])-wantLoss[i]) > 1e-6 {
+				t.Errorf("%s: dist %v loss %v, want %v %v", name, out[0], out[1], wantDist, wantLoss)
+			}
+		}
+	}
+}
+
+// TestDeepSADUsesLabels trains Deep SAD and Deep SVDD from the same start
+// on the small MNIST setup (normal class 4, the look-alike class 9 as the
+// anomaly class), with 5 % labelled anomalies of class 9 for Deep SAD: it
+// must separate the labelled class better (the AUC of class 9 alone against
+// the normal test images), and without labels it must be Deep SVDD exactly.
+func TestDeepSADUsesLabels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on real data")
+	}
+	ds := datasetstest.Load(t, datasets.MNIST())
+	key := protocol.Key{Dataset: "mnist", Normal: 4, Anomaly: 9, Rho: 0.1}
+	exp, err := protocol.Build(ds, key, protocol.Options{MaxTrainNormal: 500, TestSize: 1000, LabelledAnomalies: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := Env{Dataset: "mnist", Seed: protocol.SeedOf(key.String()), Backend: "cpu"}
+	short := func(p *DeepSVDDParams) {
+		p.BatchSize, p.Epochs, p.LRMilestones, p.PretrainEpochs, p.PretrainLR, p.PretrainLRMilestones = 32, 3, nil, 3, 1e-3, nil
+	}
+	sp := DefaultDeepSADParams()
+	short(&sp.DeepSVDDParams)
+	sad, err := NewDeepSAD(sp, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp := DefaultDeepSVDDParams()
+	short(vp)
+	svdd, err := NewDeepSVDD(vp, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// AUC of the labelled class (9) against the normal class (4) on the test set.
+	var classOne []int
+	var isOne []bool
+	for i, j := range exp.TestIndex {
+		if y := ds.TestLabels[j]; y == 4 || y == 9 {
+			classOne = append(classOne, i)
+			isOne = append(isOne, y == 9)
+		}
+	}
+	labelledAUC := func(d protocol.Detector) float64 {
+		t.Helper()
+		if _, err := protocol.Evaluate(context.Background(), d, exp); err != nil {
+			t.Fatal(err)
+		}
+		scores, err := d.Score(context.Background(), exp.Test.Subset(classOne))
+		if err != nil {
+			t.Fatal(err)
+		}
+		auc, err := roc.AUC(scores, isOne)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auc
+	}
+	a, b := labelledAUC(sad), labelledAUC(svdd)
+	t.Logf("class 9 against 4: Deep SAD (%d labelled) %.4f, Deep SVDD %.4f; info %v", exp.Labelled.N, a, b, sad.Info())
+	if exp.Labelled.N != 29 || sad.Info()["labelled_anomalies"] != "29" {
+		t.Errorf("labelled anomalies: %d in the experiment, info %v; want ⌊0.05/0.95·500/0.9⌋ = 29", exp.Labelled.N, sad.Info())
+	}
+	if a < b+0.02 {
+		t.Errorf("Deep SAD with labels %.4f is not above Deep SVDD %.4f on the labelled class", a, b)
+	}
+	// Without labelled anomalies Deep SAD is Deep SVDD.
+	plain, err := protocol.Build(ds, key, protocol.Options{MaxTrainNormal: 500, TestSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sad0, _ := NewDeepSAD(sp, env)
+	svdd0, _ := NewDeepSVDD(vp, env)
+	o1, err1 := protocol.Evaluate(context.Background(), sad0, plain)
+	o2, err2 := protocol.Evaluate(context.Background(), svdd0, plain)
+	if err1 != nil || err2 != nil || o1.AUC != o2.AUC || o1.Info["labelled_anomalies"] != "0" {
+		t.Errorf("without labels: Deep SAD %v (%v, info %v), Deep SVDD %v (%v)", o1.AUC, err1, o1.Info, o2.AUC, err2)
 	}
 }

@@ -66,6 +66,8 @@ type Detector struct {
 	ncae   *NCAEParams     // nil for CAE and Deep SVDD
 	svdd   *DeepSVDDParams // nil for CAE and NCAE
 	center []float32       // Deep SVDD's c, after Fit
+	eta    float64         // Deep SAD's η (0 for Deep SVDD)
+	semi   []float32       // Deep SAD: 1 for the training set's labelled anomalies
 	b      *backend.Backend
 	state  *state // after Fit
 	scorer *graph.Exec

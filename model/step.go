@@ -46,6 +46,7 @@ type stepInputs[T any] struct {
 	Mu       T // [d]: the prior mean μ (Eq. 4); NCAE
 	SchedGAN T // [3]: the generator's and discriminators' Adam schedule; NCAE
 	Center   T // [d]: the hypersphere's centre c; Deep SVDD
+	Semi     T // [m]: 1 for a labelled anomaly, 0 for an unlabelled sample; Deep SVDD (all 0) and Deep SAD
 }
 
 func (in *stepInputs[T]) list(k stepKind) []*T {
@@ -53,7 +54,7 @@ func (in *stepInputs[T]) list(k stepKind) []*T {
 	case kindNCAE:
 		return []*T{&in.X, &in.SchedAE, &in.EpsGen, &in.EpsLat, &in.Mu, &in.SchedGAN}
 	case kindSVDD:
-		return []*T{&in.X, &in.SchedAE, &in.Center}
+		return []*T{&in.X, &in.SchedAE, &in.Center, &in.Semi}
 	}
 	return []*T{&in.X, &in.SchedAE}
 }
@@ -89,7 +90,7 @@ func (s *stepGraph) inputShapes() stepInputs[shapes.Shape] {
 	a, m := s.d.arch, s.d.ae.BatchSize
 	f32 := func(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
 	return stepInputs[shapes.Shape]{X: f32(m, a.Rows, a.Cols, 1), SchedAE: f32(3),
-		EpsGen: f32(m, a.Latent), EpsLat: f32(m, a.Latent), Mu: f32(a.Latent), SchedGAN: f32(3), Center: f32(a.Latent)}
+		EpsGen: f32(m, a.Latent), EpsLat: f32(m, a.Latent), Mu: f32(a.Latent), SchedGAN: f32(3), Center: f32(a.Latent), Semi: f32(m)}
 }
 
 // bind names the graph's inputs — the state tensors, then stepInputs — and
@@ -98,7 +99,7 @@ func (s *stepGraph) inputShapes() stepInputs[shapes.Shape] {
 func (s *stepGraph) bind(inputs []*Node) (nn.Vars, stepInputs[*Node]) {
 	k := s.kind
 	var in stepInputs[*Node]
-	names := stepInputs[string]{X: "x", SchedAE: "sched_ae", EpsGen: "eps_gen", EpsLat: "eps_lat", Mu: "mu", SchedGAN: "sched_gan", Center: "center"}
+	names := stepInputs[string]{X: "x", SchedAE: "sched_ae", EpsGen: "eps_gen", EpsLat: "eps_lat", Mu: "mu", SchedGAN: "sched_gan", Center: "center", Semi: "semi"}
 	shapesWant := s.inputShapes()
 	fields, nameList, want := in.list(k), names.list(k), shapesWant.list(k)
 	n := s.st.layout.Len()
@@ -174,9 +175,11 @@ func (s *stepGraph) cae(inputs []*Node) []*Node {
 	return s.results(changed, stepResults[*Node]{Losses: Reshape(loss, 1)})
 }
 
-// svdd is one Deep SVDD step: the encoder alone learns to map x close to
-// the centre c (Deep SAD's objective without labels, Ruff et al. 2018):
-// loss = mean_i ‖f(x_i) − c‖², batch norm in training mode.
+// svdd is one Deep SVDD / Deep SAD step: the encoder alone learns to map
+// x close to the centre c, batch norm in training mode. Deep SAD's loss
+// (Ruff et al. 2020): the mean over the batch of ‖f(x_i) − c‖² for
+// unlabelled samples and η (‖f(x_i) − c‖² + 10⁻⁶)⁻¹ for labelled
+// anomalies; without labels it is Deep SVDD's (Ruff et al. 2018).
 func (s *stepGraph) svdd(inputs []*Node) []*Node {
 	in, x := s.bind(inputs)
 	vars := copyVars(in)
@@ -184,12 +187,21 @@ func (s *stepGraph) svdd(inputs []*Node) []*Node {
 	updates := nn.Vars{}
 	f := s.frame(vars, true, updates)
 	z := s.d.arch.Encoder.Apply(f, encPrefix, x.X)
-	loss := ReduceAllMean(squaredDistance(z, x.Center))
+	loss := ReduceAllMean(sadLoss(squaredDistance(z, x.Center), x.Semi, s.d.eta))
 	s.adamStep(s.adamAE, aeSlot, loss, s.st.weights(encPrefix), vars, in, x.SchedAE, changed)
 	for k, v := range updates {
 		changed[k] = v
 	}
 	return s.results(changed, stepResults[*Node]{Losses: Reshape(loss, 1)})
+}
+
+// sadLoss is Deep SAD's per-sample loss: dist_i where semi_i = 0 (exactly:
+// the other term is multiplied by 0) and η/(dist_i + 10⁻⁶) where semi_i = 1.
+func sadLoss(dist, semi *Node, eta float64) *Node {
+	g := dist.Graph()
+	one := Scalar(g, dist.DType(), 1)
+	away := MulScalar(Div(one, AddScalar(dist, 1e-6)), eta)
+	return Add(Mul(Sub(one, semi), dist), Mul(semi, away))
 }
 
 // squaredDistance is ‖z_i − c‖² per row of z [m, d], c [d].

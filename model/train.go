@@ -28,6 +28,8 @@ type trainer struct {
 	mu    []float32 // NCAE's prior mean μ
 	// center is Deep SVDD's c, fixed before its training starts.
 	center []float32
+	// batchSemi marks the current batch's labelled anomalies (Deep SAD).
+	batchSemi []float32
 }
 
 func newTrainer(d *Detector, st *state) (*trainer, error) {
@@ -88,6 +90,14 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 			idx := perm[b*m : (b+1)*m]
 			for i, j := range idx {
 				copy(batch[i*dim:(i+1)*dim], pixels[j*dim:(j+1)*dim])
+			}
+			if t.graph.kind == kindSVDD {
+				t.batchSemi = make([]float32, m)
+				if d.semi != nil {
+					for i, j := range idx {
+						t.batchSemi[i] = d.semi[j]
+					}
+				}
 			}
 			losses, mask, err := t.trainStep(batch, train.Rows, train.Cols, epoch, schedStep+b)
 			if err != nil {
@@ -187,6 +197,7 @@ func (t *trainer) trainStep(batch []float32, rows, cols, epoch, step int) (losse
 	}
 	if kind == kindSVDD {
 		in.Center = tensors.FromFlatDataAndDimensions(slices.Clone(t.center), d.arch.Latent)
+		in.Semi = tensors.FromFlatDataAndDimensions(t.batchSemi, m)
 	}
 	if ncae {
 		in.EpsGen = t.normals(m, d.arch.Latent)

@@ -27,6 +27,16 @@ type ValidatedDetector interface {
 	FitValidated(ctx context.Context, train Samples, validation Labelled) error
 }
 
+// LabelledDetector is a Detector that also learns from labelled anomalies
+// (Deep SAD, the supervised classifier): Evaluate calls FitLabelled
+// instead of Fit, with the experiment's Labelled samples (possibly none,
+// when Options.LabelledAnomalies is 0: the method then reduces to its
+// unsupervised form). Unsupervised detectors never see them.
+type LabelledDetector interface {
+	Detector
+	FitLabelled(ctx context.Context, train Samples, anomalies Samples) error
+}
+
 // Reporter is implemented by detectors with something to record beside the
 // AUC (a selected γ or bandwidth, mining precision per epoch, …). The map is
 // stored in the result row's info column.
@@ -63,7 +73,9 @@ func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error)
 	}
 	start := time.Now()
 	var err error
-	if v, ok := d.(ValidatedDetector); ok {
+	if l, ok := d.(LabelledDetector); ok {
+		err = l.FitLabelled(ctx, exp.Train, exp.Labelled)
+	} else if v, ok := d.(ValidatedDetector); ok {
 		val := Labelled{Samples: exp.Test.Subset(exp.Validation), IsAnomaly: make([]bool, len(exp.Validation))}
 		for i, j := range exp.Validation {
 			val.IsAnomaly[i] = exp.TestIsAnomaly[j]

@@ -392,3 +392,43 @@ func TestBuildExtraOutliers(t *testing.T) {
 		t.Errorf("a block larger than class 5: error %v, want one naming extra_outliers", err)
 	}
 }
+
+// TestBuildLabelledAnomalies: the labelled anomalies are Deep SAD's size,
+// from class a, outside the training set, deterministic, and the rest of
+// the experiment is identical with and without them.
+func TestBuildLabelledAnomalies(t *testing.T) {
+	ds := synthetic(100, 20)
+	key := Key{Dataset: "synth", Normal: 3, Anomaly: 5, Seed: 0, Rho: 0.2}
+	plain, err := Build(ds, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := Build(ds, key, Options{LabelledAnomalies: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ⌊0.05/0.95 · 100/0.8⌋ = 6 labelled images of class 5.
+	if exp.Labelled.N != 6 || len(exp.LabelledIndex) != 6 || plain.Labelled.N != 0 {
+		t.Fatalf("labelled %d (%v), without the option %d; want 6 and 0", exp.Labelled.N, exp.LabelledIndex, plain.Labelled.N)
+	}
+	if !slices.Equal(exp.TrainIndex, plain.TrainIndex) || string(exp.Train.Pixels) != string(plain.Train.Pixels) ||
+		!slices.Equal(exp.TestIndex, plain.TestIndex) || !slices.Equal(exp.Validation, plain.Validation) {
+		t.Error("labelled anomalies changed the unlabelled experiment")
+	}
+	inTrain := map[int]bool{}
+	for _, j := range exp.TrainIndex {
+		inTrain[j] = true
+	}
+	for i, j := range exp.LabelledIndex {
+		if ds.TrainLabels[j] != 5 || inTrain[j] || (i > 0 && exp.LabelledIndex[i-1] >= j) {
+			t.Errorf("labelled image %d: class %d, in the training set %v (indices %v)", j, ds.TrainLabels[j], inTrain[j], exp.LabelledIndex)
+		}
+	}
+	again, _ := Build(ds, key, Options{LabelledAnomalies: 0.05})
+	if !slices.Equal(again.LabelledIndex, exp.LabelledIndex) {
+		t.Error("labelled draw not deterministic")
+	}
+	if _, err := Build(ds, key, Options{LabelledAnomalies: 0.05, Mode: Single}); err == nil || !strings.Contains(err.Error(), "pooled") {
+		t.Errorf("single mode with labelled anomalies: %v", err)
+	}
+}

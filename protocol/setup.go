@@ -36,6 +36,15 @@ type Options struct {
 	// labels of which its trainer ignores), even at ρ = 0. 0 = off, as in
 	// the paper's protocol.
 	ExtraOutliers float64
+	// LabelledAnomalies, when positive, draws ExtraOutlierCount(γ_l, ρ, n_c)
+	// images of the anomaly class a as *labelled* anomalies (Deep SAD's
+	// ratio_known_outlier γ_l with one known class): Experiment.Labelled,
+	// handed only to detectors that take labels (LabelledDetector). Drawn
+	// from a stream of their own after everything else and never an image
+	// already in the training set, so the rest of the experiment is the
+	// same with or without them. Needs the pooled mode (in single mode a
+	// would be both the labelled and the contaminating class).
+	LabelledAnomalies float64
 }
 
 // ExtraOutlierCount is the size of the extra block for a ratio r, n_c
@@ -68,6 +77,11 @@ type Experiment struct {
 	TestIsAnomaly []bool
 	// Validation indexes Test: the labelled hold-out for ValidatedDetectors.
 	Validation []int
+	// Labelled are the labelled anomalies of Options.LabelledAnomalies
+	// (N = 0 without them), LabelledIndex their rows in the official
+	// training split.
+	Labelled      Samples
+	LabelledIndex []int
 }
 
 // AnomalyCount is n_a = ⌊ρ/(1−ρ)·n_c⌋; the 1e-9 absorbs the rounding of
@@ -143,6 +157,27 @@ func Build(ds *datasets.Dataset, key Key, opt Options) (*Experiment, error) {
 	exp.TrainIndex = append(append([]int(nil), normal...), anomalies...)
 	sort.Ints(exp.TrainIndex)
 	exp.Train = subset(ds.TrainImages, exp.TrainIndex)
+	if nL := ExtraOutlierCount(opt.LabelledAnomalies, key.Rho, len(normal)); nL > 0 {
+		if mode != Pooled {
+			return nil, fmt.Errorf("protocol: %s: labelled anomalies need the pooled mode (in single mode class %d would be both labelled and contaminating)", key, key.Anomaly)
+		}
+		inTrain := make(map[int]bool, len(exp.TrainIndex))
+		for _, i := range exp.TrainIndex {
+			inTrain[i] = true
+		}
+		var candidates []int
+		for i, y := range labels {
+			if int(y) == key.Anomaly && !inTrain[i] {
+				candidates = append(candidates, i)
+			}
+		}
+		if nL > len(candidates) {
+			return nil, fmt.Errorf("protocol: %s: labelled_anomalies = %g needs %d images of class %d, %d are left", key, opt.LabelledAnomalies, nL, key.Anomaly, len(candidates))
+		}
+		exp.LabelledIndex = NewRand(base, "labelled-anomalies").Sample(candidates, nL)
+		sort.Ints(exp.LabelledIndex)
+	}
+	exp.Labelled = subset(ds.TrainImages, exp.LabelledIndex)
 	exp.TrainIsAnomaly = make([]bool, len(exp.TrainIndex))
 	for i, j := range exp.TrainIndex {
 		exp.TrainIsAnomaly[i] = int(labels[j]) != key.Normal

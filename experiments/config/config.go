@@ -61,6 +61,16 @@ type Protocol struct {
 	// fraction of the training set, as the released NCAE code's defaults do
 	// (protocol.Options.ExtraOutliers). Out of the hash at 0.
 	ExtraOutliers float64 `toml:"extra_outliers" json:"extra_outliers,omitempty"`
+	// LabelledAnomalies γ_l draws labelled anomalies of class a for the
+	// methods that take labels (protocol.Options.LabelledAnomalies). In the
+	// hash of those methods only: the others never see them.
+	LabelledAnomalies float64 `toml:"labelled_anomalies" json:"labelled_anomalies,omitempty"`
+}
+
+// LabelTaker is implemented by the parameters of methods that learn from
+// labelled anomalies (protocol.LabelledDetector).
+type LabelTaker interface {
+	TakesLabels() bool
 }
 
 // Data is the [data] section.
@@ -249,14 +259,18 @@ func (c *Config) applyExternal(md toml.MetaData, prim toml.Primitive, source str
 // computation, so a rerun skips them.
 func (c *Config) Hash(method string) string {
 	var params any
+	proto := c.Protocol
 	if p, ok := c.Methods[method]; ok {
 		params = p
+		if lt, ok := p.(LabelTaker); !ok || !lt.TakesLabels() {
+			proto.LabelledAnomalies = 0 // not seen, so not in the hash
+		}
 	}
 	b, err := json.Marshal(struct {
 		Method   string   `json:"method"`
 		Protocol Protocol `json:"protocol"`
 		Params   any      `json:"params"`
-	}{method, c.Protocol, params})
+	}{method, proto, params})
 	if err != nil {
 		// Params are plain structs of numbers and strings.
 		b = []byte(fmt.Sprint(method, c.Protocol, params))
@@ -272,11 +286,27 @@ func (c *Config) ProtocolGrid() protocol.Grid {
 		AnomalyClasses: g.AnomalyClasses, AnomaliesPerNormal: g.AnomaliesPerNormal, Seeds: g.Seeds}
 }
 
-// ProtocolOptions returns the settings for protocol.Build.
+// ProtocolOptions returns the settings for protocol.Build. The labelled
+// anomalies are drawn only when a method of the grid takes labels.
 func (c *Config) ProtocolOptions() protocol.Options {
 	p := c.Protocol
-	return protocol.Options{Mode: p.Contamination, MaxTrainNormal: p.MaxTrainNormal,
+	o := protocol.Options{Mode: p.Contamination, MaxTrainNormal: p.MaxTrainNormal,
 		TestSize: p.TestSize, ValidationFraction: p.ValidationFraction, ExtraOutliers: p.ExtraOutliers}
+	if c.gridTakesLabels() {
+		o.LabelledAnomalies = p.LabelledAnomalies
+	}
+	return o
+}
+
+// gridTakesLabels reports whether a method of the grid learns from
+// labelled anomalies.
+func (c *Config) gridTakesLabels() bool {
+	for _, m := range c.Grid.Methods {
+		if lt, ok := c.Methods[m].(LabelTaker); ok && lt.TakesLabels() {
+			return true
+		}
+	}
+	return false
 }
 
 // TOML renders the effective configuration as a TOML file that Load accepts.

@@ -127,6 +127,8 @@ func TestRejects(t *testing.T) {
 		{"setting without section", Layers{Sets: []string{"rhos=[0.1]"}}, "section.key=value"},
 		{"setting without value", Layers{Sets: []string{"grid.rhos"}}, "section.key=value"},
 		{"missing file", Layers{File: "/nonexistent/cfg.toml"}, "--config"},
+		{"labelled ratio", Layers{Sets: []string{"protocol.labelled_anomalies=-0.1"}}, "protocol.labelled_anomalies"},
+		{"labelled with single", Layers{Sets: []string{"protocol.contamination=single", `grid.methods=["deepsad", "kde"]`}}, "both the labelled and the contaminating"},
 		{"external without section", Layers{Sets: []string{`grid.methods=["external:mine"]`}}, `no [external.mine] section`},
 		{"external bad name", Layers{Sets: []string{`external."my det".command=["x"]`}}, "[external.my det]: a detector's name"},
 		{"external no command", Layers{Sets: []string{`external.mine.version="2"`}}, "external.mine.command is empty"},
@@ -207,6 +209,30 @@ func TestCommittedHashes(t *testing.T) {
 		if h := cfg.Hash(tt.method); h != tt.hash {
 			t.Errorf("%s %s: hash %s, committed runs have %s", tt.preset, tt.method, h, tt.hash)
 		}
+	}
+}
+
+// TestLabelledAnomaliesOnlyForLabelTakers: the ratio reaches the protocol
+// only when a method of the grid takes labels, and single mode is fine
+// without one.
+func TestLabelledAnomaliesOnlyForLabelTakers(t *testing.T) {
+	reg := registry.Default()
+	with, err := Load(Layers{Preset: "quick", Sets: []string{`grid.methods=["deepsad", "kde"]`}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Load(Layers{Preset: "quick", Sets: []string{`grid.methods=["kde"]`}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with.ProtocolOptions().LabelledAnomalies != 0.05 || without.ProtocolOptions().LabelledAnomalies != 0 {
+		t.Errorf("labelled anomalies: %v with deepsad, %v without", with.ProtocolOptions().LabelledAnomalies, without.ProtocolOptions().LabelledAnomalies)
+	}
+	if with.Hash("kde") != without.Hash("kde") {
+		t.Error("kde's hash depends on whether deepsad is in the grid")
+	}
+	if _, err := Load(Layers{Preset: "quick", Sets: []string{"protocol.contamination=single", `grid.methods=["kde"]`}}, reg); err != nil {
+		t.Errorf("single mode without a label-taking method: %v", err)
 	}
 }
 

@@ -107,6 +107,10 @@ func (c *Config) validateProtocol(*registry.Registry) error {
 		return fmt.Errorf("protocol.validation_fraction = %g: must be in (0, 1)", p.ValidationFraction)
 	case !(p.ExtraOutliers >= 0 && p.ExtraOutliers < 0.5):
 		return fmt.Errorf("protocol.extra_outliers = %g: must be in [0, 0.5) (0 = off; the released NCAE code's default is 0.01)", p.ExtraOutliers)
+	case !(p.LabelledAnomalies >= 0 && p.LabelledAnomalies < 0.5):
+		return fmt.Errorf("protocol.labelled_anomalies = %g: must be in [0, 0.5) (0 = none; Deep SAD's experiment uses 0.05)", p.LabelledAnomalies)
+	case p.LabelledAnomalies > 0 && p.Contamination == protocol.Single && c.gridTakesLabels():
+		return fmt.Errorf("protocol.labelled_anomalies = %g with contamination = %q: class a would be both the labelled and the contaminating class of the methods that take labels; use %q or labelled_anomalies = 0", p.LabelledAnomalies, protocol.Single, protocol.Pooled)
 	}
 	return nil
 }

@@ -135,6 +135,11 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return model.NewDeepSVDD(p.(*model.DeepSVDDParams), modelEnv(env))
 			}},
+		{Name: "deepsad", UsesBackend: true, Summary: "Deep SAD (η = 1): Deep SVDD that also pushes the labelled anomalies (protocol.labelled_anomalies) away from the centre (GoMLX)",
+			NewParams: func() Params { return model.DefaultDeepSADParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewDeepSAD(p.(*model.DeepSADParams), modelEnv(env))
+			}},
 		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out",
 			NewParams: func() Params { return ocsvm.DefaultParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
