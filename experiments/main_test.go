@@ -207,7 +207,8 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// TestDeepModelsSmoke trains NCAE, CAE and Deep SVDD for one short epoch
+// TestDeepModelsSmoke trains NCAE, CAE, Deep SVDD, Deep SAD and the
+// classifier for one short epoch
 // on the smoke preset: finite AUCs, mining diagnostics recorded, and the
 // same AUC when NCAE runs twice.
 func TestDeepModelsSmoke(t *testing.T) {
@@ -245,6 +246,9 @@ func TestDeepModelsSmoke(t *testing.T) {
 	// smoke: 300 normal images at ρ = 0.2, 5 % labelled: ⌊0.05/0.95·300/0.8⌋ = 19.
 	if s := run("deepsad"); s.Info["labelled_anomalies"] != "19" {
 		t.Errorf("Deep SAD info: %v, want 19 labelled anomalies", s.Info)
+	}
+	if s := run("classifier"); s.Info["labelled_anomalies"] != "19" {
+		t.Errorf("classifier info: %v, want 19 labelled anomalies", s.Info)
 	}
 }
 

@@ -165,15 +165,11 @@ func (d *SADDetector) FitLabelled(ctx context.Context, train, anomalies protocol
 		d.info["note"] = "no labelled anomalies (protocol.labelled_anomalies = 0): Deep SVDD"
 		return d.Fit(ctx, train)
 	}
-	if anomalies.Rows != train.Rows || anomalies.Cols != train.Cols {
-		return fmt.Errorf("labelled anomalies are %d×%d, the training images %d×%d", anomalies.Rows, anomalies.Cols, train.Rows, train.Cols)
+	all, semi, err := withLabelled(train, anomalies)
+	if err != nil {
+		return err
 	}
-	all := protocol.Samples{N: train.N + anomalies.N, Rows: train.Rows, Cols: train.Cols,
-		Pixels: append(append(make([]byte, 0, len(train.Pixels)+len(anomalies.Pixels)), train.Pixels...), anomalies.Pixels...)}
-	d.semi = make([]float32, all.N)
-	for i := train.N; i < all.N; i++ {
-		d.semi[i] = 1
-	}
+	d.semi = semi
 	return d.Fit(ctx, all)
 }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -219,5 +220,61 @@ func TestDeepSADUsesLabels(t *testing.T) {
 	o2, err2 := protocol.Evaluate(context.Background(), svdd0, plain)
 	if err1 != nil || err2 != nil || o1.AUC != o2.AUC || o1.Info["labelled_anomalies"] != "0" {
 		t.Errorf("without labels: Deep SAD %v (%v, info %v), Deep SVDD %v (%v)", o1.AUC, err1, o1.Info, o2.AUC, err2)
+	}
+}
+
+// TestClassifierLearns trains the supervised classifier on the 4 / 9 setup
+// of TestDeepSADUsesLabels: the labelled class must score far above the
+// normal class (it fails with training switched off, lr 1e-12), and
+// without labels it refuses to train.
+func TestClassifierLearns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains on real data")
+	}
+	ds := datasetstest.Load(t, datasets.MNIST())
+	key := protocol.Key{Dataset: "mnist", Normal: 4, Anomaly: 9, Rho: 0.1}
+	exp, err := protocol.Build(ds, key, protocol.Options{MaxTrainNormal: 500, TestSize: 1000, LabelledAnomalies: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := Env{Dataset: "mnist", Seed: protocol.SeedOf(key.String()), Backend: "cpu"}
+	var pair []int
+	var isNine []bool
+	for i, j := range exp.TestIndex {
+		if y := ds.TestLabels[j]; y == 4 || y == 9 {
+			pair = append(pair, i)
+			isNine = append(isNine, y == 9)
+		}
+	}
+	nineAUC := func(lr float64) float64 {
+		t.Helper()
+		p := DefaultClassifierParams()
+		p.BatchSize, p.Epochs, p.LR, p.LRMilestones = 32, 5, lr, nil
+		d, err := NewClassifier(p, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := protocol.Evaluate(context.Background(), d, exp); err != nil {
+			t.Fatal(err)
+		}
+		scores, err := d.Score(context.Background(), exp.Test.Subset(pair))
+		if err != nil {
+			t.Fatal(err)
+		}
+		auc, err := roc.AUC(scores, isNine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auc
+	}
+	trained, off := nineAUC(1e-3), nineAUC(1e-12)
+	t.Logf("class 9 against 4: classifier %.4f, untrained %.4f", trained, off)
+	if trained < 0.8 || trained < off+0.1 {
+		t.Errorf("classifier AUC %.4f on its labelled class (untrained %.4f): did not learn", trained, off)
+	}
+	plain, _ := protocol.Build(ds, key, protocol.Options{MaxTrainNormal: 500, TestSize: 1000})
+	d, _ := NewClassifier(DefaultClassifierParams(), env)
+	if _, err := protocol.Evaluate(context.Background(), d, plain); !errors.Is(err, ErrNoLabels) {
+		t.Errorf("without labelled anomalies: %v, want ErrNoLabels", err)
 	}
 }

@@ -67,7 +67,8 @@ type Detector struct {
 	svdd   *DeepSVDDParams // nil for CAE and NCAE
 	center []float32       // Deep SVDD's c, after Fit
 	eta    float64         // Deep SAD's η (0 for Deep SVDD)
-	semi   []float32       // Deep SAD: 1 for the training set's labelled anomalies
+	semi   []float32       // Deep SAD, classifier: 1 for the training set's labelled anomalies
+	clf    bool            // the supervised classifier
 	b      *backend.Backend
 	state  *state // after Fit
 	scorer *graph.Exec
@@ -109,6 +110,8 @@ func (d *Detector) kind() stepKind {
 		return kindNCAE
 	case d.svdd != nil:
 		return kindSVDD
+	case d.clf:
+		return kindCLF
 	}
 	return kindCAE
 }
@@ -152,6 +155,11 @@ func (d *Detector) Fit(ctx context.Context, train protocol.Samples) error {
 	if err != nil {
 		return err
 	}
+	if d.clf {
+		if err := st.addClassifierHead(d.arch, protocol.NewRand(d.env.Seed, "model/init-classifier")); err != nil {
+			return err
+		}
+	}
 	if d.svdd != nil {
 		if err := d.fitSVDD(ctx, train, st); err != nil {
 			st.close()
@@ -180,6 +188,9 @@ func (d *Detector) Score(ctx context.Context, test protocol.Samples) ([]float64,
 	}
 	if d.svdd != nil {
 		return d.scoreSVDD(ctx, test)
+	}
+	if d.clf {
+		return d.scoreCLF(ctx, test)
 	}
 	if d.scorer == nil {
 		var err error

@@ -32,6 +32,7 @@ const (
 	kindCAE  stepKind = iota // reconstruction (CAE, and Deep SVDD's pretraining)
 	kindNCAE                 // NCAE's step
 	kindSVDD                 // Deep SVDD's one-class step on the encoder
+	kindCLF                  // the supervised classifier's step
 )
 
 // stepInputs are a step's inputs after the state tensors, by name: graph
@@ -55,6 +56,8 @@ func (in *stepInputs[T]) list(k stepKind) []*T {
 		return []*T{&in.X, &in.SchedAE, &in.EpsGen, &in.EpsLat, &in.Mu, &in.SchedGAN}
 	case kindSVDD:
 		return []*T{&in.X, &in.SchedAE, &in.Center, &in.Semi}
+	case kindCLF:
+		return []*T{&in.X, &in.SchedAE, &in.Semi}
 	}
 	return []*T{&in.X, &in.SchedAE}
 }

@@ -47,6 +47,8 @@ func newTrainer(d *Detector, st *state) (*trainer, error) {
 		t.step, err = NewExec(d.b, sg.cae)
 	case kindSVDD:
 		t.step, err = NewExec(d.b, sg.svdd)
+	case kindCLF:
+		t.step, err = NewExec(d.b, sg.clf)
 	case kindNCAE:
 		sg.adamGAN = nn.Adam{Beta1: d.ncae.GANBeta1, Beta2: 0.999, Eps: 1e-8}
 		sg.mined = d.ncae.mined()
@@ -91,7 +93,7 @@ func (t *trainer) run(ctx context.Context, train protocol.Samples) error {
 			for i, j := range idx {
 				copy(batch[i*dim:(i+1)*dim], pixels[j*dim:(j+1)*dim])
 			}
-			if t.graph.kind == kindSVDD {
+			if t.graph.kind == kindSVDD || t.graph.kind == kindCLF {
 				t.batchSemi = make([]float32, m)
 				if d.semi != nil {
 					for i, j := range idx {
@@ -197,6 +199,8 @@ func (t *trainer) trainStep(batch []float32, rows, cols, epoch, step int) (losse
 	}
 	if kind == kindSVDD {
 		in.Center = tensors.FromFlatDataAndDimensions(slices.Clone(t.center), d.arch.Latent)
+	}
+	if kind == kindSVDD || kind == kindCLF {
 		in.Semi = tensors.FromFlatDataAndDimensions(t.batchSemi, m)
 	}
 	if ncae {

@@ -13,6 +13,10 @@ func TestLookup(t *testing.T) {
 		{"fmnist", "iforest", 0.1, Cell{90.2, 6.3}},
 		{"fmnist", "deepsvdd", 0.05, Cell{80.6, 7.1}},
 		{"fmnist", "kde", 0.2, Cell{77.4, 13.6}},
+		{"mnist", "ssad", 0, Cell{97.9, 1.8}},
+		{"mnist", "deepsad", 0.1, Cell{91.2, 4.9}},
+		{"fmnist", "ssdgm", 0.05, Cell{71.9, 14.3}},
+		{"fmnist", "classifier", 0.2, Cell{53.9, 2.9}},
 	}
 	for _, tt := range tests {
 		if got, ok := Lookup(tt.ds, tt.m, tt.rho); !ok || got != tt.want {

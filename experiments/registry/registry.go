@@ -140,6 +140,11 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return model.NewDeepSAD(p.(*model.DeepSADParams), modelEnv(env))
 			}},
+		{Name: "classifier", UsesBackend: true, Summary: "supervised classifier of Deep SAD's experiment: the encoder with a logistic output, labelled anomalies against the rest (GoMLX)",
+			NewParams: func() Params { return model.DefaultClassifierParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return model.NewClassifier(p.(*model.ClassifierParams), modelEnv(env))
+			}},
 		{Name: "ocsvm", Summary: "one-class SVM, RBF kernel, ν = 0.1, γ chosen on a labelled hold-out",
 			NewParams: func() Params { return ocsvm.DefaultParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {

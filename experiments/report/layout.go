@@ -17,8 +17,10 @@ import (
 // configuration (named and ordered by names), a column per ρ, each cell
 // "ours / paper (Δ)" in AUC %, rounded as Markdown rounds them. A cell whose
 // run count differs from the data set's usual one says ", n = k"; failed or
-// diverged runs add ", k not ok".
-func PaperLayout(cells []summary.Cell, names Namer) []byte {
+// diverged runs add ", k not ok". With paperColumns, the paper's columns
+// with no cells here follow as "— / paper" rows, so that every column of
+// the paper's table is there.
+func PaperLayout(cells []summary.Cell, names Namer, paperColumns bool) []byte {
 	type rowKey struct{ method, hash string }
 	var buf bytes.Buffer
 	for _, ds := range datasetsIn(cells) {
@@ -71,6 +73,29 @@ func PaperLayout(cells []summary.Cell, names Namer) []byte {
 				text := ""
 				if ok {
 					text = layoutCell(c, usual)
+				}
+				fmt.Fprintf(&buf, " %s |", text)
+			}
+			buf.WriteString("\n")
+		}
+		// The paper's columns without a run here, so the table has all of them.
+		ours := map[string]bool{}
+		if !paperColumns {
+			buf.WriteString("\n")
+			continue
+		}
+		for _, k := range rows {
+			ours[k.method] = true
+		}
+		for _, m := range paperref.Methods() {
+			if ours[m] {
+				continue
+			}
+			fmt.Fprintf(&buf, "| %s (no runs here) |", m)
+			for _, rho := range rhos {
+				text := ""
+				if p, ok := paperref.Lookup(ds, m, rho); ok {
+					text = fmt.Sprintf("— / %.1f", p.Mean)
 				}
 				fmt.Fprintf(&buf, " %s |", text)
 			}

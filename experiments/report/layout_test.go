@@ -69,7 +69,7 @@ func TestPaperLayout(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := string(PaperLayout(tt.cells, tt.names)); got != tt.want {
+			if got := string(PaperLayout(tt.cells, tt.names, false)); got != tt.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})

@@ -80,7 +80,7 @@ func Write(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsDir str
 		return written, err
 	}
 	md = append(md, "In the paper's layout:\n\n"...)
-	md = append(md, PaperLayout(cells, names)...)
+	md = append(md, PaperLayout(cells, names, true)...)
 	md = append(md, Configurations(cells, names)...)
 	if err := put(filepath.Join(resultsDir, "table1.md"), append(md, Provenance(rows)...)); err != nil {
 		return written, err
