@@ -278,3 +278,34 @@ func TestClassifierLearns(t *testing.T) {
 		t.Errorf("without labelled anomalies: %v, want ErrNoLabels", err)
 	}
 }
+
+// TestCloseReleases: a closed detector cannot score, and closing twice is
+// fine.
+func TestCloseReleases(t *testing.T) {
+	d, err := NewCAE(&CAEParams{DefaultAEParams()}, Env{Dataset: "mnist", Seed: 1, Backend: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.open(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := newState(d.arch, false, protocol.NewRand(1, "model/init"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.state = st
+	img := protocol.Samples{N: 3, Rows: 28, Cols: 28, Pixels: make([]byte, 3*784)}
+	if _, err := d.Score(context.Background(), img); err != nil {
+		t.Fatal(err)
+	}
+	var c protocol.Closer = d
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Score(context.Background(), img); err == nil {
+		t.Error("a closed detector scored")
+	}
+}

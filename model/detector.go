@@ -232,6 +232,18 @@ func (d *Detector) Score(ctx context.Context, test protocol.Samples) ([]float64,
 	return scores, nil
 }
 
+// Close releases the trained state and the inference graph (on an XLA
+// device, its buffers); the detector cannot score afterwards. It
+// implements protocol.Closer and may be called more than once.
+func (d *Detector) Close() error {
+	d.closeScorer()
+	if d.state != nil {
+		d.state.close()
+		d.state = nil
+	}
+	return nil
+}
+
 // closeScorer releases the inference graph.
 func (d *Detector) closeScorer() {
 	if d.scorer != nil {

@@ -37,6 +37,14 @@ type LabelledDetector interface {
 	FitLabelled(ctx context.Context, train Samples, anomalies Samples) error
 }
 
+// Closer is implemented by detectors that hold resources beyond memory the
+// garbage collector sees (compiled graphs, device buffers). Evaluate's
+// callers close a detector once its outcome is recorded; Close must be
+// safe to call more than once.
+type Closer interface {
+	Close() error
+}
+
 // Reporter is implemented by detectors with something to record beside the
 // AUC (a selected γ or bandwidth, mining precision per epoch, …). The map is
 // stored in the result row's info column.

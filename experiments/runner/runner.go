@@ -140,6 +140,9 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 		return finish(store.Failed, fmt.Errorf("build detector: %w", err)), nil
 	}
 	out, err := protocol.Evaluate(ctx, det, exp)
+	if c, ok := det.(protocol.Closer); ok {
+		c.Close() // the outcome is all the row needs
+	}
 	row.TrainSeconds, row.ScoreSeconds, row.Info = out.TrainSeconds, out.ScoreSeconds, out.Info
 	switch {
 	case ctx.Err() != nil:
