@@ -12,7 +12,6 @@ import (
 	"fmt"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // GoMLX's examples use the dot import for graph code
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/ncae-repro/ncae/model/nn"
 	"github.com/ncae-repro/ncae/protocol"
@@ -137,55 +136,23 @@ func (st *state) addClassifierHead(arch Arch, r nn.Uniform) error {
 // against semi (1 for a labelled anomaly), encoder and head trained, batch
 // norm in training mode.
 func (s *stepGraph) clf(inputs []*Node) []*Node {
-	in, x := s.bind(inputs)
-	vars := copyVars(in)
-	changed := map[string]*Node{}
-	updates := nn.Vars{}
-	f := s.frame(vars, true, updates)
-	z := s.d.arch.Encoder.Apply(f, encPrefix, x.X)
-	logit := Reshape(classifierHead().Apply(f, clfPrefix, z), -1)
-	one := Scalar(logit.Graph(), logit.DType(), 1)
-	loss := ReduceAllMean(Add(Mul(x.Semi, Softplus(Neg(logit))), Mul(Sub(one, x.Semi), Softplus(logit))))
-	s.adamStep(s.adamAE, aeSlot, loss, s.st.weights(encPrefix, clfPrefix), vars, in, x.SchedAE, changed)
-	for k, v := range updates {
-		changed[k] = v
-	}
-	return s.results(changed, stepResults[*Node]{Losses: Reshape(loss, 1)})
+	return s.oneLossStep(inputs, func(f *nn.Frame, z *Node, x stepInputs[*Node]) *Node {
+		logit := Reshape(classifierHead().Apply(f, clfPrefix, z), -1)
+		one := Scalar(logit.Graph(), logit.DType(), 1)
+		return ReduceAllMean(Add(Mul(x.Semi, Softplus(Neg(logit))), Mul(Sub(one, x.Semi), Softplus(logit))))
+	}, encPrefix, clfPrefix)
 }
 
 // scoreCLF returns the anomaly logit of each test image, batch norm in
 // inference mode.
 func (d *Detector) scoreCLF(ctx context.Context, test protocol.Samples) ([]float64, error) {
-	st := d.state
-	exec, err := NewExec(d.b, func(inputs []*Node) *Node {
-		vars := st.vars(inputs[:st.layout.Len()])
-		f := &nn.Frame{Vars: vars, Slope: d.ae.LeakySlope, LowerConv: !d.b.NativeConv}
-		return Reshape(classifierHead().Apply(f, clfPrefix, d.arch.Encoder.Apply(f, encPrefix, inputs[len(inputs)-1])), -1)
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer exec.Finalize()
-	pixels, dim := test.Float32(), test.Dim()
-	batch := make([]float32, scoreBatch*dim)
 	scores := make([]float64, 0, test.N)
-	for start := 0; start < test.N; start += scoreBatch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := min(scoreBatch, test.N-start)
-		clear(batch)
-		copy(batch, pixels[start*dim:(start+n)*dim])
-		x := tensors.FromFlatDataAndDimensions(batch, scoreBatch, test.Rows, test.Cols, 1)
-		out, err := exec.Exec(append(st.args(), x)...)
-		x.FinalizeAll()
-		if err != nil {
-			return nil, fmt.Errorf("score: %w", err)
-		}
-		for _, v := range tensors.MustCopyFlatData[float32](out[0])[:n] {
+	err := d.mapBatches(ctx, d.state, test, func(f *nn.Frame, x *Node) *Node {
+		return Reshape(classifierHead().Apply(f, clfPrefix, d.arch.Encoder.Apply(f, encPrefix, x)), -1)
+	}, func(out []float32, n int) {
+		for _, v := range out[:n] {
 			scores = append(scores, float64(v))
 		}
-		out[0].FinalizeAll()
-	}
-	return scores, nil
+	})
+	return scores, err
 }

@@ -262,13 +262,20 @@ func (d *Detector) encodeSum(ctx context.Context, st *state, train protocol.Samp
 	return sums, err
 }
 
-// encodeBatches runs the encoder in inference mode over s in batches of
-// scoreBatch (the last padded) and hands each batch's latents [n, d] to use.
+// encodeBatches runs the encoder in inference mode over s and hands each
+// batch's latents [n, d] to use (mapBatches).
 func (d *Detector) encodeBatches(ctx context.Context, st *state, s protocol.Samples, use func(z []float32, n int)) error {
+	return d.mapBatches(ctx, st, s, func(f *nn.Frame, x *Node) *Node { return d.arch.Encoder.Apply(f, encPrefix, x) }, use)
+}
+
+// mapBatches compiles build (a graph of the images x, batch norm in
+// inference mode, weights from st), runs it over s in batches of
+// scoreBatch (the last padded) and hands each batch's flat output and its
+// number of real images to use.
+func (d *Detector) mapBatches(ctx context.Context, st *state, s protocol.Samples, build func(f *nn.Frame, x *Node) *Node, use func(out []float32, n int)) error {
 	exec, err := NewExec(d.b, func(inputs []*Node) *Node {
 		vars := st.vars(inputs[:st.layout.Len()])
-		f := &nn.Frame{Vars: vars, Slope: d.ae.LeakySlope, LowerConv: !d.b.NativeConv}
-		return d.arch.Encoder.Apply(f, encPrefix, inputs[len(inputs)-1])
+		return build(&nn.Frame{Vars: vars, Slope: d.ae.LeakySlope, LowerConv: !d.b.NativeConv}, inputs[len(inputs)-1])
 	})
 	if err != nil {
 		return err
@@ -287,7 +294,7 @@ func (d *Detector) encodeBatches(ctx context.Context, st *state, s protocol.Samp
 		out, err := exec.Exec(append(st.args(), x)...)
 		x.FinalizeAll()
 		if err != nil {
-			return fmt.Errorf("encode: %w", err)
+			return fmt.Errorf("inference: %w", err)
 		}
 		use(tensors.MustCopyFlatData[float32](out[0]), n)
 		out[0].FinalizeAll()

@@ -152,16 +152,7 @@ func TestSADLoss(t *testing.T) {
 // must separate the labelled class better (the AUC of class 9 alone against
 // the normal test images), and without labels it must be Deep SVDD exactly.
 func TestDeepSADUsesLabels(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains on real data")
-	}
-	ds := datasetstest.Load(t, datasets.MNIST())
-	key := protocol.Key{Dataset: "mnist", Normal: 4, Anomaly: 9, Rho: 0.1}
-	exp, err := protocol.Build(ds, key, protocol.Options{MaxTrainNormal: 500, TestSize: 1000, LabelledAnomalies: 0.05})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := Env{Dataset: "mnist", Seed: protocol.SeedOf(key.String()), Backend: "cpu"}
+	ds, key, exp, env := labelledSetup(t)
 	short := func(p *DeepSVDDParams) {
 		p.BatchSize, p.Epochs, p.LRMilestones, p.PretrainEpochs, p.PretrainLR, p.PretrainLRMilestones = 32, 3, nil, 3, 1e-3, nil
 	}
@@ -177,31 +168,7 @@ func TestDeepSADUsesLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// AUC of the labelled class (9) against the normal class (4) on the test set.
-	var classOne []int
-	var isOne []bool
-	for i, j := range exp.TestIndex {
-		if y := ds.TestLabels[j]; y == 4 || y == 9 {
-			classOne = append(classOne, i)
-			isOne = append(isOne, y == 9)
-		}
-	}
-	labelledAUC := func(d protocol.Detector) float64 {
-		t.Helper()
-		if _, err := protocol.Evaluate(context.Background(), d, exp); err != nil {
-			t.Fatal(err)
-		}
-		scores, err := d.Score(context.Background(), exp.Test.Subset(classOne))
-		if err != nil {
-			t.Fatal(err)
-		}
-		auc, err := roc.AUC(scores, isOne)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auc
-	}
-	a, b := labelledAUC(sad), labelledAUC(svdd)
+	a, b := pairAUC(t, sad, ds, exp, 4, 9), pairAUC(t, svdd, ds, exp, 4, 9)
 	t.Logf("class 9 against 4: Deep SAD (%d labelled) %.4f, Deep SVDD %.4f; info %v", exp.Labelled.N, a, b, sad.Info())
 	if exp.Labelled.N != 29 || sad.Info()["labelled_anomalies"] != "29" {
 		t.Errorf("labelled anomalies: %d in the experiment, info %v; want ⌊0.05/0.95·500/0.9⌋ = 29", exp.Labelled.N, sad.Info())
@@ -228,24 +195,7 @@ func TestDeepSADUsesLabels(t *testing.T) {
 // normal class (it fails with training switched off, lr 1e-12), and
 // without labels it refuses to train.
 func TestClassifierLearns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains on real data")
-	}
-	ds := datasetstest.Load(t, datasets.MNIST())
-	key := protocol.Key{Dataset: "mnist", Normal: 4, Anomaly: 9, Rho: 0.1}
-	exp, err := protocol.Build(ds, key, protocol.Options{MaxTrainNormal: 500, TestSize: 1000, LabelledAnomalies: 0.05})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := Env{Dataset: "mnist", Seed: protocol.SeedOf(key.String()), Backend: "cpu"}
-	var pair []int
-	var isNine []bool
-	for i, j := range exp.TestIndex {
-		if y := ds.TestLabels[j]; y == 4 || y == 9 {
-			pair = append(pair, i)
-			isNine = append(isNine, y == 9)
-		}
-	}
+	ds, key, exp, env := labelledSetup(t)
 	nineAUC := func(lr float64) float64 {
 		t.Helper()
 		p := DefaultClassifierParams()
@@ -254,18 +204,7 @@ func TestClassifierLearns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := protocol.Evaluate(context.Background(), d, exp); err != nil {
-			t.Fatal(err)
-		}
-		scores, err := d.Score(context.Background(), exp.Test.Subset(pair))
-		if err != nil {
-			t.Fatal(err)
-		}
-		auc, err := roc.AUC(scores, isNine)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return auc
+		return pairAUC(t, d, ds, exp, 4, 9)
 	}
 	trained, off := nineAUC(1e-3), nineAUC(1e-12)
 	t.Logf("class 9 against 4: classifier %.4f, untrained %.4f", trained, off)
@@ -308,4 +247,47 @@ func TestCloseReleases(t *testing.T) {
 	if _, err := d.Score(context.Background(), img); err == nil {
 		t.Error("a closed detector scored")
 	}
+}
+
+// pairAUC evaluates d on exp and returns its AUC of the test images of class
+// anomaly against those of class normal.
+func pairAUC(t *testing.T, d protocol.Detector, ds *datasets.Dataset, exp *protocol.Experiment, normal, anomaly byte) float64 {
+	t.Helper()
+	if _, err := protocol.Evaluate(context.Background(), d, exp); err != nil {
+		t.Fatal(err)
+	}
+	var rows []int
+	var isAnomaly []bool
+	for i, j := range exp.TestIndex {
+		if y := ds.TestLabels[j]; y == normal || y == anomaly {
+			rows = append(rows, i)
+			isAnomaly = append(isAnomaly, y == anomaly)
+		}
+	}
+	scores, err := d.Score(context.Background(), exp.Test.Subset(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auc, err := roc.AUC(scores, isAnomaly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auc
+}
+
+// labelledSetup is the small MNIST experiment of the label-taking tests:
+// normal class 4, anomaly class 9, ρ = 0.1, 500 normal images, 5 %
+// labelled anomalies, a 1,000-image test subset.
+func labelledSetup(t *testing.T) (*datasets.Dataset, protocol.Key, *protocol.Experiment, Env) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains on real data")
+	}
+	ds := datasetstest.Load(t, datasets.MNIST())
+	key := protocol.Key{Dataset: "mnist", Normal: 4, Anomaly: 9, Rho: 0.1}
+	exp, err := protocol.Build(ds, key, protocol.Options{MaxTrainNormal: 500, TestSize: 1000, LabelledAnomalies: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, key, exp, Env{Dataset: "mnist", Seed: protocol.SeedOf(key.String()), Backend: "cpu"}
 }

@@ -160,22 +160,31 @@ func (s *stepGraph) adamStep(opt nn.Adam, slot string, loss *Node, names []strin
 	}
 }
 
-// cae is one CAE step: the autoencoder learns to reconstruct x (mean
-// squared error per pixel), batch norm in training mode.
-func (s *stepGraph) cae(inputs []*Node) []*Node {
+// oneLossStep is the step of a method with one loss and one optimiser (the
+// autoencoder's slots): loss builds the batch's loss from the encoder's
+// output z (batch norm in training mode, frame f) and the named inputs; the
+// weights of nets are updated with Adam.
+func (s *stepGraph) oneLossStep(inputs []*Node, loss func(f *nn.Frame, z *Node, x stepInputs[*Node]) *Node, nets ...string) []*Node {
 	in, x := s.bind(inputs)
 	vars := copyVars(in)
 	changed := map[string]*Node{}
 	updates := nn.Vars{}
 	f := s.frame(vars, true, updates)
 	z := s.d.arch.Encoder.Apply(f, encPrefix, x.X)
-	xr := s.d.arch.Decoder.Apply(f, decPrefix, z)
-	loss := ReduceAllMean(perSampleSE(x.X, xr))
-	s.adamStep(s.adamAE, aeSlot, loss, s.st.weights(encPrefix, decPrefix), vars, in, x.SchedAE, changed)
+	l := loss(f, z, x)
+	s.adamStep(s.adamAE, aeSlot, l, s.st.weights(nets...), vars, in, x.SchedAE, changed)
 	for k, v := range updates {
 		changed[k] = v
 	}
-	return s.results(changed, stepResults[*Node]{Losses: Reshape(loss, 1)})
+	return s.results(changed, stepResults[*Node]{Losses: Reshape(l, 1)})
+}
+
+// cae is one CAE step: the autoencoder learns to reconstruct x (mean
+// squared error per pixel), batch norm in training mode.
+func (s *stepGraph) cae(inputs []*Node) []*Node {
+	return s.oneLossStep(inputs, func(f *nn.Frame, z *Node, x stepInputs[*Node]) *Node {
+		return ReduceAllMean(perSampleSE(x.X, s.d.arch.Decoder.Apply(f, decPrefix, z)))
+	}, encPrefix, decPrefix)
 }
 
 // svdd is one Deep SVDD / Deep SAD step: the encoder alone learns to map
@@ -184,18 +193,9 @@ func (s *stepGraph) cae(inputs []*Node) []*Node {
 // unlabelled samples and η (‖f(x_i) − c‖² + 10⁻⁶)⁻¹ for labelled
 // anomalies; without labels it is Deep SVDD's (Ruff et al. 2018).
 func (s *stepGraph) svdd(inputs []*Node) []*Node {
-	in, x := s.bind(inputs)
-	vars := copyVars(in)
-	changed := map[string]*Node{}
-	updates := nn.Vars{}
-	f := s.frame(vars, true, updates)
-	z := s.d.arch.Encoder.Apply(f, encPrefix, x.X)
-	loss := ReduceAllMean(sadLoss(squaredDistance(z, x.Center), x.Semi, s.d.eta))
-	s.adamStep(s.adamAE, aeSlot, loss, s.st.weights(encPrefix), vars, in, x.SchedAE, changed)
-	for k, v := range updates {
-		changed[k] = v
-	}
-	return s.results(changed, stepResults[*Node]{Losses: Reshape(loss, 1)})
+	return s.oneLossStep(inputs, func(_ *nn.Frame, z *Node, x stepInputs[*Node]) *Node {
+		return ReduceAllMean(sadLoss(squaredDistance(z, x.Center), x.Semi, s.d.eta))
+	}, encPrefix)
 }
 
 // sadLoss is Deep SAD's per-sample loss: dist_i where semi_i = 0 (exactly:

@@ -130,15 +130,7 @@ func CDPlot(f summary.RankFamily, names Namer) ([]byte, error) {
 	p.X.Min, p.X.Max = 1, float64(k)
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Add(cdDiagram{f: f, names: names})
-	w, err := p.WriterTo(8*vg.Inch, (1.6+0.45*vg.Length((k+1)/2))*vg.Inch, "png")
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return pngSized(p, 8*vg.Inch, (1.6+0.45*vg.Length((k+1)/2))*vg.Inch)
 }
 
 // cdDiagram is the plotter behind CDPlot.

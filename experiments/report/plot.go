@@ -143,8 +143,11 @@ func addSeries(p *plot.Plot, pts errorPoints, c color.Color) (*plotter.Line, *pl
 }
 
 // pngBytes renders p as an 8×5.5 inch PNG.
-func pngBytes(p *plot.Plot) ([]byte, error) {
-	w, err := p.WriterTo(8*vg.Inch, 5.5*vg.Inch, "png")
+func pngBytes(p *plot.Plot) ([]byte, error) { return pngSized(p, 8*vg.Inch, 5.5*vg.Inch) }
+
+// pngSized renders p as a PNG of the given size.
+func pngSized(p *plot.Plot, width, height vg.Length) ([]byte, error) {
+	w, err := p.WriterTo(width, height, "png")
 	if err != nil {
 		return nil, err
 	}
