@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,6 +167,27 @@ func TestNCAETrainsAndReportsMining(t *testing.T) {
 	info := d.Info()
 	if info["epochs"] != "2" || info["mining_precision"] == "" || info["mining_recall"] == "" {
 		t.Errorf("info %v", info)
+	}
+	// The series in info are the epoch reports', each a share in [0, 1].
+	for key, field := range map[string]func(EpochReport) float64{
+		"mining_precision": func(r EpochReport) float64 { return r.Precision },
+		"mining_recall":    func(r EpochReport) float64 { return r.Recall },
+	} {
+		values := strings.Fields(info[key])
+		if len(values) != len(reports) {
+			t.Fatalf("%s = %q for %d epochs", key, info[key], len(reports))
+		}
+		for i, v := range values {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || x < 0 || x > 1 || math.Abs(x-field(reports[i])) > 5e-4 {
+				t.Errorf("%s epoch %d: %q, report %v", key, i+1, v, field(reports[i]))
+			}
+		}
+	}
+	for _, l := range strings.Fields(info["loss_ds"]) {
+		if x, err := strconv.ParseFloat(l, 64); err != nil || !(x > 0) || math.IsInf(x, 0) {
+			t.Errorf("loss_ds %q: want positive finite losses", info["loss_ds"])
+		}
 	}
 	t.Logf("NCAE AUC %.3f, info %v", auc, info)
 }

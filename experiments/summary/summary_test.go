@@ -89,3 +89,27 @@ func TestVersusPairsByConfiguration(t *testing.T) {
 		t.Errorf("deltas %v and %v, want −0.1 against new and +0.1 against old", cells[0].Delta, cells[1].Delta)
 	}
 }
+
+// TestByClass: one cell per normal class, the anomaly classes (and
+// replicates) of a class averaged together, sorted like Table1 then by
+// class.
+func TestByClass(t *testing.T) {
+	row := func(normal, anomaly int, auc float64, status string) store.Row {
+		return store.Row{Dataset: "mnist", Method: "kde", Rho: 0.1, NormalClass: normal, AnomalyClass: anomaly,
+			ConfigHash: "h", AUC: auc, Status: status}
+	}
+	rows := []store.Row{
+		row(2, 3, 0.9, store.OK), row(2, 4, 0.7, store.OK), row(2, 5, math.NaN(), store.Failed),
+		row(0, 1, 0.6, store.OK),
+	}
+	cells := ByClass(rows)
+	if len(cells) != 2 || cells[0].NormalClass != 0 || cells[1].NormalClass != 2 {
+		t.Fatalf("cells %+v, want classes 0 then 2", cells)
+	}
+	if c := cells[1]; c.N != 2 || c.NotOK != 1 || math.Abs(c.Mean-0.8) > 1e-12 || math.Abs(c.Std-math.Sqrt(0.02)) > 1e-12 {
+		t.Errorf("class 2: %+v, want n = 2, 1 not ok, mean 0.8, std √0.02", c)
+	}
+	if c := cells[0]; c.N != 1 || c.Mean != 0.6 || !math.IsNaN(c.Std) {
+		t.Errorf("class 0: %+v", c)
+	}
+}

@@ -123,7 +123,7 @@ func Open(spec string) (*Backend, error) {
 		}
 		return &Backend{Backend: Compat(b), Spec: spec}, nil
 	case cpu.Name:
-		cpu.Register() // so that GoMLX's own backends.New("cpu") finds it too
+		registerCPU() // so that GoMLX's own backends.New("cpu") finds it too
 		c, err := cpu.New(opts)
 		if err != nil {
 			return nil, fmt.Errorf("backend %q: %w", spec, err)
@@ -138,6 +138,11 @@ func Open(spec string) (*Backend, error) {
 	}
 	return nil, fmt.Errorf("backend %q: unknown; use %s", spec, Names)
 }
+
+// registerCPU adds the cpu backend to GoMLX's registry once: that registry
+// is a plain map, so registering on every Open raced when two goroutines
+// opened backends at once.
+var registerCPU = sync.OnceFunc(cpu.Register)
 
 // stdoutMu serialises the swap of the process-wide os.Stdout in
 // openSimpleGo.
