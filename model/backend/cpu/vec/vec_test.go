@@ -32,7 +32,7 @@ func same(x, y float32) bool {
 // and not.
 func TestSameAsGo(t *testing.T) {
 	if !haveAVX {
-		t.Log("no AVX here: this compares the Go loops with themselves")
+		t.Skip("no AVX here: the Go loops are all there is to compare")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 39, 40, 63, 64, 65, 100, 127, 128, 129, 1000, 4099}
