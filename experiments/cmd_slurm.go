@@ -113,32 +113,22 @@ func (s *slurmSweep) counts(a *app) ([]shardCount, error) {
 	out := make([]shardCount, s.id.Shards)
 	// The results folder's finished runs (read, not opened: a dry run
 	// creates nothing), the last one of a key winning as in summary.Latest.
-	recorded := map[store.Key]store.Row{}
 	inResults, err := store.ReadFile(filepath.Join(s.cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	for _, row := range inResults {
-		if row.Final() {
-			recorded[row.Key()] = row
-		}
-	}
+	recorded := store.NewIndex(inResults).Finished()
 	for k := 1; k <= s.id.Shards; k++ {
 		tasks := r.Tasks(runner.Shard{I: k, N: s.id.Shards}.Keys(keys), s.cfg.Grid.Methods)
 		rows, err := store.ReadFile(filepath.Join(s.dir, fmt.Sprintf("shard-%d", k), "runs.csv"))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("shard %d: %w", k, err)
 		}
-		last := map[store.Key]store.Row{}
-		for _, row := range rows {
-			if prev, seen := last[row.Key()]; !seen || !prev.Final() {
-				last[row.Key()] = row
-			}
-		}
+		last := store.NewIndex(rows)
 		c := &out[k-1]
 		c.total = len(tasks)
 		for _, t := range tasks {
-			row, seen := last[t.StoreKey()]
+			row, seen := last.Get(t.StoreKey())
 			if done, ok := recorded[t.StoreKey()]; ok && (!seen || !row.Final()) {
 				row, seen = done, true
 				c.reuse = append(c.reuse, done)

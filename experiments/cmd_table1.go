@@ -132,15 +132,8 @@ func runReport(ctx context.Context, a *app, args []string) error {
 			return usageError{fmt.Errorf("--versus: %w", err)}
 		}
 	}
-	var rows []store.Row
+	var lists [][]store.Row
 	var sweeps []store.SweepEntry
-	// A finished run in two of the files (a Slurm shard holds copies of
-	// runs the results folder already had) is counted once.
-	type runID struct {
-		key      store.Key
-		finished string
-	}
-	seen := map[runID]bool{}
 	for i, f := range append([]string{filepath.Join(cfg.Run.ResultsDir, "runs.csv")}, fs.Args()...) {
 		rs, err := store.ReadFile(f)
 		if i == 0 && errors.Is(err, os.ErrNotExist) {
@@ -149,14 +142,7 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			id := runID{r.Key(), r.FinishedAt}
-			if r.Final() && seen[id] {
-				continue
-			}
-			seen[id] = true
-			rows = append(rows, r)
-		}
+		lists = append(lists, rs)
 		// A sweep records beside its runs.csv which config hash meant which value.
 		sw, err := store.ReadSweeps(filepath.Join(filepath.Dir(f), "sweeps.csv"))
 		if err != nil {
@@ -164,6 +150,9 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		}
 		sweeps = append(sweeps, sw...)
 	}
+	// A finished run in two of the files (a Slurm shard holds copies of
+	// runs the results folder already had) is counted once.
+	rows := store.NewIndex(lists...).Rows()
 	if len(rows) == 0 {
 		return errors.New("no recorded runs yet; run table1 first")
 	}

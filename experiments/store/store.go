@@ -134,13 +134,7 @@ func (s *Store) Finished() (map[Key]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	done := map[Key]Row{}
-	for _, r := range rows {
-		if r.Final() {
-			done[r.Key()] = r
-		}
-	}
-	return done, nil
+	return NewIndex(rows).Finished(), nil
 }
 
 // Append adds row atomically. It fails with ErrDuplicate if the row's key

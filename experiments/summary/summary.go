@@ -47,21 +47,7 @@ func MeanStd(xs []float64) (mean, std float64) {
 
 // Latest keeps, for every run key, the last final row (or the last row if
 // none is final), in the order the keys first appear.
-func Latest(rows []store.Row) []store.Row {
-	index := map[store.Key]int{}
-	var out []store.Row
-	for _, r := range rows {
-		i, seen := index[r.Key()]
-		switch {
-		case !seen:
-			index[r.Key()] = len(out)
-			out = append(out, r)
-		case r.Final() || !out[i].Final():
-			out[i] = r
-		}
-	}
-	return out
-}
+func Latest(rows []store.Row) []store.Row { return store.NewIndex(rows).Latest() }
 
 // Stats is the AUC summary of a group of runs.
 type Stats struct {
