@@ -43,7 +43,10 @@ const (
 	InfoFile   = "info.json"   // optionally written by the detector: an object of strings
 )
 
-var nameRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var (
+	nameRe    = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	infoKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`) // runs.csv's info column is key=value;…
+)
 
 // IsMethod reports whether method names an external detector
 // ("external:NAME", NAME of letters, digits, '-' and '_').
@@ -233,22 +236,34 @@ func (d *Detector) Score(ctx context.Context, test protocol.Samples) (scores []f
 }
 
 // run runs the command on dir, killing it (and what it started) on timeout
-// or cancellation. Its error is one line ending with the last lines of the
-// command's stderr.
+// or cancellation, and whatever it left running when it exits. Its error
+// is one line ending with the last lines of the command's output.
 func (d *Detector) run(ctx context.Context, dir string) error {
 	timeout, _ := time.ParseDuration(d.params.Timeout) // checked by Validate
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// The output goes to a file beside the folder, not through a pipe: a
+	// child left running with the pipe open would hold Wait up.
+	logPath := dir + ".log"
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return fmt.Errorf("external: %w", err)
+	}
+	defer os.Remove(logPath)
 	args := append(append([]string(nil), d.params.Command[1:]...), dir)
 	cmd := exec.CommandContext(runCtx, d.params.Command[0], args...)
-	var stderr tail
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr // stdout too: a traceback may go either way
+	cmd.Stdout, cmd.Stderr = logFile, logFile // stdout too: a traceback may go either way
 	killGroup(cmd)
-	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
-	err := cmd.Run()
-	if d.opt.Keep {
-		os.WriteFile(filepath.Join(dir, "output.log"), stderr.buf.Bytes(), 0o644)
+	err = cmd.Run()
+	killLeftovers(cmd)
+	logFile.Close()
+	var stderr tail
+	if b, rerr := os.ReadFile(logPath); rerr == nil {
+		stderr.Write(b)
+		if d.opt.Keep {
+			os.WriteFile(filepath.Join(dir, "output.log"), b, 0o644)
+		}
 	}
 	switch {
 	case err == nil:
@@ -315,6 +330,9 @@ func readInfo(path string) (map[string]string, error) {
 	}
 	info := make(map[string]string, len(raw))
 	for k, v := range raw {
+		if !infoKeyRe.MatchString(k) {
+			return nil, fmt.Errorf("external: %s: key %q: keys are letters, digits, '_', '-' and '.'", InfoFile, k)
+		}
 		var s string
 		if json.Unmarshal(v, &s) == nil {
 			info[k] = s

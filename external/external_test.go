@@ -164,6 +164,7 @@ func TestFailures(t *testing.T) {
 		{"strings", copyCommand(prepared(t, unicodeNpy(7))), "", `dtype "<U1" not supported`},
 		{"not npy", copyCommand(prepared(t, []byte("0.1,0.2\n"))), "", "not a .npy file"},
 		{"bad info", []string{"sh", "-c", `cp "$0" "$1/scores.npy"; echo '{"k": [1]}' > "$1/info.json"`, prepared(t, encode(t, float64s(1, 2, 3, 4, 5, 6, 7)))}, "", `"k" is [1], want a string`},
+		{"bad info key", []string{"sh", "-c", `cp "$0" "$1/scores.npy"; echo '{"a;b=c": "1"}' > "$1/info.json"`, prepared(t, encode(t, float64s(1, 2, 3, 4, 5, 6, 7)))}, "", `key "a;b=c"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,6 +184,26 @@ func TestFailures(t *testing.T) {
 				t.Errorf("folder left behind after a failure: %v", left)
 			}
 		})
+	}
+}
+
+// TestLeftoverChild: a detector that succeeds but leaves a child running
+// (holding its output open) is a success, at once, and the child is killed.
+func TestLeftoverChild(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "alive")
+	from := prepared(t, encode(t, float64s(1, 2, 3, 4, 5, 6, 7)))
+	command := []string{"sh", "-c", `(sleep 3; touch "` + marker + `") & cp "$0" "$1/scores.npy"; echo started`, from}
+	start := time.Now()
+	scores, _, err := run(t, Params{Command: command}, t.TempDir(), false)
+	if err != nil || len(scores) != 7 {
+		t.Fatalf("scores %v, error %v", scores, err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the run took %s: it waited for the child", took)
+	}
+	time.Sleep(4 * time.Second)
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the child the detector left running was not killed")
 	}
 }
 

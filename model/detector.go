@@ -155,6 +155,11 @@ func (d *Detector) Fit(ctx context.Context, train protocol.Samples) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if d.state != st { // Fit failed: nothing will close the state later
+			st.close()
+		}
+	}()
 	if d.clf {
 		if err := st.addClassifierHead(d.arch, protocol.NewRand(d.env.Seed, "model/init-classifier")); err != nil {
 			return err
@@ -162,7 +167,6 @@ func (d *Detector) Fit(ctx context.Context, train protocol.Samples) error {
 	}
 	if d.svdd != nil {
 		if err := d.fitSVDD(ctx, train, st); err != nil {
-			st.close()
 			return err
 		}
 		d.state = st

@@ -23,6 +23,7 @@ cases = [
     ("n=50, exact", rng.normal(0.003, 0.02, 50), "exact"),
     ("n=60, approximation", rng.normal(0.003, 0.02, 60), "approx"),
     ("ties and zeros, approximation", np.round(rng.normal(0.0, 0.02, 40), 2), "approx"),
+    ("a zero, approximation", np.array([0, 0.01, 0.02, 0.03, 0.04, 0.05]), "auto"),
 ]
 for name, d, mode in cases:
     d = d[d != 0] if mode == "exact" else d

@@ -34,19 +34,23 @@ type WilcoxonResult struct {
 var ErrNoDifferences = errors.New("stats: every difference is zero")
 
 // Wilcoxon tests whether the paired differences d are symmetric about zero.
-// Zeros are dropped. With at most ExactMax differences and no ties among
-// their magnitudes, the p-value is exact; otherwise it is the normal
+// Zeros are dropped. With at most ExactMax differences, no zero and no ties
+// among their magnitudes, the p-value is exact; otherwise it is the normal
 // approximation with the tie correction of the variance and no continuity
-// correction (SciPy's defaults). (SciPy 1.10 stays "exact" with ties,
+// correction (SciPy's defaults; SciPy too leaves the exact distribution
+// when a difference is zero). (SciPy 1.10 stays "exact" with ties,
 // truncating a half-integer rank sum; we take the approximation there.)
 func Wilcoxon(d []float64) (WilcoxonResult, error) {
 	var nz []float64
+	zeros := false
 	for _, x := range d {
 		if math.IsNaN(x) {
 			return WilcoxonResult{}, errors.New("stats: NaN difference")
 		}
 		if x != 0 {
 			nz = append(nz, x)
+		} else {
+			zeros = true
 		}
 	}
 	n := len(nz)
@@ -67,7 +71,7 @@ func Wilcoxon(d []float64) (WilcoxonResult, error) {
 		}
 	}
 	res := WilcoxonResult{N: n, Statistic: math.Min(wPlus, wMinus)}
-	if n <= ExactMax && len(ties) == 0 {
+	if n <= ExactMax && len(ties) == 0 && !zeros {
 		res.Exact = true
 		res.P = exactSignedRankP(n, int(wPlus))
 		return res, nil
