@@ -40,7 +40,7 @@ func VersusCSV(baseline string, cells []summary.VersusCell) []byte {
 func VersusMarkdown(baseline string, cells []summary.VersusCell) []byte {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "Each method against %s on the same experiments (paired; AUC %%). HL: the Hodges–Lehmann shift; "+
-		"p: the two-sided Wilcoxon signed-rank test (exact up to 50 pairs without ties), Holm-corrected over the methods of the data set and ρ. "+
+		"p: the two-sided Wilcoxon signed-rank test (exact up to 50 pairs without zeros or ties), Holm-corrected over the methods of the data set and ρ. "+
 		"With n pairs the smallest exact p is 2/2ⁿ: a cell of 5 experiments (the quick preset) cannot reach 0.05.\n\n", baseline)
 	fmt.Fprintf(&buf, "| data set | method | ρ | config | n | AUC | %s | Δ mean ± std | HL | ≥ %s in | p | p (Holm) |\n", baseline, baseline)
 	fmt.Fprintln(&buf, "|---|---|---|---|---|---|---|---|---|---|---|---|")
