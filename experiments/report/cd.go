@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -53,6 +54,9 @@ func RanksMarkdown(families []summary.RankFamily, names Namer) []byte {
 				list = append(list, ", "...)
 			}
 			list = fmt.Appendf(list, "%s (%.2f)", entryName(f, i, names), f.Friedman.MeanRanks[i])
+		}
+		if len(f.Partial) > 0 {
+			list = fmt.Appendf(list, "; left out, fewer runs: %s", strings.Join(f.Partial, ", "))
 		}
 		fmt.Fprintf(&buf, "| %s | %s | %d | %.2f | %s | %.2f | %s |\n", f.Dataset, protocol.FormatRho(f.Rho), f.Friedman.N,
 			f.Friedman.Statistic, pval(f.Friedman.P), f.CD, list)

@@ -71,14 +71,18 @@ func TestRanks(t *testing.T) {
 	}
 }
 
-func TestRanksSkipsPartialExperiments(t *testing.T) {
+func TestRanksLeavesOutPartialEntries(t *testing.T) {
 	rows := rankRows()
-	// e ran three of the six experiments: the family keeps those three.
+	// e ran three of the six experiments: it is left out, the family keeps all six.
 	for c := range 3 {
 		rows = append(rows, store.Row{Dataset: "mnist", Method: "e", Rho: 0.1, NormalClass: c, AnomalyClass: c + 1, ConfigHash: "h-e", AUC: 0.95, Status: store.OK})
 	}
 	f := summary.Ranks(rows)[0]
-	if f.Friedman.N != 3 || len(f.Methods) != 5 || f.Friedman.MeanRanks[4] != 1 {
-		t.Errorf("family %+v; want 3 experiments, e ranked first", f)
+	if f.Friedman.N != 6 || len(f.Methods) != 4 || len(f.Partial) != 1 || f.Partial[0] != "e/h-e" {
+		t.Errorf("family %+v; want 6 experiments of a–d, e left out", f)
+	}
+	md := string(RanksMarkdown(summary.Ranks(rows), MethodLabel(rows)))
+	if !strings.Contains(md, "left out, fewer runs: e/h-e") {
+		t.Errorf("Markdown does not name the left-out entry:\n%s", md)
 	}
 }

@@ -344,12 +344,18 @@ type RankFamily struct {
 	Hashes   []string // their config hashes
 	Friedman stats.FriedmanResult
 	CD       float64 // mean ranks closer than this are not significantly different
+	// Partial names the entries left out for having fewer ok runs than
+	// the others ("method" or "method/hash").
+	Partial []string
 }
 
 // Ranks builds one RankFamily per data set and ρ with at least 3 entries
 // and 2 experiments that every entry ran successfully (deduplicated with
-// Latest); an entry is a method under one config hash. Experiments where
-// one entry failed are left out of the family.
+// Latest); an entry is a method under one config hash. Only the entries
+// with the most ok runs of the family take part (a method whose runs are
+// still coming is left out, named in Partial, rather than shrinking the
+// family to the experiments it has); experiments where one of them failed
+// are left out.
 func Ranks(rows []store.Row) []RankFamily {
 	type family struct {
 		ds  string
@@ -380,6 +386,20 @@ func Ranks(rows []store.Row) []RankFamily {
 		slices.SortFunc(entries, func(a, b entry) int {
 			return cmp.Or(CompareCell(f.ds, a.method, f.rho, f.ds, b.method, f.rho), strings.Compare(a.hash, b.hash))
 		})
+		most := 0
+		for _, e := range entries {
+			most = max(most, len(byEntry[e]))
+		}
+		var partial []string
+		complete := entries[:0:0]
+		for _, e := range entries {
+			if len(byEntry[e]) == most {
+				complete = append(complete, e)
+			} else {
+				partial = append(partial, e.method+"/"+e.hash)
+			}
+		}
+		entries = complete
 		var blocks []exp
 		for x := range byEntry[entries[0]] {
 			all := true
@@ -408,7 +428,7 @@ func Ranks(rows []store.Row) []RankFamily {
 		if err != nil {
 			continue
 		}
-		rf := RankFamily{Dataset: f.ds, Rho: f.rho, Friedman: res, CD: stats.NemenyiCD(len(entries), len(blocks), 0.05)}
+		rf := RankFamily{Dataset: f.ds, Rho: f.rho, Friedman: res, CD: stats.NemenyiCD(len(entries), len(blocks), 0.05), Partial: partial}
 		for _, e := range entries {
 			rf.Methods, rf.Hashes = append(rf.Methods, e.method), append(rf.Hashes, e.hash)
 		}
