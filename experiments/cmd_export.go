@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ncae-repro/ncae/experiments/config"
 	"path/filepath"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
@@ -36,7 +37,7 @@ func runExport(_ context.Context, a *app, args []string) error {
 		return err
 	}
 	reg := registry.Default()
-	cf.sets = append(cf.sets, "grid.datasets="+stringArray(key.Dataset))
+	cf.overrides = append(cf.overrides, config.Override{Key: "grid.datasets", Value: []string{key.Dataset}})
 	cfg, err := cf.load(fs, reg)
 	if err != nil {
 		return err

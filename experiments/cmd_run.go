@@ -56,7 +56,8 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	}
 	reg := registry.Default()
 	// The grid keys are validated too, so the one experiment is put in them.
-	cf.sets = append(cf.sets, "grid.datasets="+stringArray(key.Dataset), "grid.methods="+stringArray(*method))
+	cf.overrides = append(cf.overrides, config.Override{Key: "grid.datasets", Value: []string{key.Dataset}},
+		config.Override{Key: "grid.methods", Value: []string{*method}})
 	cfg, err := cf.load(fs, reg)
 	if err != nil {
 		return err

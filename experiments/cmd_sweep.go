@@ -27,21 +27,20 @@ var figure2Values = map[string][]string{
 // sweepValue returns a swept value's text as recorded (numbers in Go's
 // shortest form) and as a TOML value, or an error for text TOML cannot
 // take as a bare word.
-func sweepValue(v string) (text, toml string, err error) {
+func sweepValue(v string) (text string, value any, err error) {
 	v = strings.TrimSpace(v)
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		t := strconv.FormatFloat(f, 'g', -1, 64)
-		return t, t, nil
+		return strconv.FormatFloat(f, 'g', -1, 64), f, nil
 	}
 	for _, r := range v {
 		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return "", "", fmt.Errorf("--values: %q is neither a number nor a word of letters, digits, - and _", v)
+			return "", nil, fmt.Errorf("--values: %q is neither a number nor a word of letters, digits, - and _", v)
 		}
 	}
 	if v == "" {
-		return "", "", errors.New("--values: an empty value")
+		return "", nil, errors.New("--values: an empty value")
 	}
-	return v, quote(v), nil
+	return v, v, nil
 }
 
 // runSweep runs one method over a list of values of one of its parameters
@@ -76,13 +75,13 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	if *valuesFlag != "" {
 		values = strings.Split(*valuesFlag, ",")
 	}
-	tomlValues := make([]string, len(values))
+	typed := make([]any, len(values))
 	for i, v := range values {
 		var err error
-		if values[i], tomlValues[i], err = sweepValue(v); err != nil {
+		if values[i], typed[i], err = sweepValue(v); err != nil {
 			return usageError{err}
 		}
-		if *param == "rho" && values[i] != tomlValues[i] {
+		if _, isNumber := typed[i].(float64); *param == "rho" && !isNumber {
 			return usageError{fmt.Errorf("--values: ρ %q is not a number", v)}
 		}
 	}
@@ -92,9 +91,9 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	rhosGiven := false
 	fs.Visit(func(f *flag.Flag) { rhosGiven = rhosGiven || f.Name == "rhos" })
 	base := cf
-	base.sets = append(append([]string(nil), cf.sets...), "grid.methods="+stringArray(*method))
+	base.overrides = append(append([]config.Override(nil), cf.overrides...), config.Override{Key: "grid.methods", Value: []string{*method}})
 	if *param != "rho" && !rhosGiven {
-		base.sets = append(base.sets, "grid.rhos=[0.2]") // Figure 2 is at ρ = 0.2
+		base.overrides = append(base.overrides, config.Override{Key: "grid.rhos", Value: []float64{0.2}}) // Figure 2 is at ρ = 0.2
 	}
 	reg := registry.Default()
 	type point struct {
@@ -108,13 +107,13 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	// Every value's configuration is loaded (and validated) before anything
 	// runs or prints: a bad value is one line.
 	cfgs := make([]*config.Config, len(values))
-	for i, v := range values {
+	for i := range values {
 		c := base
-		set := fmt.Sprintf("%s.%s=%s", *method, *param, tomlValues[i])
+		o := config.Override{Key: *method + "." + *param, Value: typed[i]}
 		if *param == "rho" {
-			set = fmt.Sprintf("grid.rhos=[%s]", v)
+			o = config.Override{Key: "grid.rhos", Value: []float64{typed[i].(float64)}}
 		}
-		c.sets = append(append([]string(nil), base.sets...), set)
+		c.overrides = append(append([]config.Override(nil), base.overrides...), o)
 		var err error
 		if cfgs[i], err = c.load(fs, reg); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -32,7 +31,10 @@ type configFlags struct {
 	resultsDir   string
 	plotsDir     string
 	keep         bool // external detectors keep their folders
-	allowDirty   bool // record from a modified tree into a committed results folder
+	// overrides are the command's own typed settings (run's one method,
+	// a sweep's value), applied after the flags.
+	overrides  []config.Override
+	allowDirty bool // record from a modified tree into a committed results folder
 	// grid flags, registered only by commands that run a grid
 	datasets, methods, rhos, seeds, normals string
 }
@@ -67,45 +69,50 @@ func (c *configFlags) register(fs *flag.FlagSet, grid bool) {
 	}
 }
 
-// load builds the configuration: preset, file, then --set and flag settings.
+// load builds the configuration: preset, file, --set, then the flags and
+// the command's own overrides, as typed values.
 func (c *configFlags) load(fs *flag.FlagSet, reg *registry.Registry) (*config.Config, error) {
-	sets := append([]string(nil), c.sets...)
+	var overrides []config.Override
 	var err error
 	fs.Visit(func(f *flag.Flag) {
 		if err != nil {
 			return
 		}
-		var s string
+		var o config.Override
 		switch f.Name {
 		case "data-dir":
-			s = "data.dir=" + quote(c.dataDir)
+			o = config.Override{Key: "data.dir", Value: c.dataDir}
 		case "backend":
-			s = "run.backend=" + quote(c.backend)
+			o = config.Override{Key: "run.backend", Value: c.backend}
 		case "jobs":
-			s = "run.jobs=" + strconv.Itoa(c.jobs)
+			o = config.Override{Key: "run.jobs", Value: c.jobs}
 		case "results-dir":
-			s = "run.results_dir=" + quote(c.resultsDir)
+			o = config.Override{Key: "run.results_dir", Value: c.resultsDir}
 		case "plots-dir":
-			s = "run.plots_dir=" + quote(c.plotsDir)
+			o = config.Override{Key: "run.plots_dir", Value: c.plotsDir}
 		case "datasets":
-			s = "grid.datasets=" + stringArray(c.datasets)
+			o = config.Override{Key: "grid.datasets", Value: words(c.datasets)}
 		case "methods":
-			s = "grid.methods=" + stringArray(c.methods)
-		case "rhos", "seeds", "normal-classes":
-			key := map[string]string{"rhos": "grid.rhos", "seeds": "grid.seeds", "normal-classes": "grid.normal_classes"}[f.Name]
-			var arr string
-			if arr, err = numberArray(f.Name, f.Value.String()); err == nil {
-				s = key + "=" + arr
-			}
+			o = config.Override{Key: "grid.methods", Value: words(c.methods)}
+		case "rhos":
+			var rhos []float64
+			rhos, err = numbers(f.Name, c.rhos)
+			o = config.Override{Key: "grid.rhos", Value: rhos}
+		case "seeds", "normal-classes":
+			key := map[string]string{"seeds": "grid.seeds", "normal-classes": "grid.normal_classes"}[f.Name]
+			var ints []int
+			ints, err = integers(f.Name, f.Value.String())
+			o = config.Override{Key: key, Value: ints}
 		default:
 			return
 		}
-		sets = append(sets, s)
+		overrides = append(overrides, o)
 	})
 	if err != nil {
 		return nil, usageError{err}
 	}
-	cfg, err := config.Load(config.Layers{Preset: c.preset, File: c.file, Sets: sets}, reg)
+	layers := config.Layers{Preset: c.preset, File: c.file, Sets: c.sets, Overrides: append(overrides, c.overrides...)}
+	cfg, err := config.Load(layers, reg)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -121,35 +128,41 @@ func locator(cfg *config.Config) *datasets.Locator {
 	return &datasets.Locator{DataDir: dir, CacheFile: datasets.DefaultCacheFile(), SkipChecksum: cfg.Data.SkipChecksum}
 }
 
-func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
-
-func stringArray(list string) string {
+// words splits a comma-separated flag value, dropping empty items.
+func words(list string) []string {
 	var items []string
-	for _, s := range strings.Split(list, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			items = append(items, s)
+	for _, w := range strings.Split(list, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			items = append(items, w)
 		}
 	}
-	b, _ := json.Marshal(items)
-	return string(b)
+	return items
 }
 
-func numberArray(flagName, list string) (string, error) {
-	var items []string
-	for _, s := range strings.Split(list, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
+// numbers parses a comma-separated list of numbers.
+func numbers(flagName, list string) ([]float64, error) {
+	var out []float64
+	for _, w := range words(list) {
+		x, err := strconv.ParseFloat(w, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a number", flagName, w)
 		}
-		if _, err := strconv.ParseFloat(s, 64); err != nil {
-			return "", fmt.Errorf("--%s: %q is not a number", flagName, s)
-		}
-		if strings.HasPrefix(s, ".") {
-			s = "0" + s // TOML wants a leading digit
-		}
-		items = append(items, s)
+		out = append(out, x)
 	}
-	return "[" + strings.Join(items, ", ") + "]", nil
+	return out, nil
+}
+
+// integers parses a comma-separated list of whole numbers.
+func integers(flagName, list string) ([]int, error) {
+	var out []int
+	for _, w := range words(list) {
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %q is not a whole number", flagName, w)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // parse parses args, which must be flags only, turning flag errors into

@@ -41,7 +41,7 @@ func TestCommandLine(t *testing.T) {
 		{"bad shard", []string{"table1", "--shard", "3/2"}, 2, "", "--shard \"3/2\""},
 		{"sweep unknown param", []string{"sweep", "--param", "sigmaa", "--values", "1"}, 2, "", "ncae.sigmaa"},
 		{"sweep needs values", []string{"sweep", "--param", "lr"}, 2, "", "give --values"},
-		{"sweep bad value", []string{"sweep", "--param", "tau", "--values", "0.1,x"}, 2, "", `ncae.tau="x"`},
+		{"sweep bad value", []string{"sweep", "--param", "tau", "--values", "0.1,x"}, 2, "", `ncae.tau: "x": want a number`},
 		{"sweep bad word", []string{"sweep", "--param", "ncae.mining_similarity", "--values", "cosine,manhattan"}, 2, "", `mining_similarity = "manhattan": must be "cosine" (the paper), "euclidean" or "reconstruction"`},
 		{"bad reduction", []string{"table1", "--preset", "smoke", "--methods", "ncae", "--set", "ncae.ncr_reduction=median"}, 2, "", `ncr_reduction = "median": must be "mean" (per pixel) or "sum"`},
 		{"sweep unknown key", []string{"sweep", "--param", "ncae.colour", "--values", "red"}, 2, "", "unknown key"},

@@ -2,7 +2,7 @@ package main
 
 import (
 	"flag"
-	"fmt"
+	"github.com/ncae-repro/ncae/experiments/config"
 
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
@@ -36,13 +36,13 @@ func configSweeps(cf configFlags, fs *flag.FlagSet, reg *registry.Registry, entr
 // or "" when that configuration no longer loads (a key since renamed).
 func sweepHash(cf configFlags, fs *flag.FlagSet, reg *registry.Registry, e store.SweepEntry) string {
 	c := cf
-	c.sets = append(append([]string(nil), cf.sets...), "grid.methods="+stringArray(e.Method))
+	c.overrides = append(append([]config.Override(nil), cf.overrides...), config.Override{Key: "grid.methods", Value: []string{e.Method}})
 	if e.Param != "rho" { // ρ is not part of a method's hash
 		_, value, err := sweepValue(e.Value)
 		if err != nil {
 			return ""
 		}
-		c.sets = append(c.sets, fmt.Sprintf("%s.%s=%s", e.Method, e.Param, value))
+		c.overrides = append(c.overrides, config.Override{Key: e.Method + "." + e.Param, Value: value})
 	}
 	cfg, err := c.load(fs, reg)
 	if err != nil {

@@ -107,6 +107,9 @@ type Layers struct {
 	Preset string   // embedded preset name; empty means "quick"
 	File   string   // optional TOML file
 	Sets   []string // "key=value" settings in TOML syntax, e.g. "grid.rhos=[0.1]"
+	// Overrides are typed settings applied after Sets (command-line flags,
+	// a sweep's value): no TOML text involved.
+	Overrides []Override
 }
 
 // Load builds and validates the configuration described by layers, with the
@@ -143,6 +146,11 @@ func Load(layers Layers, reg *registry.Registry) (*Config, error) {
 	}
 	for _, set := range layers.Sets {
 		if err := cfg.applySet(set, reg); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range layers.Overrides {
+		if err := cfg.With(o.Key, o.Value, reg); err != nil {
 			return nil, err
 		}
 	}

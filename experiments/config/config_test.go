@@ -10,6 +10,7 @@ import (
 
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/external"
+	"github.com/ncae-repro/ncae/model"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -296,5 +297,56 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if again.Hash("ncae") != cfg.Hash("ncae") || again.Hash("external:mine") != cfg.Hash("external:mine") ||
 		len(again.ProtocolGrid().Keys()) != len(cfg.ProtocolGrid().Keys()) {
 		t.Error("effective config does not reproduce the configuration")
+	}
+}
+
+// TestWith applies typed overrides: ints into floats, integral floats into
+// ints, lists, embedded and external keys; and names the key on a mistake.
+func TestWith(t *testing.T) {
+	reg := registry.Default()
+	cfg, err := Load(Layers{Preset: "quick", Overrides: []Override{
+		{"grid.rhos", []float64{0.05, 0.2}},
+		{"grid.seeds", []int{3}},
+		{"run.jobs", 1},
+		{"cae.epochs", 7.0}, // an integral float into an int, through the embedded AEParams
+		{"ncae.sigma", 1},   // an int into a float
+		{"external.mine.command", []string{"./mine"}},
+		{"external.mine.params.k", 3},
+	}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case !slices.Equal(cfg.Grid.Rhos, []float64{0.05, 0.2}) || !slices.Equal(cfg.Grid.Seeds, []int{3}) || cfg.Run.Jobs != 1:
+		t.Errorf("grid %+v, run %+v", cfg.Grid, cfg.Run)
+	case cfg.Methods["cae"].(*model.CAEParams).Epochs != 7 || cfg.Methods["ncae"].(*model.NCAEParams).Sigma != 1:
+		t.Errorf("cae %+v, ncae sigma %v", cfg.Methods["cae"], cfg.Methods["ncae"].(*model.NCAEParams).Sigma)
+	case cfg.Methods["external:mine"].(*external.Params).Params["k"] != 3:
+		t.Errorf("external %+v", cfg.Methods["external:mine"])
+	}
+	// The same setting as text and as a value is the same configuration.
+	text, err := Load(Layers{Preset: "quick", Sets: []string{"ncae.sigma=1"}}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed, _ := Load(Layers{Preset: "quick", Overrides: []Override{{"ncae.sigma", 1.0}}}, reg)
+	if text.Hash("ncae") != typed.Hash("ncae") {
+		t.Error("a typed override hashes differently from the same --set")
+	}
+	for _, tt := range []struct {
+		o    Override
+		want string
+	}{
+		{Override{"ncae.sigmaa", 1.0}, `ncae.sigmaa: unknown key "sigmaa"`},
+		{Override{"ncae.tau", "x"}, `ncae.tau: "x": want a number`},
+		{Override{"cae.epochs", 2.5}, "cae.epochs: 2.5 is not a whole number"},
+		{Override{"grid.rhos", []string{"a"}}, `grid.rhos: [0]: "a": want a number`},
+		{Override{"nosuch.key", 1}, "unknown section [nosuch]"},
+		{Override{"grid", 1}, "want section.key"},
+		{Override{"grid.rhos", 0.1}, "grid.rhos: 0.1: want a list of numbers"},
+	} {
+		if _, err := Load(Layers{Preset: "quick", Overrides: []Override{tt.o}}, reg); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want %q", tt.o, err, tt.want)
+		}
 	}
 }
