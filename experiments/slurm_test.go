@@ -64,8 +64,8 @@ func TestSlurmArrayMatchesOneRun(t *testing.T) {
 	slurmArgs := append(append([]string{"slurm"}, grid...), "--shards", "4", "--cpus-per-task", "1", "--dir", sweep,
 		"--results-dir", merged, "--plots-dir", filepath.Join(merged, "plots"), "--wait")
 	out := run(slurmArgs...)
-	if !strings.Contains(out, "submitted job array") || !strings.Contains(out, "40 runs to do") ||
-		!strings.Contains(out, "4 runs of this sweep are already in") || !strings.Contains(out, "| all | 44 | 44 | 0 | 0 | 0 |") {
+	if !strings.Contains(out, "submitted job array") || !strings.Contains(out, "44 runs to do") ||
+		!strings.Contains(out, "4 runs of this sweep are already in") || !strings.Contains(out, "| all | 48 | 48 | 0 | 0 | 0 |") {
 		t.Fatalf("slurm run printed:\n%s", out)
 	}
 	logs, _ := filepath.Glob(filepath.Join(sweep, "logs", "shard-*.out"))
@@ -115,12 +115,12 @@ func TestSlurmReusesRecordedRuns(t *testing.T) {
 	}
 	run("table1", "--methods", "iforest")
 	out := run("slurm", "--shards", "3", "--dir", sweep, "--dry-run")
-	for _, want := range []string{"# 4 runs of this sweep are already in " + filepath.Join(results, "runs.csv"), "array job: 40 runs to do"} {
+	for _, want := range []string{"# 4 runs of this sweep are already in " + filepath.Join(results, "runs.csv"), "array job: 44 runs to do"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
 		}
 	}
-	if out := run("slurm", "status", "--shards", "3", "--dir", sweep); !strings.Contains(out, "| all | 44 | 4 | 0 | 0 | 40 |") ||
+	if out := run("slurm", "status", "--shards", "3", "--dir", sweep); !strings.Contains(out, "| all | 48 | 4 | 0 | 0 | 44 |") ||
 		!strings.Contains(out, "4 of the finished runs are only in") {
 		t.Errorf("status:\n%s", out)
 	}

@@ -37,6 +37,14 @@ type LabelledDetector interface {
 	FitLabelled(ctx context.Context, train Samples, anomalies Samples) error
 }
 
+// LabelledValidatedDetector takes both the labelled anomalies and the
+// labelled hold-out (SSAD, which picks γ there as the OC-SVM does).
+// Evaluate prefers it to the other Fit methods.
+type LabelledValidatedDetector interface {
+	Detector
+	FitLabelledValidated(ctx context.Context, train, anomalies Samples, validation Labelled) error
+}
+
 // Closer is implemented by detectors that hold resources beyond memory the
 // garbage collector sees (compiled graphs, device buffers). Evaluate's
 // callers close a detector once its outcome is recorded; Close must be
@@ -72,6 +80,15 @@ type Outcome struct {
 	Info         map[string]string
 }
 
+// holdOut is exp's labelled hold-out.
+func holdOut(exp *Experiment) Labelled {
+	val := Labelled{Samples: exp.Test.Subset(exp.Validation), IsAnomaly: make([]bool, len(exp.Validation))}
+	for i, j := range exp.Validation {
+		val.IsAnomaly[i] = exp.TestIsAnomaly[j]
+	}
+	return val
+}
+
 // Evaluate fits d on exp's training set and returns its AUC and average
 // precision on the test set.
 func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error) {
@@ -81,15 +98,14 @@ func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error)
 	}
 	start := time.Now()
 	var err error
-	if l, ok := d.(LabelledDetector); ok {
-		err = l.FitLabelled(ctx, exp.Train, exp.Labelled)
-	} else if v, ok := d.(ValidatedDetector); ok {
-		val := Labelled{Samples: exp.Test.Subset(exp.Validation), IsAnomaly: make([]bool, len(exp.Validation))}
-		for i, j := range exp.Validation {
-			val.IsAnomaly[i] = exp.TestIsAnomaly[j]
-		}
-		err = v.FitValidated(ctx, exp.Train, val)
-	} else {
+	switch v := d.(type) {
+	case LabelledValidatedDetector:
+		err = v.FitLabelledValidated(ctx, exp.Train, exp.Labelled, holdOut(exp))
+	case LabelledDetector:
+		err = v.FitLabelled(ctx, exp.Train, exp.Labelled)
+	case ValidatedDetector:
+		err = v.FitValidated(ctx, exp.Train, holdOut(exp))
+	default:
 		err = d.Fit(ctx, exp.Train)
 	}
 	out.TrainSeconds = time.Since(start).Seconds()

@@ -155,6 +155,11 @@ func defaultMethods() []Method {
 			New: func(p Params, env Env) (protocol.Detector, error) {
 				return ocsvm.New(*p.(*ocsvm.Params)), nil
 			}},
+		{Name: "ssad", Summary: "SSAD (Görnitz et al. 2013) as Deep SAD runs it: RBF kernel, κ = 1, C = 1, γ chosen on the labelled hold-out; takes the labelled anomalies",
+			NewParams: func() Params { return ocsvm.DefaultSSADParams() },
+			New: func(p Params, env Env) (protocol.Detector, error) {
+				return ocsvm.NewSSAD(*p.(*ocsvm.SSADParams)), nil
+			}},
 		{Name: "iforest", Summary: "isolation forest, 100 trees, sub-sample 256",
 			NewParams: func() Params { return iforest.DefaultParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
