@@ -82,8 +82,8 @@ func (p DeepSVDDParams) MarshalJSON() ([]byte, error) {
 	type plain DeepSVDDParams
 	return json.Marshal(struct {
 		plain
-		DeconvFanIn  string `json:"deconv_fan_in"`
-		LRMilestones []int  `json:"lr_milestones"`
+		DeconvFanIn  FanIn `json:"deconv_fan_in"`
+		LRMilestones []int `json:"lr_milestones"`
 	}{plain(p), p.DeconvFanIn, p.LRMilestones})
 }
 

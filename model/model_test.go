@@ -243,7 +243,7 @@ func TestNegateModeAndScalarMu(t *testing.T) {
 	p := DefaultNCAEParams()
 	p.AEParams = smallAE()
 	p.Epochs = 1
-	p.NCRMode, p.MuUpdate = ModeNegate, "scalar"
+	p.NCRMode, p.MuUpdate = ModeNegate, MuScalar
 	d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: 2, Backend: "go"})
 	if err != nil {
 		t.Fatal(err)

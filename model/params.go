@@ -33,7 +33,7 @@ type AEParams struct {
 	// ConvTranspose2d, so Deep SAD's and the authors' code) or FanInInput
 	// (rounds 1–2: the equivalent convolution's input channels). The paper is
 	// silent. Left out of the config hash at "input" (see hashAdded).
-	DeconvFanIn string `toml:"deconv_fan_in" json:"-"`
+	DeconvFanIn FanIn `toml:"deconv_fan_in" json:"-"`
 	// LRMilestones, when set, replace LRDecayEvery: the rate is multiplied
 	// by LRDecay at each milestone, counted as Deep SAD's code counts them
 	// (PyTorch's MultiStepLR stepped at the start of every epoch): a
@@ -42,18 +42,22 @@ type AEParams struct {
 	LRMilestones []int `toml:"lr_milestones" json:"-"`
 }
 
-// Fan-in rules for the decoder's transposed convolutions (AEParams.DeconvFanIn).
+// FanIn is a fan-in rule for the decoder's transposed convolutions
+// (AEParams.DeconvFanIn).
+type FanIn string
+
+// The fan-in rules.
 const (
-	FanInOutput = "output" // out channels × k², PyTorch's ConvTranspose2d
-	FanInInput  = "input"  // in channels × k², the equivalent convolution's
+	FanInOutput FanIn = "output" // out channels × k², PyTorch's ConvTranspose2d
+	FanInInput  FanIn = "input"  // in channels × k², the equivalent convolution's
 )
 
 // aeAdded holds the AEParams keys added after runs were recorded, for the
 // configuration hash: each appears only where it differs from the value
 // the recorded runs had, so those keep their hashes.
 type aeAdded struct {
-	DeconvFanIn  string `json:"deconv_fan_in,omitempty"`
-	LRMilestones []int  `json:"lr_milestones,omitempty"`
+	DeconvFanIn  FanIn `json:"deconv_fan_in,omitempty"`
+	LRMilestones []int `json:"lr_milestones,omitempty"`
 }
 
 func (p *AEParams) hashAdded() aeAdded {
@@ -137,41 +141,69 @@ func (p CAEParams) MarshalJSON() ([]byte, error) {
 	}{plain(p), p.hashAdded()})
 }
 
-// NCR modes: how predicted-contaminated samples enter the loss.
+// NCRMode is how predicted-contaminated samples enter the loss.
+type NCRMode string
+
+// The NCR modes.
 const (
 	// ModeCalibrate (default) reconstructs them towards the nearest
 	// generated normal sample, raising their error against their own input
 	// boundedly.
-	ModeCalibrate = "calibrate"
+	ModeCalibrate NCRMode = "calibrate"
 	// ModeNegate subtracts their reconstruction error, capped at a margin
 	// (the paper's Eq. 7a taken literally).
-	ModeNegate = "negate"
+	ModeNegate NCRMode = "negate"
 )
 
-// Mining similarities: what contamination mining ranks a batch by (the
-// ⌈τm⌉ lowest are predicted contaminated).
+// Similarity is what contamination mining ranks a batch by (the ⌈τm⌉
+// lowest are predicted contaminated).
+type Similarity string
+
+// The mining similarities.
 const (
 	// MiningCosine (the paper's Eq. 6): the mean cosine similarity of f(x_i)
 	// to the latents of the generated batch.
-	MiningCosine = "cosine"
+	MiningCosine Similarity = "cosine"
 	// MiningEuclidean: minus the Euclidean distance of f(x_i) to the centre
 	// of the generated batch's latents (fixes cosine's blindness to distance
 	// where the origin lies inside the latent cloud: docs/ncae-audit.md, item 3).
-	MiningEuclidean = "euclidean"
+	MiningEuclidean Similarity = "euclidean"
 	// MiningReconstruction: minus the sample's own reconstruction error.
-	MiningReconstruction = "reconstruction"
+	MiningReconstruction Similarity = "reconstruction"
 )
 
-// Reductions of the NCR reconstruction term over an image's pixels.
+// Reduction is how the NCR reconstruction term is reduced over an image's
+// pixels.
+type Reduction string
+
+// The reductions.
 const (
 	// ReductionMean (default): the mean squared error per pixel, as the
 	// test score and CAE's loss.
-	ReductionMean = "mean"
+	ReductionMean Reduction = "mean"
 	// ReductionSum: ‖·‖² summed over the pixels, Eq. 7 as written. Against
 	// the adversarial terms (log-likelihoods per sample) reconstruction
 	// then weighs 784× more; under Adam this is the mean with adv_weight
 	// divided by 784.
-	ReductionSum = "sum"
+	ReductionSum Reduction = "sum"
+)
+
+// MuUpdate is how Eq. 4 updates the prior mean μ.
+type MuUpdate string
+
+// The μ updates.
+const (
+	MuPerDimension MuUpdate = "dimension" // Eq. 4 per latent dimension (the paper)
+	MuScalar       MuUpdate = "scalar"    // one mean over every element (the released code)
+)
+
+// GeneratorBN is the decoder's batch-norm mode when it generates g(ω').
+type GeneratorBN string
+
+// The generator's batch-norm modes.
+const (
+	GeneratorBNTrain GeneratorBN = "train" // batch statistics (paper and code)
+	GeneratorBNEval  GeneratorBN = "eval"  // running statistics
 )
 
 // NCAEParams configure NCAE. Every setting where the paper and the released
@@ -192,7 +224,7 @@ type NCAEParams struct {
 	Tau float64 `toml:"tau"`
 	// NCRMode is "calibrate" or "negate"; NegateMargin caps the negated
 	// per-pixel error in negate mode.
-	NCRMode      string  `toml:"ncr_mode"`
+	NCRMode      NCRMode `toml:"ncr_mode"`
 	NegateMargin float64 `toml:"negate_margin"`
 	// AdvWeight and RecWeight weigh the encoder's latent-adversarial term and
 	// the NCR reconstruction term (paper Eq. 7: 1 and 1; code 1 and 0.1 with
@@ -201,20 +233,20 @@ type NCAEParams struct {
 	RecWeight float64 `toml:"rec_weight"`
 	// MuUpdate is "dimension" (Eq. 4 per latent dimension) or "scalar" (the
 	// code's one mean over every element).
-	MuUpdate string `toml:"mu_update"`
+	MuUpdate MuUpdate `toml:"mu_update"`
 	// MiningSimilarity is what mining ranks by: MiningCosine (the paper),
 	// MiningEuclidean or MiningReconstruction. Left out of the config hash
 	// at the paper's value (see MarshalJSON).
-	MiningSimilarity string `toml:"mining_similarity" json:"-"`
+	MiningSimilarity Similarity `toml:"mining_similarity" json:"-"`
 	// NCRReduction is ReductionMean (default) or ReductionSum. Left out of
 	// the config hash at its default (see MarshalJSON).
-	NCRReduction string `toml:"ncr_reduction" json:"-"`
+	NCRReduction Reduction `toml:"ncr_reduction" json:"-"`
 	// GeneratorBN is the decoder's batch-norm mode when it generates g(ω'):
 	// "train" (paper and code: batch statistics, which on F-MNIST's decoder
 	// — dense then batch norm first — standardise ω' away, so g(μ + σε)
 	// depends on neither μ nor σ) or "eval" (running statistics, so μ and σ
 	// matter). Left out of the config hash at its default.
-	GeneratorBN string `toml:"generator_bn" json:"-"`
+	GeneratorBN GeneratorBN `toml:"generator_bn" json:"-"`
 }
 
 // MarshalJSON is what the configuration hash sees. Keys added after results
@@ -225,9 +257,9 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 	added := struct {
 		plain
 		aeAdded
-		MiningSimilarity string `json:"mining_similarity,omitempty"`
-		NCRReduction     string `json:"ncr_reduction,omitempty"`
-		GeneratorBN      string `json:"generator_bn,omitempty"`
+		MiningSimilarity Similarity  `json:"mining_similarity,omitempty"`
+		NCRReduction     Reduction   `json:"ncr_reduction,omitempty"`
+		GeneratorBN      GeneratorBN `json:"generator_bn,omitempty"`
 	}{plain: plain(p), aeAdded: p.hashAdded()}
 	if p.MiningSimilarity != MiningCosine {
 		added.MiningSimilarity = p.MiningSimilarity
@@ -235,7 +267,7 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 	if p.NCRReduction != ReductionMean {
 		added.NCRReduction = p.NCRReduction
 	}
-	if p.GeneratorBN != "train" {
+	if p.GeneratorBN != GeneratorBNTrain {
 		added.GeneratorBN = p.GeneratorBN
 	}
 	return json.Marshal(added)
@@ -245,8 +277,8 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 func DefaultNCAEParams() *NCAEParams {
 	return &NCAEParams{AEParams: DefaultAEParams(), GANLR: 0.01, GANBeta1: 0.5,
 		Sigma: 0.1, Tau: 0.1, NCRMode: ModeCalibrate, NegateMargin: 0.1,
-		AdvWeight: 1, RecWeight: 1, MuUpdate: "dimension", MiningSimilarity: MiningCosine,
-		NCRReduction: ReductionMean, GeneratorBN: "train"}
+		AdvWeight: 1, RecWeight: 1, MuUpdate: MuPerDimension, MiningSimilarity: MiningCosine,
+		NCRReduction: ReductionMean, GeneratorBN: GeneratorBNTrain}
 }
 
 // DefaultNCAECodeParams returns NCAE as the authors' released code runs
@@ -263,7 +295,7 @@ func DefaultNCAECodeParams() *NCAEParams {
 	p.Tau = 0
 	p.LR, p.GANLR, p.LeakySlope = 1e-3, 5e-4, 0.01
 	p.RecWeight, p.AdvWeight = 0.1, 0
-	p.MuUpdate = "scalar"
+	p.MuUpdate = MuScalar
 	p.LRDecayEvery = 20
 	return p
 }
@@ -310,11 +342,11 @@ func (p *NCAEParams) Validate() error {
 		return fmt.Errorf("negate_margin = %g: must be > 0", p.NegateMargin)
 	case !(p.AdvWeight >= 0) || !(p.RecWeight > 0):
 		return fmt.Errorf("adv_weight = %g, rec_weight = %g: need adv_weight ≥ 0 and rec_weight > 0", p.AdvWeight, p.RecWeight)
-	case p.MuUpdate != "dimension" && p.MuUpdate != "scalar":
+	case p.MuUpdate != MuPerDimension && p.MuUpdate != MuScalar:
 		return fmt.Errorf("mu_update = %q: must be \"dimension\" or \"scalar\"", p.MuUpdate)
 	case p.MiningSimilarity != MiningCosine && p.MiningSimilarity != MiningEuclidean && p.MiningSimilarity != MiningReconstruction:
 		return fmt.Errorf("mining_similarity = %q: must be %q (the paper), %q or %q", p.MiningSimilarity, MiningCosine, MiningEuclidean, MiningReconstruction)
-	case p.GeneratorBN != "train" && p.GeneratorBN != "eval":
+	case p.GeneratorBN != GeneratorBNTrain && p.GeneratorBN != GeneratorBNEval:
 		return fmt.Errorf("generator_bn = %q: must be \"train\" (paper and code) or \"eval\" (running statistics)", p.GeneratorBN)
 	case p.NCRReduction != ReductionMean && p.NCRReduction != ReductionSum:
 		return fmt.Errorf("ncr_reduction = %q: must be %q (per pixel) or %q (Eq. 7's ‖·‖²)", p.NCRReduction, ReductionMean, ReductionSum)

@@ -235,7 +235,7 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 	// (1) Generator (Eq. 5): g(ω'), ω' ~ N(μ, σ²I), learns to fool D_s;
 	// batch norm in the decoder per generator_bn.
 	omega := Add(muRow, MulScalar(x.EpsGen, p.sigmaStd()))
-	xg := a.Decoder.Apply(s.frame(vars, p.GeneratorBN != "eval", nil), decPrefix, omega)
+	xg := a.Decoder.Apply(s.frame(vars, p.GeneratorBN != GeneratorBNEval, nil), decPrefix, omega)
 	genLoss := bce(ds(vars, xg), true)
 	dsVars := copyVars(vars) // D_s weights before any update, for step 2
 	s.adamStep(s.adamGAN, genSlot, genLoss, s.st.weights(decPrefix), vars, in, x.SchedGAN, changed)
@@ -301,7 +301,7 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 	}
 
 	// (5) Eq. 4: μ ← μ − γ·mean(μ − f(x)), γ the autoencoder's rate.
-	newMu := updateMu(x.Mu, zc, Reshape(Slice(x.SchedAE, AxisElem(0))), p.MuUpdate == "scalar")
+	newMu := updateMu(x.Mu, zc, Reshape(Slice(x.SchedAE, AxisElem(0))), p.MuUpdate == MuScalar)
 
 	losses := Concatenate([]*Node{Reshape(genLoss, 1), Reshape(dsLoss, 1), Reshape(advLoss, 1), Reshape(ncr, 1), Reshape(dlLoss, 1)}, 0)
 	return s.results(changed, stepResults[*Node]{Losses: losses, Mask: minedMask, Mu: newMu})
@@ -320,7 +320,7 @@ func perSampleSE(a, b *Node) *Node {
 // or minus the sample's reconstruction error err_i. target_i is the
 // generated sample g(ω'_k) whose latent is nearest (cosine) to f(x_i): the
 // calibrate mode's reconstruction target, whatever the similarity.
-func mine(z, zg, xg, err *Node, k int, similarity string) (mask, target *Node) {
+func mine(z, zg, xg, err *Node, k int, similarity Similarity) (mask, target *Node) {
 	m, mg := z.Shape().Dimensions[0], zg.Shape().Dimensions[0]
 	cos := nn.Matmul(unitRows(z), Transpose(unitRows(zg), 0, 1)) // [i, j] = cos(f(x_i), f(g(ω'_j)))
 	var c *Node

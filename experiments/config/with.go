@@ -120,6 +120,8 @@ func convert(v reflect.Value, t reflect.Type) (reflect.Value, error) {
 		return v, nil
 	}
 	switch {
+	case v.Kind() == reflect.String && t.Kind() == reflect.String: // a word into a named string type (model.Similarity)
+		return v.Convert(t), nil
 	case t.Kind() == reflect.Float64 && v.CanInt():
 		return reflect.ValueOf(float64(v.Int())).Convert(t), nil
 	case t.Kind() == reflect.Int && v.CanFloat():
