@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ncae-repro/ncae/experiments/config"
 	"path/filepath"
 
+	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/model"

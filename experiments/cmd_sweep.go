@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -88,8 +87,13 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	if len(values) == 0 {
 		return usageError{fmt.Errorf("--param %s: give --values (defaults exist for sigma and tau only)", *param)}
 	}
-	rhosGiven := false
-	fs.Visit(func(f *flag.Flag) { rhosGiven = rhosGiven || f.Name == "rhos" })
+	rhosGiven := flagSet(fs, "rhos")
+	switch {
+	case flagSet(fs, "methods"):
+		return usageError{errors.New("--methods: a sweep runs one method; name it with --method")}
+	case *param == "rho" && rhosGiven:
+		return usageError{errors.New("--rhos with --param rho: give the ρ values with --values")}
+	}
 	base := cf
 	base.overrides = append(append([]config.Override(nil), cf.overrides...), config.Override{Key: "grid.methods", Value: []string{*method}})
 	if *param != "rho" && !rhosGiven {

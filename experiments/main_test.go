@@ -48,6 +48,8 @@ func TestCommandLine(t *testing.T) {
 		{"sweep odd value", []string{"sweep", "--param", "ncae.ncr_mode", "--values", "a b"}, 2, "", `"a b" is neither a number nor a word`},
 		{"sweep out of range", []string{"sweep", "--param", "tau", "--values", "1.5"}, 2, "", "tau = 1.5"},
 		{"sweep needs a param", []string{"sweep"}, 2, "", "--param is required"},
+		{"sweep with methods", []string{"sweep", "--param", "tau", "--methods", "ncae,cae"}, 2, "", "a sweep runs one method"},
+		{"sweep rho with rhos", []string{"sweep", "--param", "rho", "--values", "0.1", "--rhos", "0.2"}, 2, "", "give the ρ values with --values"},
 		{"run needs a method", []string{"run", "--dataset", "mnist", "--normal", "0"}, 2, "", "--method is required"},
 		{"run bad class", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "12"}, 2, "", "--normal 12"},
 		{"run same classes", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--anomaly", "3"}, 2, "", "--anomaly 3"},

@@ -2,8 +2,8 @@ package main
 
 import (
 	"flag"
-	"github.com/ncae-repro/ncae/experiments/config"
 
+	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
 )

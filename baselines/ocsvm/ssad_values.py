@@ -19,7 +19,7 @@ x = np.round(np.vstack([normal, polluted, labelled]), 3)
 is_lab = np.array([False] * 28 + [True] * 4)
 
 
-def solve(gamma, kappa, cu, cn):
+def solve(gamma, kappa, cu, cn, x=x, is_lab=is_lab):
     d2 = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
     K = np.exp(-gamma * d2)
     n = len(x)
@@ -37,4 +37,16 @@ print("// points (x, y), the last 4 labelled anomalies")
 print("{" + ", ".join("{%r, %r}" % (float(a), float(b)) for a, b in x) + "}")
 for gamma, kappa, cu, cn in [(0.5, 1.0, 1.0, 1.0), (0.5, 1.0, 0.1, 1.0), (2.0, 0.5, 0.2, 0.3)]:
     f, b = solve(gamma, kappa, cu, cn)
+    print("{%r, %r, %r, %r, %r, []float64{%s}}," % (gamma, kappa, cu, cn, float(f), ", ".join("%.6f" % v for v in b)))
+
+# Labelled points among the normal ones: the labelled margin ends inactive
+# (slack > 0), the case the first set never reaches.
+rng = np.random.default_rng(7)
+xc = np.round(np.vstack([rng.normal(0, 1, (30, 2)), rng.normal(0, 0.2, (4, 2))]), 3)
+lab_c = np.array([False] * 30 + [True] * 4)
+print("// centre points, the last 4 labelled anomalies")
+print("{" + ", ".join("{%r, %r}" % (float(a), float(b)) for a, b in xc) + "}")
+for gamma, kappa, cu, cn in [(0.05, 1.0, 1.0, 1.0), (0.1, 0.5, 1.0, 1.0), (0.02, 1.0, 0.2, 0.7)]:
+    f, b = solve(gamma, kappa, cu, cn, xc, lab_c)
+    assert -kappa - b[lab_c].sum() > 1e-3, "margin active"
     print("{%r, %r, %r, %r, %r, []float64{%s}}," % (gamma, kappa, cu, cn, float(f), ", ".join("%.6f" % v for v in b)))

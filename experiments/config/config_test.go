@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -333,6 +334,11 @@ func TestWith(t *testing.T) {
 	if text.Hash("ncae") != typed.Hash("ncae") {
 		t.Error("a typed override hashes differently from the same --set")
 	}
+	zero, _ := Load(Layers{Preset: "quick", Sets: []string{"ncae.tau=0"}}, reg)
+	negZero, _ := Load(Layers{Preset: "quick", Overrides: []Override{{"ncae.tau", math.Copysign(0, -1)}, {"grid.rhos", []float64{math.Copysign(0, -1)}}}}, reg)
+	if zero.Hash("ncae") != negZero.Hash("ncae") || math.Signbit(negZero.Grid.Rhos[0]) {
+		t.Error("−0 is not taken as 0")
+	}
 	for _, tt := range []struct {
 		o    Override
 		want string
@@ -344,6 +350,7 @@ func TestWith(t *testing.T) {
 		{Override{"nosuch.key", 1}, "unknown section [nosuch]"},
 		{Override{"grid", 1}, "want section.key"},
 		{Override{"grid.rhos", 0.1}, "grid.rhos: 0.1: want a list of numbers"},
+		{Override{"cae.epochs", 1e21}, "not a whole number in range"},
 	} {
 		if _, err := Load(Layers{Preset: "quick", Overrides: []Override{tt.o}}, reg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want %q", tt.o, err, tt.want)

@@ -116,7 +116,10 @@ func convert(v reflect.Value, t reflect.Type) (reflect.Value, error) {
 	if !v.IsValid() {
 		return reflect.Value{}, fmt.Errorf("no value")
 	}
-	if v.Type() == t {
+	if v.Type() == t && t.Kind() != reflect.Slice { // slices are copied, element by element
+		if t.Kind() == reflect.Float64 && v.Float() == 0 {
+			return reflect.Zero(t), nil // −0 as +0, as TOML reads it (the hash sees JSON's "-0" otherwise)
+		}
 		return v, nil
 	}
 	switch {
@@ -126,8 +129,8 @@ func convert(v reflect.Value, t reflect.Type) (reflect.Value, error) {
 		return reflect.ValueOf(float64(v.Int())).Convert(t), nil
 	case t.Kind() == reflect.Int && v.CanFloat():
 		x := v.Float()
-		if x != math.Trunc(x) || math.IsInf(x, 0) {
-			return reflect.Value{}, fmt.Errorf("%v is not a whole number", x)
+		if x != math.Trunc(x) || math.IsInf(x, 0) || math.Abs(x) > math.MaxInt32 {
+			return reflect.Value{}, fmt.Errorf("%v is not a whole number in range", x)
 		}
 		return reflect.ValueOf(int(x)).Convert(t), nil
 	case t.Kind() == reflect.Slice && v.Kind() == reflect.Slice:

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"strings"
 	"testing"
 
@@ -80,6 +81,18 @@ func TestRanksLeavesOutPartialEntries(t *testing.T) {
 	f := summary.Ranks(rows)[0]
 	if f.Friedman.N != 6 || len(f.Methods) != 4 || len(f.Partial) != 1 || f.Partial[0] != "e/h-e" {
 		t.Errorf("family %+v; want 6 experiments of a–d, e left out", f)
+	}
+	// An extra seed of a alone is not the family's; a diverged run of b
+	// leaves its experiment out, not b.
+	rows = append(rows, store.Row{Dataset: "mnist", Method: "a", Rho: 0.1, NormalClass: 0, AnomalyClass: 1, Seed: 9, ConfigHash: "h-a", AUC: 0.9, Status: store.OK})
+	for i, r := range rows {
+		if r.Method == "b" && r.NormalClass == 5 && r.Rho == 0.1 {
+			rows[i].Status, rows[i].AUC = store.Diverged, math.NaN()
+		}
+	}
+	f = summary.Ranks(rows)[0]
+	if f.Friedman.N != 5 || len(f.Methods) != 4 {
+		t.Errorf("family %+v; want a–d on 5 experiments (the diverged one out, a's extra seed ignored)", f)
 	}
 	md := string(RanksMarkdown(summary.Ranks(rows), MethodLabel(rows)))
 	if !strings.Contains(md, "left out, fewer runs: e/h-e") {

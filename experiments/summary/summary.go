@@ -344,18 +344,18 @@ type RankFamily struct {
 	Hashes   []string // their config hashes
 	Friedman stats.FriedmanResult
 	CD       float64 // mean ranks closer than this are not significantly different
-	// Partial names the entries left out for having fewer ok runs than
-	// the others ("method" or "method/hash").
+	// Partial names the entries left out for missing some of the family's
+	// experiments, as "method/hash".
 	Partial []string
 }
 
 // Ranks builds one RankFamily per data set and ρ with at least 3 entries
 // and 2 experiments that every entry ran successfully (deduplicated with
-// Latest); an entry is a method under one config hash. Only the entries
-// with the most ok runs of the family take part (a method whose runs are
-// still coming is left out, named in Partial, rather than shrinking the
-// family to the experiments it has); experiments where one of them failed
-// are left out.
+// Latest); an entry is a method under one config hash. The family's
+// experiments are those most entries have a final outcome for; an entry
+// missing one of them (a method whose runs are still coming) is left out
+// and named in Partial, rather than shrinking the family to the
+// experiments it has; experiments where an entry diverged are left out.
 func Ranks(rows []store.Row) []RankFamily {
 	type family struct {
 		ds  string
@@ -363,9 +363,10 @@ func Ranks(rows []store.Row) []RankFamily {
 	}
 	type entry struct{ method, hash string }
 	type exp struct{ normal, anom, seed int }
+	// Per family and entry, every final outcome: the AUC, NaN if diverged.
 	aucs := map[family]map[entry]map[exp]float64{}
 	for _, r := range Latest(rows) {
-		if r.Status != store.OK {
+		if !r.Final() {
 			continue
 		}
 		f, e := family{r.Dataset, r.Rho}, entry{r.Method, r.ConfigHash}
@@ -375,7 +376,11 @@ func Ranks(rows []store.Row) []RankFamily {
 		if aucs[f][e] == nil {
 			aucs[f][e] = map[exp]float64{}
 		}
-		aucs[f][e][exp{r.NormalClass, r.AnomalyClass, r.Seed}] = r.AUC
+		auc := r.AUC
+		if r.Status != store.OK {
+			auc = math.NaN()
+		}
+		aucs[f][e][exp{r.NormalClass, r.AnomalyClass, r.Seed}] = auc
 	}
 	var out []RankFamily
 	for f, byEntry := range aucs {
@@ -386,30 +391,50 @@ func Ranks(rows []store.Row) []RankFamily {
 		slices.SortFunc(entries, func(a, b entry) int {
 			return cmp.Or(CompareCell(f.ds, a.method, f.rho, f.ds, b.method, f.rho), strings.Compare(a.hash, b.hash))
 		})
-		most := 0
+		// The family's experiments: those most entries have an outcome for.
+		// An entry without an outcome for one of them is still running (or
+		// ran fewer) and is left out; an extra experiment of one entry is
+		// not the family's.
+		have := map[exp]int{}
 		for _, e := range entries {
-			most = max(most, len(byEntry[e]))
+			for x := range byEntry[e] {
+				have[x]++
+			}
+		}
+		var common []exp
+		for x, n := range have {
+			if 2*n > len(entries) {
+				common = append(common, x)
+			}
 		}
 		var partial []string
 		complete := entries[:0:0]
 		for _, e := range entries {
-			if len(byEntry[e]) == most {
-				complete = append(complete, e)
-			} else {
-				partial = append(partial, e.method+"/"+e.hash)
-			}
-		}
-		entries = complete
-		var blocks []exp
-		for x := range byEntry[entries[0]] {
-			all := true
-			for _, e := range entries[1:] {
+			missing := false
+			for _, x := range common {
 				if _, ok := byEntry[e][x]; !ok {
-					all = false
+					missing = true
 					break
 				}
 			}
-			if all {
+			if missing {
+				partial = append(partial, e.method+"/"+e.hash)
+			} else {
+				complete = append(complete, e)
+			}
+		}
+		entries = complete
+		// The blocks: the family's experiments every entry ran ok.
+		var blocks []exp
+		for _, x := range common {
+			ok := true
+			for _, e := range entries {
+				if math.IsNaN(byEntry[e][x]) {
+					ok = false
+					break
+				}
+			}
+			if ok {
 				blocks = append(blocks, x)
 			}
 		}
