@@ -218,18 +218,27 @@ func (o *OCSVM) Score(ctx context.Context, test protocol.Samples) ([]float64, er
 	if o.alpha == nil {
 		return nil, errors.New("ocsvm: Score before Fit")
 	}
-	scores := make([]float64, test.N)
-	nsv := o.sv.Rows
-	err := pairwise.Each(ctx, pairwise.FromSamples(test), o.sv, func(first int, block []float32) error {
+	sums, err := expansion(ctx, test, o.sv, o.alpha, o.gamma)
+	for i, s := range sums {
+		sums[i] = o.rho - s
+	}
+	return sums, err
+}
+
+// expansion returns Σₖ coefₖ exp(−γ‖x − svₖ‖²) for every test image x.
+func expansion(ctx context.Context, test protocol.Samples, sv pairwise.Matrix, coef []float64, gamma float64) ([]float64, error) {
+	sums := make([]float64, test.N)
+	nsv := sv.Rows
+	err := pairwise.Each(ctx, pairwise.FromSamples(test), sv, func(first int, block []float32) error {
 		return par.For(ctx, len(block)/nsv, func(r int) {
 			var s float64
 			for k, d := range block[r*nsv : (r+1)*nsv] {
-				s += o.alpha[k] * math.Exp(-o.gamma*float64(d))
+				s += coef[k] * math.Exp(-gamma*float64(d))
 			}
-			scores[first+r] = o.rho - s
+			sums[first+r] = s
 		})
 	})
-	return scores, err
+	return sums, err
 }
 
 // Info records the selected γ (and ν, where several were tried), the

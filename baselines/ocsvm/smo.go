@@ -49,6 +49,30 @@ func (k *kernel) row(i int) []float32 {
 	return r
 }
 
+// times returns K·coef, reading only the rows of coef's non-zeros.
+func (k *kernel) times(coef []float64) []float64 {
+	out := make([]float64, len(coef))
+	for i, c := range coef {
+		if c == 0 {
+			continue
+		}
+		row := k.row(i)
+		for t := range out {
+			out[t] += c * float64(row[t])
+		}
+	}
+	return out
+}
+
+// diagonal returns Kᵢᵢ for every i.
+func (k *kernel) diagonal() []float64 {
+	d := make([]float64, k.dist.Rows)
+	for i := range d {
+		d[i] = float64(k.value(i, i))
+	}
+	return d
+}
+
 // fill computes rows [0, m) on all cores.
 func (k *kernel) fill(ctx context.Context, m int) error {
 	return par.For(ctx, m, func(i int) { k.row(i) })
@@ -89,20 +113,8 @@ func solve(ctx context.Context, k *kernel, nu, tol float64, maxIter int) (*model
 	if err := k.fill(ctx, min(bound+1, n)); err != nil {
 		return nil, err
 	}
-	grad := make([]float64, n)
-	for i, a := range alpha {
-		if a == 0 {
-			continue
-		}
-		col := k.row(i)
-		for t := range grad {
-			grad[t] += a * float64(col[t])
-		}
-	}
-	diag := make([]float64, n)
-	for i := range diag {
-		diag[i] = float64(k.value(i, i))
-	}
+	grad := k.times(alpha)
+	diag := k.diagonal()
 	if maxIter <= 0 {
 		maxIter = max(10_000_000, 100*n)
 	}

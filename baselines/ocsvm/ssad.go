@@ -22,7 +22,6 @@ import (
 	"strings"
 
 	"github.com/ncae-repro/ncae/baselines/internal/pairwise"
-	"github.com/ncae-repro/ncae/baselines/internal/par"
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/roc"
 )
@@ -165,18 +164,11 @@ func (s *SSAD) Score(ctx context.Context, test protocol.Samples) ([]float64, err
 	if s.beta == nil {
 		return nil, errors.New("ssad: Score before Fit")
 	}
-	scores := make([]float64, test.N)
-	nsv := s.sv.Rows
-	err := pairwise.Each(ctx, pairwise.FromSamples(test), s.sv, func(first int, block []float32) error {
-		return par.For(ctx, len(block)/nsv, func(r int) {
-			var sum float64
-			for k, d := range block[r*nsv : (r+1)*nsv] {
-				sum += s.beta[k] * math.Exp(-s.gamma*float64(d))
-			}
-			scores[first+r] = -sum
-		})
-	})
-	return scores, err
+	sums, err := expansion(ctx, test, s.sv, s.beta, s.gamma)
+	for i := range sums {
+		sums[i] = -sums[i]
+	}
+	return sums, err
 }
 
 // Info records the chosen γ, the model's size and the hold-out AUC per γ.
@@ -264,20 +256,8 @@ func ssadSolve(ctx context.Context, k *kernel, labelled []bool, kappa, cu, cn, t
 		}
 	}
 	slack := 0.0 // −κ − Σ_{labelled} β
-	grad := make([]float64, n)
-	for i, b := range beta {
-		if b == 0 {
-			continue
-		}
-		row := k.row(i)
-		for t := range grad {
-			grad[t] += b * float64(row[t])
-		}
-	}
-	diag := make([]float64, n)
-	for i := range diag {
-		diag[i] = float64(k.value(i, i))
-	}
+	grad := k.times(beta)
+	diag := k.diagonal()
 	if maxIter <= 0 {
 		maxIter = max(10_000_000, 100*n)
 	}

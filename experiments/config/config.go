@@ -190,17 +190,10 @@ func (c *Config) apply(text, source string, reg *registry.Registry) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		var target any
-		switch name {
-		case "grid":
-			target = &c.Grid
-		case "protocol":
-			target = &c.Protocol
-		case "data":
-			target = &c.Data
-		case "run":
-			target = &c.Run
-		case "external":
+		target := c.fixedSection(name)
+		switch {
+		case target != nil:
+		case name == "external":
 			if err := c.applyExternal(md, sections[name], source, reg); err != nil {
 				return err
 			}
@@ -247,18 +240,40 @@ func (c *Config) applyExternal(md toml.MetaData, prim toml.Primitive, source str
 		if !external.ValidName(name) {
 			return fmt.Errorf("config: %s: [external.%s]: a detector's name is letters, digits, '-' and '_'", source, name)
 		}
-		method := external.Prefix + name
-		p, ok := c.Methods[method]
-		if !ok {
-			m, _ := reg.Lookup(method)
-			p = m.NewParams()
-			c.Methods[method] = p
-		}
-		if err := md.PrimitiveDecode(subs[name], p); err != nil {
+		if err := md.PrimitiveDecode(subs[name], c.externalParams(name, reg)); err != nil {
 			return fmt.Errorf("config: %s: [external.%s]: %w", source, name, err)
 		}
 	}
 	return nil
+}
+
+// fixedSection returns the struct of section name when it is one of grid,
+// protocol, data and run, else nil.
+func (c *Config) fixedSection(name string) any {
+	switch name {
+	case "grid":
+		return &c.Grid
+	case "protocol":
+		return &c.Protocol
+	case "data":
+		return &c.Data
+	case "run":
+		return &c.Run
+	}
+	return nil
+}
+
+// externalParams returns the parameters of external detector name,
+// creating them with their defaults on first use.
+func (c *Config) externalParams(name string, reg *registry.Registry) registry.Params {
+	method := external.Prefix + name
+	p, ok := c.Methods[method]
+	if !ok {
+		m, _ := reg.Lookup(method)
+		p = m.NewParams()
+		c.Methods[method] = p
+	}
+	return p
 }
 
 // Hash identifies what a method's results depend on: the protocol settings

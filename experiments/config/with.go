@@ -29,29 +29,15 @@ func (c *Config) With(key string, value any, reg *registry.Registry) error {
 	if !ok || rest == "" {
 		return fmt.Errorf("config: %s: want section.key", key)
 	}
-	var target any
-	switch section {
-	case "grid":
-		target = &c.Grid
-	case "protocol":
-		target = &c.Protocol
-	case "data":
-		target = &c.Data
-	case "run":
-		target = &c.Run
-	case "external":
+	target := c.fixedSection(section)
+	switch {
+	case target != nil:
+	case section == "external":
 		name, field, ok := strings.Cut(rest, ".")
 		if !ok || !external.ValidName(name) {
 			return fmt.Errorf("config: %s: want external.NAME.key, NAME of letters, digits, '-' and '_'", key)
 		}
-		method := external.Prefix + name
-		p, ok := c.Methods[method]
-		if !ok {
-			m, _ := reg.Lookup(method)
-			p = m.NewParams()
-			c.Methods[method] = p
-		}
-		target, rest = p, field
+		target, rest = c.externalParams(name, reg), field
 	default:
 		p, ok := c.Methods[section]
 		if !ok {
