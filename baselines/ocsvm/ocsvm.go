@@ -73,10 +73,8 @@ func (p *Params) Validate() error {
 	case p.MaxIter < 0:
 		return fmt.Errorf("max_iter = %d: must be ≥ 0 (0 = libsvm's default)", p.MaxIter)
 	}
-	for i, g := range p.Gammas {
-		if !(g > 0) || math.IsInf(g, 0) {
-			return fmt.Errorf("gammas[%d] = %g: must be > 0", i, g)
-		}
+	if err := checkGammas(p.Gammas); err != nil {
+		return err
 	}
 	for i, nu := range p.Nus {
 		if !(nu > 0 && nu <= 1) {

@@ -2,6 +2,7 @@ package ocsvm
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"github.com/ncae-repro/ncae/baselines/internal/pairwise"
@@ -115,9 +116,7 @@ func solve(ctx context.Context, k *kernel, nu, tol float64, maxIter int) (*model
 	}
 	grad := k.times(alpha)
 	diag := k.diagonal()
-	if maxIter <= 0 {
-		maxIter = max(10_000_000, 100*n)
-	}
+	maxIter = iterationLimit(maxIter, n)
 
 	iter := 0
 	for ; iter < maxIter; iter++ {
@@ -221,4 +220,22 @@ func rho(alpha, grad []float64) float64 {
 		return sumFree / float64(nFree)
 	}
 	return (ub + lb) / 2
+}
+
+// iterationLimit is maxIter, or libsvm's max(10⁷, 100n) when it is ≤ 0.
+func iterationLimit(maxIter, n int) int {
+	if maxIter <= 0 {
+		return max(10_000_000, 100*n)
+	}
+	return maxIter
+}
+
+// checkGammas reports the first RBF width that is not positive and finite.
+func checkGammas(gammas []float64) error {
+	for i, g := range gammas {
+		if !(g > 0) || math.IsInf(g, 0) {
+			return fmt.Errorf("gammas[%d] = %g: must be > 0", i, g)
+		}
+	}
+	return nil
 }

@@ -66,12 +66,7 @@ func (p *SSADParams) Validate() error {
 	case p.MaxIter < 0:
 		return fmt.Errorf("max_iter = %d: must be ≥ 0", p.MaxIter)
 	}
-	for i, g := range p.Gammas {
-		if !(g > 0) || math.IsInf(g, 0) {
-			return fmt.Errorf("gammas[%d] = %g: must be > 0", i, g)
-		}
-	}
-	return nil
+	return checkGammas(p.Gammas)
 }
 
 // SSAD is the detector; it implements protocol.LabelledValidatedDetector.
@@ -258,9 +253,7 @@ func ssadSolve(ctx context.Context, k *kernel, labelled []bool, kappa, cu, cn, t
 	slack := 0.0 // −κ − Σ_{labelled} β
 	grad := k.times(beta)
 	diag := k.diagonal()
-	if maxIter <= 0 {
-		maxIter = max(10_000_000, 100*n)
-	}
+	maxIter = iterationLimit(maxIter, n)
 	iter := 0
 	for ; iter < maxIter; iter++ {
 		if iter%1000 == 0 && ctx.Err() != nil {
