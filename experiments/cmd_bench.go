@@ -60,23 +60,32 @@ func runBench(ctx context.Context, a *app, args []string) error {
 			continue
 		}
 		for _, threads := range []int{1, 2} {
-			out, err := exec.CommandContext(ctx, *python, "model/torchref/bench_torch.py", "--dataset", ds,
-				"--batch", fmt.Sprint(*batch), "--steps", fmt.Sprint(*steps), "--threads", fmt.Sprint(threads)).Output()
-			if err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					err = fmt.Errorf("%w: %s", err, strings.TrimSpace(string(ee.Stderr)))
-				}
-				return fmt.Errorf("PyTorch reference (install python3-torch, run from the repository root): %w", err)
+			if err := benchTorch(ctx, a, *python, ds, *batch, *steps, threads); err != nil {
+				return err
 			}
-			var t map[string]any
-			if err := json.Unmarshal(out, &t); err != nil {
-				return fmt.Errorf("PyTorch reference printed %q: %w", out, err)
-			}
-			fmt.Fprintf(a.stdout, "| %s | PyTorch %v CPU, %d thread(s) | %.0f | %.0f | %.0f | — |\n", ds, t["torch"], threads,
-				t["cae step"], t["ncae step"], t["inference"])
 		}
 	}
+	return nil
+}
+
+// benchTorch runs model/torchref/bench_torch.py with python on ds's
+// networks and prints its row.
+func benchTorch(ctx context.Context, a *app, python, ds string, batch, steps, threads int) error {
+	out, err := exec.CommandContext(ctx, python, "model/torchref/bench_torch.py", "--dataset", ds,
+		"--batch", fmt.Sprint(batch), "--steps", fmt.Sprint(steps), "--threads", fmt.Sprint(threads)).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%w: %s", err, strings.TrimSpace(string(ee.Stderr)))
+		}
+		return fmt.Errorf("PyTorch reference (install python3-torch, run from the repository root): %w", err)
+	}
+	var t map[string]any
+	if err := json.Unmarshal(out, &t); err != nil {
+		return fmt.Errorf("PyTorch reference printed %q: %w", out, err)
+	}
+	fmt.Fprintf(a.stdout, "| %s | PyTorch %v CPU, %d thread(s) | %.0f | %.0f | %.0f | — |\n", ds, t["torch"], threads,
+		t["cae step"], t["ncae step"], t["inference"])
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/plan"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
@@ -72,7 +73,7 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	row, err := r.Evaluate(ctx, exp, *method)
+	row, err := r.Evaluate(ctx, exp, plan.NewTask(cfg, key, *method))
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func runOne(ctx context.Context, a *app, args []string) error {
 func newRunner(a *app, cfg *config.Config, reg *registry.Registry) *runner.Runner {
 	return &runner.Runner{Config: cfg, Registry: reg, Data: runner.NewData(locator(cfg)), Commit: provenance.GitCommit(),
 		Backends: &backend.Pool{},
-		Progress: func(t runner.Task, line string) { fmt.Fprintf(a.stderr, "  %s %s: %s\n", t.Key, t.Method, line) }}
+		Observer: progress{a.stderr}}
 }
 
 func resultOf(row store.Row) runResult {

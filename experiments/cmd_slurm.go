@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,28 +11,19 @@ import (
 	"time"
 
 	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/plan"
 	"github.com/ncae-repro/ncae/experiments/registry"
-	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/slurm"
 	"github.com/ncae-repro/ncae/experiments/store"
-	"github.com/ncae-repro/ncae/internal/atomicfile"
 )
 
-// sweepID identifies a Slurm sweep's configuration in its folder, so that a
-// resubmission can tell its own sweep from another.
-type sweepID struct {
-	Preset string            `json:"preset"`
-	Shards int               `json:"shards"`
-	Hashes map[string]string `json:"config_hashes"` // method → config hash
-}
-
-// slurmSweep is a sweep's folder and configuration, as both subcommands
-// see them.
+// slurmSweep is a sweep's configuration, plan and folder, as both
+// subcommands see them.
 type slurmSweep struct {
 	cfg    *config.Config
-	dir    string
-	id     sweepID
-	preset string
+	plan   plan.Plan
+	folder slurm.Folder
+	id     slurm.ID
 }
 
 // slurmFlags registers the flags both subcommands share.
@@ -62,90 +51,52 @@ func loadSlurmSweep(fs *flag.FlagSet, cf *configFlags, dir string, shards int) (
 	if err := slurm.CheckDir(dir); err != nil {
 		return nil, usageError{err}
 	}
-	s := &slurmSweep{cfg: cfg, dir: dir, preset: cf.preset,
-		id: sweepID{Preset: cf.preset, Shards: shards, Hashes: map[string]string{}}}
-	for _, m := range cfg.Grid.Methods {
-		s.id.Hashes[m] = cfg.Hash(m)
-	}
-	return s, nil
+	p := plan.Table1(cfg)
+	return &slurmSweep{cfg: cfg, plan: p, folder: slurm.Folder{Dir: dir},
+		id: slurm.ID{Preset: cf.preset, Shards: shards, Hashes: p.Hashes()}}, nil
 }
 
-// checkOwn fails when the folder holds a sweep of another configuration or
-// shard count: its shards would not partition this grid.
-func (s *slurmSweep) checkOwn() error {
-	b, err := os.ReadFile(filepath.Join(s.dir, "sweep.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var old sweepID
-	if err := json.Unmarshal(b, &old); err != nil {
-		return fmt.Errorf("%s: %v; remove the folder or use another --dir", filepath.Join(s.dir, "sweep.json"), err)
-	}
-	same := old.Preset == s.id.Preset && old.Shards == s.id.Shards && len(old.Hashes) == len(s.id.Hashes)
-	for m, h := range s.id.Hashes {
-		same = same && old.Hashes[m] == h
-	}
-	if !same {
-		return fmt.Errorf("%s holds a sweep of another configuration (preset %s, %d shards, hashes %v; this one: preset %s, %d shards, hashes %v); use another --dir, or the same settings as that sweep",
-			s.dir, old.Preset, old.Shards, old.Hashes, s.id.Preset, s.id.Shards, s.id.Hashes)
-	}
-	return nil
-}
-
-// shardCount is the state of one shard's runs, those the results folder
-// holds for it included.
-type shardCount struct {
-	total, ok, diverged, failed, missing int
-	// reuse holds finished runs of the shard's tasks that the results
-	// folder has and the shard's own runs.csv lacks; they count as done and
-	// are copied into the shard before a submission, so no task reruns them.
-	reuse []store.Row
-}
-
-// counts reads every shard's runs.csv, and the results folder's, and
-// counts the shard's runs.
-func (s *slurmSweep) counts(a *app) ([]shardCount, error) {
-	r := newRunner(a, s.cfg, registry.Default())
-	keys := s.cfg.ProtocolGrid().Keys()
-	out := make([]shardCount, s.id.Shards)
-	// The results folder's finished runs (read, not opened: a dry run
-	// creates nothing), the last one of a key winning as in summary.Latest.
-	inResults, err := store.ReadFile(filepath.Join(s.cfg.Run.ResultsDir, "runs.csv"))
+// status counts every shard's runs, those the results folder holds for it
+// included (read, not opened: a dry run creates nothing).
+func (s *slurmSweep) status() ([]slurm.ShardState, error) {
+	inResults, err := store.ReadFile(s.resultsRuns())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	recorded := store.NewIndex(inResults).Finished()
-	for k := 1; k <= s.id.Shards; k++ {
-		tasks := r.Tasks(runner.Shard{I: k, N: s.id.Shards}.Keys(keys), s.cfg.Grid.Methods)
-		rows, err := store.ReadFile(filepath.Join(s.dir, fmt.Sprintf("shard-%d", k), "runs.csv"))
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("shard %d: %w", k, err)
+	return s.folder.Status(s.plan, s.id.Shards, store.NewIndex(inResults))
+}
+
+func (s *slurmSweep) resultsRuns() string { return filepath.Join(s.cfg.Run.ResultsDir, "runs.csv") }
+
+// submission is what one `slurm` call submits.
+type submission struct {
+	tasks           []int // shards with runs to do
+	toDo, reused    int
+	array, merge    string // the batch scripts
+	script          slurm.Sweep
+	results, reuses string // the merged tables' folder; the note on reused runs
+}
+
+// newSubmission decides, from the shards' states, which array tasks run
+// and writes their scripts.
+func (s *slurmSweep) newSubmission(states []slurm.ShardState, o slurm.Options) submission {
+	var sub submission
+	for k, st := range states {
+		if st.ToDo() > 0 {
+			sub.tasks = append(sub.tasks, k+1)
+			sub.toDo += st.ToDo()
 		}
-		last := store.NewIndex(rows)
-		c := &out[k-1]
-		c.total = len(tasks)
-		for _, t := range tasks {
-			row, seen := last.Get(t.StoreKey())
-			if done, ok := recorded[t.StoreKey()]; ok && (!seen || !row.Final()) {
-				row, seen = done, true
-				c.reuse = append(c.reuse, done)
-			}
-			switch {
-			case !seen:
-				c.missing++
-			case row.Status == store.OK:
-				c.ok++
-			case row.Status == store.Diverged:
-				c.diverged++
-			default:
-				c.failed++
-			}
-		}
+		sub.reused += len(st.Reuse)
 	}
-	return out, nil
+	sub.results, _ = filepath.Abs(s.cfg.Run.ResultsDir)
+	sub.reuses = fmt.Sprintf("%d runs of this sweep are already in %s: they count as done and are copied into their shards, not run again", sub.reused, filepath.Join(sub.results, "runs.csv"))
+	plots, _ := filepath.Abs(s.cfg.Run.PlotsDir)
+	sub.script = slurm.Sweep{Dir: s.folder.Dir, Binary: filepath.Join(s.folder.Dir, "bin", "experiments"),
+		Args:   []string{"--preset", s.id.Preset, "--config", filepath.Join(s.folder.Dir, "config.toml")},
+		Shards: s.id.Shards, Tasks: sub.tasks,
+		MergeOut: []string{"--results-dir", sub.results, "--plots-dir", plots}}
+	sub.array, sub.merge = slurm.ArrayScript(sub.script, o), slurm.MergeScript(sub.script, o)
+	return sub
 }
 
 func runSlurm(ctx context.Context, a *app, args []string) error {
@@ -177,91 +128,122 @@ func runSlurm(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if o.JobName == "" {
-		o.JobName = "ncae-" + s.preset
+		o.JobName = "ncae-" + s.id.Preset
 	}
-	if err := s.checkOwn(); err != nil {
+	if err := s.folder.CheckOwn(s.id); err != nil {
 		return err
 	}
-	counts, err := s.counts(a)
+	states, err := s.status()
 	if err != nil {
 		return err
 	}
-	var todo []int
-	missing, reused := 0, 0
-	for k, c := range counts {
-		if c.missing+c.failed > 0 {
-			todo = append(todo, k+1)
-			missing += c.missing + c.failed
-		}
-		reused += len(c.reuse)
-	}
-	results, _ := filepath.Abs(s.cfg.Run.ResultsDir)
-	reuseNote := fmt.Sprintf("%d runs of this sweep are already in %s: they count as done and are copied into their shards, not run again", reused, filepath.Join(results, "runs.csv"))
-	plots, _ := filepath.Abs(s.cfg.Run.PlotsDir)
-	sw := slurm.Sweep{Dir: s.dir, Binary: filepath.Join(s.dir, "bin", "experiments"),
-		Args:   []string{"--preset", s.preset, "--config", filepath.Join(s.dir, "config.toml")},
-		Shards: s.id.Shards, Tasks: todo,
-		MergeOut: []string{"--results-dir", results, "--plots-dir", plots}}
-	arrayScript, mergeScript := slurm.ArrayScript(sw, o), slurm.MergeScript(sw, o)
+	sub := s.newSubmission(states, o)
 	if *dryRun {
-		if reused > 0 {
-			fmt.Fprintf(a.stdout, "# %s\n", reuseNote)
-		}
-		if len(todo) > 0 {
-			fmt.Fprintf(a.stdout, "# %s (sbatch --parsable %s)\n%s\n", "array job: "+fmt.Sprint(missing)+" runs to do", filepath.Join(s.dir, "array.sbatch"), arrayScript)
-		}
-		fmt.Fprintf(a.stdout, "# merge job (sbatch --parsable --dependency=afterany:<array job> %s)\n%s", filepath.Join(s.dir, "merge.sbatch"), mergeScript)
+		printDryRun(a, s, sub)
 		return nil
 	}
-	if err := slurm.Available(); err != nil {
+	ids, err := s.submit(ctx, a, states, sub)
+	if err != nil || !*wait {
 		return err
+	}
+	if err := waitForJobs(ctx, ids); err != nil {
+		return err
+	}
+	return s.printStatus(ctx, a)
+}
+
+// printDryRun prints the scripts and the sbatch commands a submission
+// would run.
+func printDryRun(a *app, s *slurmSweep, sub submission) {
+	if sub.reused > 0 {
+		fmt.Fprintf(a.stdout, "# %s\n", sub.reuses)
+	}
+	if len(sub.tasks) > 0 {
+		fmt.Fprintf(a.stdout, "# %s (sbatch --parsable %s)\n%s\n", "array job: "+fmt.Sprint(sub.toDo)+" runs to do", filepath.Join(s.folder.Dir, "array.sbatch"), sub.array)
+	}
+	fmt.Fprintf(a.stdout, "# merge job (sbatch --parsable --dependency=afterany:<array job> %s)\n%s", filepath.Join(s.folder.Dir, "merge.sbatch"), sub.merge)
+}
+
+// submit writes the sweep's folder, copies the runs the results folder
+// already has into their shards, and submits the array job (when a shard
+// has runs to do) and the merge job after it. It returns the jobs' IDs.
+func (s *slurmSweep) submit(ctx context.Context, a *app, states []slurm.ShardState, sub submission) ([]string, error) {
+	if err := slurm.Available(); err != nil {
+		return nil, err
 	}
 	if err := s.checkIdle(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	if err := s.prepare(arrayScript, mergeScript); err != nil {
-		return err
+	text, err := s.cfg.TOML()
+	if err != nil {
+		return nil, err
 	}
-	if err := s.copyRecorded(counts); err != nil {
-		return err
+	bin, err := selfBinary()
+	if err != nil {
+		return nil, err
 	}
-	if reused > 0 {
-		fmt.Fprintf(a.stderr, "slurm: %s\n", reuseNote)
+	if err := s.folder.Prepare(s.id, text, bin, sub.array, sub.merge); err != nil {
+		return nil, err
 	}
-	var ids []string
-	dep := []string(nil)
-	if len(todo) > 0 {
-		id, err := slurm.Submit(ctx, filepath.Join(s.dir, "array.sbatch"))
+	if err := s.folder.CopyRecorded(states); err != nil {
+		return nil, err
+	}
+	if sub.reused > 0 {
+		fmt.Fprintf(a.stderr, "slurm: %s\n", sub.reuses)
+	}
+	var ids, dep []string
+	if len(sub.tasks) > 0 {
+		id, err := slurm.Submit(ctx, filepath.Join(s.folder.Dir, "array.sbatch"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ids = append(ids, id)
-		s.recordJob("array", id)
+		s.recordJob(a, "array", id)
 		dep = []string{"--dependency=afterany:" + id}
 	}
-	mergeID, err := slurm.Submit(ctx, filepath.Join(s.dir, "merge.sbatch"), dep...)
+	mergeID, err := slurm.Submit(ctx, filepath.Join(s.folder.Dir, "merge.sbatch"), dep...)
 	if err != nil {
-		return fmt.Errorf("%w (the array job %v was submitted: merge later with 'experiments report %s %s/shard-*/runs.csv')", err, ids, strings.Join(sw.Args, " "), s.dir)
+		return nil, fmt.Errorf("%w (the array job %v was submitted: merge later with 'experiments report %s %s/shard-*/runs.csv')", err, ids, strings.Join(sub.script.Args, " "), s.folder.Dir)
 	}
 	ids = append(ids, mergeID)
-	s.recordJob("merge", mergeID)
-	if len(todo) > 0 {
+	s.recordJob(a, "merge", mergeID)
+	if len(sub.tasks) > 0 {
 		fmt.Fprintf(a.stderr, "slurm: submitted job array %s (shards %v of %d, %d runs to do) and merge job %s; merged tables go to %s\n",
-			ids[0], todo, s.id.Shards, missing, mergeID, results)
+			ids[0], sub.tasks, s.id.Shards, sub.toDo, mergeID, sub.results)
 	} else {
-		fmt.Fprintf(a.stderr, "slurm: every shard is complete; submitted merge job %s; merged tables go to %s\n", mergeID, results)
+		fmt.Fprintf(a.stderr, "slurm: every shard is complete; submitted merge job %s; merged tables go to %s\n", mergeID, sub.results)
 	}
-	fmt.Fprintf(a.stderr, "slurm: progress: experiments slurm status --dir %s %s\n", s.dir, strings.Join(sw.Args, " "))
-	if !*wait {
-		return nil
+	fmt.Fprintf(a.stderr, "slurm: progress: experiments slurm status --dir %s %s\n", s.folder.Dir, strings.Join(sub.script.Args, " "))
+	return ids, nil
+}
+
+// selfBinary returns this program's executable, copied for the jobs.
+func selfBinary() ([]byte, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find this program to copy for the jobs: %w", err)
 	}
+	bin, err := os.ReadFile(self)
+	if err != nil {
+		return nil, fmt.Errorf("cannot copy %s for the jobs: %w", self, err)
+	}
+	return bin, nil
+}
+
+// recordJob records a submitted job in the folder; a failure is reported,
+// not fatal: the job runs either way.
+func (s *slurmSweep) recordJob(a *app, kind, id string) {
+	if err := s.folder.RecordJob(kind, id); err != nil {
+		fmt.Fprintf(a.stderr, "slurm: could not record job %s: %v (slurm status will not see it)\n", id, err)
+	}
+}
+
+// waitForJobs returns when none of ids is queued or running.
+func waitForJobs(ctx context.Context, ids []string) error {
 	for {
 		active, err := slurm.Active(ctx, ids)
-		if err != nil {
+		if err != nil || len(active) == 0 {
 			return err
-		}
-		if len(active) == 0 {
-			break
 		}
 		select {
 		case <-ctx.Done():
@@ -269,107 +251,17 @@ func runSlurm(ctx context.Context, a *app, args []string) error {
 		case <-time.After(2 * time.Second):
 		}
 	}
-	return s.printStatus(ctx, a)
 }
 
 // checkIdle refuses to submit while jobs of this sweep are still queued or
 // running: their tasks would write the same shard folders.
 func (s *slurmSweep) checkIdle(ctx context.Context) error {
-	ids := s.jobIDs()
-	active, err := slurm.Active(ctx, ids)
+	active, err := slurm.Active(ctx, s.folder.JobIDs())
 	if err != nil || len(active) == 0 {
 		return err
 	}
 	return fmt.Errorf("jobs %s of this sweep are still queued or running; wait for them (experiments slurm status --dir %s) or scancel them, then submit again",
-		strings.Join(active, ", "), s.dir)
-}
-
-// prepare writes the sweep's folder: identity, configuration, binary,
-// scripts.
-func (s *slurmSweep) prepare(arrayScript, mergeScript string) error {
-	for _, d := range []string{s.dir, filepath.Join(s.dir, "logs"), filepath.Join(s.dir, "bin")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	text, err := s.cfg.TOML()
-	if err != nil {
-		return err
-	}
-	id, _ := json.MarshalIndent(s.id, "", "  ")
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("cannot find this program to copy for the jobs: %w", err)
-	}
-	bin, err := os.ReadFile(self)
-	if err != nil {
-		return fmt.Errorf("cannot copy %s for the jobs: %w", self, err)
-	}
-	files := []struct {
-		name string
-		data []byte
-		perm os.FileMode
-	}{
-		{"sweep.json", append(id, '\n'), 0o644},
-		{"config.toml", []byte(text), 0o644},
-		{filepath.Join("bin", "experiments"), bin, 0o755},
-		{"array.sbatch", []byte(arrayScript), 0o755},
-		{"merge.sbatch", []byte(mergeScript), 0o755},
-	}
-	for _, f := range files {
-		if err := atomicfile.Write(filepath.Join(s.dir, f.name), f.data, f.perm); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// copyRecorded appends to each shard's runs.csv the finished runs counts
-// found for it in the results folder.
-func (s *slurmSweep) copyRecorded(counts []shardCount) error {
-	for k, c := range counts {
-		if len(c.reuse) == 0 {
-			continue
-		}
-		st, err := store.Open(filepath.Join(s.dir, fmt.Sprintf("shard-%d", k+1), "runs.csv"))
-		if err != nil {
-			return err
-		}
-		for _, row := range c.reuse {
-			// A duplicate is a run a task finished since counts read the shard.
-			if err := st.Append(row); err != nil && !errors.Is(err, store.ErrDuplicate) {
-				return fmt.Errorf("%s: %w", st.Path(), err)
-			}
-		}
-	}
-	return nil
-}
-
-// recordJob appends a submitted job to the sweep's jobs file.
-func (s *slurmSweep) recordJob(kind, id string) {
-	f, err := os.OpenFile(filepath.Join(s.dir, "jobs"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return
-	}
-	fmt.Fprintf(f, "%s %s %s\n", kind, id, time.Now().UTC().Format(time.RFC3339))
-	f.Close()
-}
-
-// jobIDs returns every job recorded for the sweep.
-func (s *slurmSweep) jobIDs() []string {
-	f, err := os.Open(filepath.Join(s.dir, "jobs"))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var ids []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if fields := strings.Fields(sc.Text()); len(fields) >= 2 {
-			ids = append(ids, fields[1])
-		}
-	}
-	return ids
+		strings.Join(active, ", "), s.folder.Dir)
 }
 
 func runSlurmStatus(ctx context.Context, a *app, args []string) error {
@@ -383,13 +275,10 @@ func runSlurmStatus(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if b, err := os.ReadFile(filepath.Join(s.dir, "sweep.json")); err == nil {
-		var old sweepID
-		if json.Unmarshal(b, &old) == nil && old.Shards != s.id.Shards && !flagSet(fs, "shards") {
-			s.id.Shards = old.Shards // the folder knows its shard count
-		}
+	if old, ok, err := s.folder.ReadID(); err == nil && ok && old.Shards != s.id.Shards && !flagSet(fs, "shards") {
+		s.id.Shards = old.Shards // the folder knows its shard count
 	}
-	if err := s.checkOwn(); err != nil {
+	if err := s.folder.CheckOwn(s.id); err != nil {
 		return err
 	}
 	return s.printStatus(ctx, a)
@@ -404,36 +293,33 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // printStatus prints per shard how many runs are done, failed and missing,
 // and which of the sweep's jobs are still in the queue.
 func (s *slurmSweep) printStatus(ctx context.Context, a *app) error {
-	counts, err := s.counts(a)
+	states, err := s.status()
 	if err != nil {
 		return err
 	}
-	var sum shardCount
+	var sum plan.Count
+	reused := 0
 	w := a.stdout
 	fmt.Fprintln(w, "| shard | runs | ok | diverged | failed | missing |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
-	for k, c := range counts {
-		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d |\n", k+1, c.total, c.ok, c.diverged, c.failed, c.missing)
-		sum.total += c.total
-		sum.ok += c.ok
-		sum.diverged += c.diverged
-		sum.failed += c.failed
-		sum.missing += c.missing
-		sum.reuse = append(sum.reuse, c.reuse...)
+	for k, c := range states {
+		fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d |\n", k+1, c.Total, c.OK, c.Diverged, c.Failed, c.Missing)
+		sum = sum.Add(c.Count)
+		reused += len(c.Reuse)
 	}
-	fmt.Fprintf(w, "| all | %d | %d | %d | %d | %d |\n", sum.total, sum.ok, sum.diverged, sum.failed, sum.missing)
-	if len(sum.reuse) > 0 {
+	fmt.Fprintf(w, "| all | %d | %d | %d | %d | %d |\n", sum.Total, sum.OK, sum.Diverged, sum.Failed, sum.Missing)
+	if reused > 0 {
 		fmt.Fprintf(w, "\n%d of the finished runs are only in %s so far; the next submission copies them into their shards.\n",
-			len(sum.reuse), filepath.Join(s.cfg.Run.ResultsDir, "runs.csv"))
+			reused, s.resultsRuns())
 	}
-	active, err := slurm.Active(ctx, s.jobIDs())
+	active, err := slurm.Active(ctx, s.folder.JobIDs())
 	switch {
 	case err != nil:
 		fmt.Fprintf(a.stderr, "slurm status: %v (queue not checked)\n", err)
 	case len(active) > 0:
 		fmt.Fprintf(a.stderr, "slurm status: jobs %s still queued or running\n", strings.Join(active, ", "))
-	case sum.missing+sum.failed > 0:
-		fmt.Fprintf(a.stderr, "slurm status: no job of this sweep in the queue; %d runs left: submit the same command again to run only those\n", sum.missing+sum.failed)
+	case sum.ToDo() > 0:
+		fmt.Fprintf(a.stderr, "slurm status: no job of this sweep in the queue; %d runs left: submit the same command again to run only those\n", sum.ToDo())
 	default:
 		fmt.Fprintf(a.stderr, "slurm status: complete\n")
 	}

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/plan"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/report"
 	"github.com/ncae-repro/ncae/experiments/runner"
@@ -26,7 +26,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	shard, err := runner.ParseShard(*shardFlag)
+	shard, err := plan.ParseShard(*shardFlag)
 	if err != nil {
 		return usageError{err}
 	}
@@ -38,12 +38,8 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	r := newRunner(a, cfg, reg)
 	r.External.Keep = cf.keep
 	defer r.Backends.Close()
-	desc, err := r.Check(cfg.Grid.Methods)
-	if err != nil {
-		return fmt.Errorf("cannot run Table 1: %w", err)
-	}
-	if desc != "" {
-		fmt.Fprintf(a.stderr, "table1: %s\n", desc)
+	if err := check(a, r, "table1", "run Table 1", cfg.Grid.Methods); err != nil {
+		return err
 	}
 	if err := provenance.CheckRecordable(r.Commit, cfg.Run.ResultsDir, cf.allowDirty); err != nil {
 		return err
@@ -52,9 +48,9 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	tasks := r.Tasks(shard.Keys(cfg.ProtocolGrid().Keys()), cfg.Grid.Methods)
-	fmt.Fprintf(a.stderr, "table1: %d runs (%s, shard %s), results in %s\n", len(tasks), cfg.Sources()[0], shard, st.Path())
-	sum, err := r.Sweep(ctx, st, tasks, func(e runner.Event) { printProgress(a, "", e) })
+	p := plan.Table1(cfg).Shard(shard)
+	fmt.Fprintf(a.stderr, "table1: %d runs (%s, shard %s), results in %s\n", len(p), cfg.Sources()[0], shard, st.Path())
+	sum, err := r.Sweep(ctx, st, p)
 	fmt.Fprintf(a.stderr, "table1: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
 	if err != nil {
 		return err
@@ -66,6 +62,19 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	mine, _ := configRows(cfg, rows)
 	printSummary(a, mine)
 	return writeReport(a, cfg, mine, nil)
+}
+
+// check fails with "cannot <doing>: …" when one of methods cannot run, and
+// logs the deep models' backend as the command's (name's) first line.
+func check(a *app, r *runner.Runner, name, doing string, methods []string) error {
+	desc, err := r.Check(methods)
+	if err != nil {
+		return fmt.Errorf("cannot %s: %w", doing, err)
+	}
+	if desc != "" {
+		fmt.Fprintf(a.stderr, "%s: %s\n", name, desc)
+	}
+	return nil
 }
 
 // configRows keeps the rows recorded under cfg's protocol and method
@@ -84,33 +93,6 @@ func configRows(cfg *config.Config, rows []store.Row) (mine []store.Row, others 
 		}
 	}
 	return mine, others
-}
-
-// printProgress prints one line per finished run: a bar with done/total,
-// the run and its result, elapsed time and the runner's ETA (per data set
-// and method, so it is rough until each kind of run has been seen once).
-// Lines rather than a redrawn bar, so that logs of long sweeps read the same
-// as the terminal.
-func printProgress(a *app, label string, e runner.Event) {
-	eta := "?"
-	if e.HasETA {
-		eta = e.ETA.Round(time.Second).String()
-	}
-	result := fmt.Sprintf("auc %.4f", e.Row.AUC)
-	if e.Row.Status != store.OK {
-		result = e.Row.Status + ": " + e.Row.Error
-	}
-	fmt.Fprintf(a.stderr, "%s%s %d/%d %s: %s (%.1fs) | elapsed %s, ETA %s\n", label, bar(e.Done, e.Total, 20), e.Done, e.Total,
-		e.Task, result, e.Row.TrainSeconds+e.Row.ScoreSeconds, e.Elapsed.Round(time.Second), eta)
-}
-
-// bar renders done/total as [#####.....] of width cells.
-func bar(done, total, width int) string {
-	filled := width
-	if total > 0 {
-		filled = width * done / total
-	}
-	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
 }
 
 func runReport(ctx context.Context, a *app, args []string) error {
@@ -132,29 +114,9 @@ func runReport(ctx context.Context, a *app, args []string) error {
 			return usageError{fmt.Errorf("--versus: %w", err)}
 		}
 	}
-	var lists [][]store.Row
-	var sweeps []store.SweepEntry
-	for i, f := range append([]string{filepath.Join(cfg.Run.ResultsDir, "runs.csv")}, fs.Args()...) {
-		rs, err := store.ReadFile(f)
-		if i == 0 && errors.Is(err, os.ErrNotExist) {
-			continue // no runs of our own yet; merged files must exist
-		}
-		if err != nil {
-			return err
-		}
-		lists = append(lists, rs)
-		// A sweep records beside its runs.csv which config hash meant which value.
-		sw, err := store.ReadSweeps(filepath.Join(filepath.Dir(f), "sweeps.csv"))
-		if err != nil {
-			return err
-		}
-		sweeps = append(sweeps, sw...)
-	}
-	// A finished run in two of the files (a Slurm shard holds copies of
-	// runs the results folder already had) is counted once.
-	rows := store.NewIndex(lists...).Rows()
-	if len(rows) == 0 {
-		return errors.New("no recorded runs yet; run table1 first")
+	rows, sweeps, err := readRecorded(filepath.Join(cfg.Run.ResultsDir, "runs.csv"), fs.Args())
+	if err != nil {
+		return err
 	}
 	table := rows
 	if !*allConfigs {
@@ -163,7 +125,11 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		if others > 0 {
 			fmt.Fprintf(a.stderr, "report: Table 1 leaves out %d runs of other settings (sweeps, --set); --all-configs includes them\n", others)
 		}
-		sweeps, others = configSweeps(cf, fs, registry.Default(), sweeps)
+		base, err := cf.layers(fs)
+		if err != nil {
+			return err
+		}
+		sweeps, others = plan.Recorded(base, registry.Default(), sweeps)
 		if others > 0 {
 			fmt.Fprintf(a.stderr, "report: Figure 2 leaves out %d sweep entries recorded under other settings; --all-configs includes them\n", others)
 		}
@@ -185,6 +151,36 @@ func runReport(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stderr, "report: wrote %s\n", strings.Join(files, ", "))
 	}
 	return nil
+}
+
+// readRecorded reads the runs of own (may be missing: no runs yet) and of
+// the merged files (must exist), with the sweep entries recorded beside
+// each. A finished run in two of the files (a Slurm shard holds copies of
+// runs the results folder already had) is counted once.
+func readRecorded(own string, merged []string) ([]store.Row, []store.SweepEntry, error) {
+	var lists [][]store.Row
+	var sweeps []store.SweepEntry
+	for i, f := range append([]string{own}, merged...) {
+		rs, err := store.ReadFile(f)
+		if i == 0 && errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		lists = append(lists, rs)
+		// A sweep records beside its runs.csv which config hash meant which value.
+		sw, err := store.ReadSweeps(filepath.Join(filepath.Dir(f), "sweeps.csv"))
+		if err != nil {
+			return nil, nil, err
+		}
+		sweeps = append(sweeps, sw...)
+	}
+	rows := store.NewIndex(lists...).Rows()
+	if len(rows) == 0 {
+		return nil, nil, errors.New("no recorded runs yet; run table1 first")
+	}
+	return rows, sweeps, nil
 }
 
 // writeReport writes the Table 1 files of rows and says where; sweeps (may

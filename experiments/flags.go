@@ -72,6 +72,21 @@ func (c *configFlags) register(fs *flag.FlagSet, grid bool) {
 // load builds the configuration: preset, file, --set, then the flags and
 // the command's own overrides, as typed values.
 func (c *configFlags) load(fs *flag.FlagSet, reg *registry.Registry) (*config.Config, error) {
+	layers, err := c.layers(fs)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(layers, reg)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// layers returns where the configuration comes from: the preset, file and
+// --set flags, then the flags that set keys and the command's own
+// overrides, as typed values.
+func (c *configFlags) layers(fs *flag.FlagSet) (config.Layers, error) {
 	var overrides []config.Override
 	var err error
 	fs.Visit(func(f *flag.Flag) {
@@ -109,14 +124,9 @@ func (c *configFlags) load(fs *flag.FlagSet, reg *registry.Registry) (*config.Co
 		overrides = append(overrides, o)
 	})
 	if err != nil {
-		return nil, usageError{err}
+		return config.Layers{}, usageError{err}
 	}
-	layers := config.Layers{Preset: c.preset, File: c.file, Sets: c.sets, Overrides: append(overrides, c.overrides...)}
-	cfg, err := config.Load(layers, reg)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return cfg, nil
+	return config.Layers{Preset: c.preset, File: c.file, Sets: c.sets, Overrides: append(overrides, c.overrides...)}, nil
 }
 
 // locator returns the data locator the configuration asks for.

@@ -144,7 +144,6 @@ func TestSlurmCopiesRecordedRuns(t *testing.T) {
 			t.Fatalf("table1 %v: exit %d: %s", extra, code, stderr.String())
 		}
 	}
-	a := &app{stdout: io.Discard, stderr: io.Discard}
 	var cf configFlags
 	fs := newFlagSet("slurm", "", io.Discard)
 	dirFlag, shards := slurmFlags(fs, &cf)
@@ -155,15 +154,15 @@ func TestSlurmCopiesRecordedRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts, err := s.counts(a)
+	counts, err := s.status()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(counts[0].reuse) + len(counts[1].reuse); n != 4 {
+	if n := len(counts[0].Reuse) + len(counts[1].Reuse); n != 4 {
 		t.Fatalf("%d runs to reuse, want the 4 of the sweep's configuration (not the 4 with trees = 50)", n)
 	}
 	// A failed attempt of a reused run in its shard does not block the copy.
-	failed := counts[0].reuse[0]
+	failed := counts[0].Reuse[0]
 	failed.Status, failed.AUC, failed.Error, failed.FinishedAt = store.Failed, math.NaN(), "killed", "2026-01-01T00:00:00Z"
 	st, err := store.Open(filepath.Join(dir, "shard-1", "runs.csv"))
 	if err != nil {
@@ -172,21 +171,21 @@ func TestSlurmCopiesRecordedRuns(t *testing.T) {
 	if err := st.Append(failed); err != nil {
 		t.Fatal(err)
 	}
-	if counts, err = s.counts(a); err != nil {
+	if counts, err = s.status(); err != nil {
 		t.Fatal(err)
 	}
-	if c := counts[0]; c.failed != 0 || c.ok != len(c.reuse) || c.missing != c.total-c.ok {
+	if c := counts[0]; c.Failed != 0 || c.OK != len(c.Reuse) || c.Missing != c.Total-c.OK {
 		t.Errorf("shard 1 before the copy: %+v", c)
 	}
 	for round := 1; round <= 2; round++ { // the second copies nothing
-		if err := s.copyRecorded(counts); err != nil {
+		if err := s.folder.CopyRecorded(counts); err != nil {
 			t.Fatalf("copy %d: %v", round, err)
 		}
-		if counts, err = s.counts(a); err != nil {
+		if counts, err = s.status(); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(counts[0].reuse) + len(counts[1].reuse); n != 0 || counts[0].ok+counts[1].ok != 4 {
-			t.Errorf("after copy %d: %d runs still to reuse, %d ok; want 0 and 4", round, n, counts[0].ok+counts[1].ok)
+		if n := len(counts[0].Reuse) + len(counts[1].Reuse); n != 0 || counts[0].OK+counts[1].OK != 4 {
+			t.Errorf("after copy %d: %d runs still to reuse, %d ok; want 0 and 4", round, n, counts[0].OK+counts[1].OK)
 		}
 	}
 	inResults, _ := store.ReadFile(filepath.Join(results, "runs.csv"))

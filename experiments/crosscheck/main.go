@@ -23,6 +23,7 @@ import (
 
 	"github.com/ncae-repro/ncae/baselines/iforest"
 	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/plan"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/internal/npy"
@@ -75,7 +76,7 @@ func run() error {
 	ms := strings.Split(*methods, ",")
 	ours := map[string]result{}
 	for _, m := range ms {
-		row, err := r.Evaluate(context.Background(), exp, m)
+		row, err := r.Evaluate(context.Background(), exp, plan.NewTask(cfg, key, m))
 		if err != nil {
 			return err
 		}

@@ -33,8 +33,8 @@ type Env struct {
 	Backend string // GoMLX backend spec for deep models ("go", "xla:cuda", …)
 	// Backends shares open backends between the runs of a sweep; may be nil.
 	Backends *backend.Pool
-	// Progress, when set, receives a line per training epoch of deep models.
-	Progress func(line string)
+	// Epoch, when set, is told after every training epoch of a deep model.
+	Epoch func(model.EpochReport)
 	// Protocol is how the experiment was drawn (for what a detector records).
 	Protocol protocol.Options
 	// External says where external detectors' folders go and whether they
@@ -45,9 +45,7 @@ type Env struct {
 // modelEnv is the deep models' view of env.
 func modelEnv(env Env) model.Env {
 	me := model.Env{Dataset: env.Key.Dataset, Seed: env.Seed, Backend: env.Backend, Backends: env.Backends}
-	if env.Progress != nil {
-		me.Progress = func(r model.EpochReport) { env.Progress(r.String()) }
-	}
+	me.Progress = env.Epoch
 	return me
 }
 

@@ -1,6 +1,10 @@
 package runner
 
-import "time"
+import (
+	"time"
+
+	"github.com/ncae-repro/ncae/experiments/plan"
+)
 
 // etaEstimator predicts the time left in a sweep from the runs finished so
 // far. Run times differ by orders of magnitude between methods (isolation
@@ -32,7 +36,7 @@ func (m *meanDuration) mean() (time.Duration, bool) {
 	return m.sum / time.Duration(m.n), true
 }
 
-func newETAEstimator(todo []Task) *etaEstimator {
+func newETAEstimator(todo []plan.Task) *etaEstimator {
 	e := &etaEstimator{
 		remaining: map[taskClass]int{},
 		byClass:   map[taskClass]*meanDuration{},
@@ -45,7 +49,7 @@ func newETAEstimator(todo []Task) *etaEstimator {
 }
 
 // finished records that t took d (its own run time).
-func (e *etaEstimator) finished(t Task, d time.Duration) {
+func (e *etaEstimator) finished(t plan.Task, d time.Duration) {
 	c := taskClass{t.Key.Dataset, t.Method}
 	e.remaining[c]--
 	if e.byClass[c] == nil {
@@ -86,9 +90,9 @@ func (e *etaEstimator) left(elapsed time.Duration) (time.Duration, bool) {
 // every data set after a few runs instead of after the whole first data set
 // (Fashion-MNIST's deep models cost ~5× MNIST's). Results do not depend on
 // the order.
-func firstOfEachDatasetFirst(groups [][]Task) [][]Task {
+func firstOfEachDatasetFirst(groups [][]plan.Task) [][]plan.Task {
 	seen := map[string]bool{}
-	var front, rest [][]Task
+	var front, rest [][]plan.Task
 	for _, g := range groups {
 		if ds := g[0].Key.Dataset; !seen[ds] {
 			seen[ds] = true

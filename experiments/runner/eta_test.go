@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/ncae-repro/ncae/experiments/plan"
 	"testing"
 	"time"
 
@@ -9,8 +10,8 @@ import (
 )
 
 func TestETAEstimator(t *testing.T) {
-	task := func(ds, m string) Task { return Task{Key: protocol.Key{Dataset: ds}, Method: m} }
-	todo := []Task{
+	task := func(ds, m string) plan.Task { return plan.Task{Key: protocol.Key{Dataset: ds}, Method: m} }
+	todo := []plan.Task{
 		task("mnist", "fast"), task("mnist", "slow"),
 		task("mnist", "fast"), task("mnist", "slow"),
 		task("fmnist", "slow"), task("fmnist", "slow"),
@@ -48,15 +49,15 @@ func TestETAEstimator(t *testing.T) {
 }
 
 func TestFirstOfEachDatasetFirst(t *testing.T) {
-	group := func(ds string, c int) []Task { return []Task{{Key: protocol.Key{Dataset: ds, Normal: c}}} }
+	group := func(ds string, c int) []plan.Task { return []plan.Task{{Key: protocol.Key{Dataset: ds, Normal: c}}} }
 	tests := []struct {
 		name string
-		in   [][]Task
+		in   [][]plan.Task
 		want []string // dataset/class in order
 	}{
-		{"two data sets", [][]Task{group("mnist", 0), group("mnist", 1), group("fmnist", 0), group("fmnist", 1)},
+		{"two data sets", [][]plan.Task{group("mnist", 0), group("mnist", 1), group("fmnist", 0), group("fmnist", 1)},
 			[]string{"mnist/0", "fmnist/0", "mnist/1", "fmnist/1"}},
-		{"one data set", [][]Task{group("mnist", 0), group("mnist", 1)}, []string{"mnist/0", "mnist/1"}},
+		{"one data set", [][]plan.Task{group("mnist", 0), group("mnist", 1)}, []string{"mnist/0", "mnist/1"}},
 		{"empty", nil, nil},
 	}
 	for _, tt := range tests {

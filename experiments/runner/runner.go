@@ -1,8 +1,9 @@
-// Package runner executes experiments: it draws each experiment's data once,
-// evaluates the requested methods on it, and records every outcome in the
-// results store, skipping runs that are already recorded. Cancelling the
-// context stops it between runs (and inside a run whose method honours the
-// context); what was recorded stays recorded.
+// Package runner executes plans: it draws each experiment's data once,
+// evaluates the plan's methods on it, and records every outcome in the
+// results store, skipping runs that are already recorded. What it does is
+// reported to an Observer. Cancelling the context stops it between runs
+// (and inside a run whose method honours the context); what was recorded
+// stays recorded.
 package runner
 
 import (
@@ -11,18 +12,22 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/plan"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/external"
+	"github.com/ncae-repro/ncae/model"
 	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
-// Runner runs experiments under one configuration.
+// Runner runs experiments under one configuration's protocol, data and run
+// settings; the methods' parameters come with each task.
 type Runner struct {
 	Config   *config.Config
 	Registry *registry.Registry
@@ -31,36 +36,39 @@ type Runner struct {
 	Now      func() time.Time // nil means time.Now
 	// Backends shares GoMLX backends between runs; nil opens one per run.
 	Backends *backend.Pool
-	// Progress, when set, receives per-epoch lines of deep models.
-	Progress func(task Task, line string)
+	// Observer, when set, is told of every training epoch and finished run.
+	Observer Observer
 	// External says where external detectors' folders go and whether they
 	// stay after the run.
 	External external.Options
+
+	observeMu sync.Mutex // calls to Observer, one at a time
 }
 
-// Task is one run: a method on an experiment.
-type Task struct {
-	Key        protocol.Key
-	Method     string
-	ConfigHash string
+// Observer is told what the runner does. The runner calls it from one
+// goroutine at a time, so an implementation needs no locking of its own.
+type Observer interface {
+	// Epoch reports a finished training epoch of a deep model's run.
+	Epoch(t plan.Task, r model.EpochReport)
+	// Finished reports a finished run and the progress of the sweep.
+	Finished(e Event)
 }
 
-// StoreKey returns the task's key in the results store.
-func (t Task) StoreKey() store.Key {
-	return store.Key{Experiment: t.Key, Method: t.Method, ConfigHash: t.ConfigHash}
+// Event reports a finished run and the progress of the sweep it is part of.
+type Event struct {
+	Done, Total int // runs finished in this sweep (skipped ones excluded) and to do
+	Task        plan.Task
+	Row         store.Row
+	// ETA is the estimated time left (see etaEstimator); HasETA is false
+	// until a run has finished.
+	ETA     time.Duration
+	HasETA  bool
+	Elapsed time.Duration
 }
 
-func (t Task) String() string { return t.Key.String() + " " + t.Method }
-
-// Tasks expands keys × methods, methods varying fastest.
-func (r *Runner) Tasks(keys []protocol.Key, methods []string) []Task {
-	tasks := make([]Task, 0, len(keys)*len(methods))
-	for _, k := range keys {
-		for _, m := range methods {
-			tasks = append(tasks, Task{Key: k, Method: m, ConfigHash: r.Config.Hash(m)})
-		}
-	}
-	return tasks
+// Summary counts what a sweep did.
+type Summary struct {
+	Skipped, Ran, Failed, Diverged int
 }
 
 // Backend returns the GoMLX backend runs will use: the config's run.backend,
@@ -100,18 +108,28 @@ func (r *Runner) Experiment(key protocol.Key) (*protocol.Experiment, error) {
 	return protocol.Build(ds, key, r.Config.ProtocolOptions())
 }
 
-// Evaluate runs method on exp and returns its row. It returns an error only
-// when ctx was cancelled (there is then nothing to record); a failing or
-// diverging method gives a row with that status.
-func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method string) (store.Row, error) {
-	task := Task{Key: exp.Key, Method: method, ConfigHash: r.Config.Hash(method)}
+// observe calls f with the observer, if any, holding the observer's lock.
+func (r *Runner) observe(f func(Observer)) {
+	if r.Observer == nil {
+		return
+	}
+	r.observeMu.Lock()
+	defer r.observeMu.Unlock()
+	f(r.Observer)
+}
+
+// Evaluate runs task on exp (the experiment of task.Key) and returns its
+// row. It returns an error only when ctx was cancelled (there is then
+// nothing to record); a failing or diverging method gives a row with that
+// status.
+func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, task plan.Task) (store.Row, error) {
 	row := store.Row{
-		Dataset: exp.Key.Dataset, Method: method, Rho: exp.Key.Rho, NormalClass: exp.Key.Normal,
+		Dataset: exp.Key.Dataset, Method: task.Method, Rho: exp.Key.Rho, NormalClass: exp.Key.Normal,
 		AnomalyClass: exp.Key.Anomaly, Seed: exp.Key.Seed, ConfigHash: task.ConfigHash,
 		AUC: math.NaN(), AUPR: math.NaN(), TrainSeconds: math.NaN(), ScoreSeconds: math.NaN(),
 		Backend: "cpu", GitCommit: r.Commit, NTrain: exp.Train.N, NAnomaliesTrain: exp.AnomaliesTrain, NTest: exp.Test.N,
 	}
-	m, err := r.Registry.Runnable(method)
+	m, err := r.Registry.Runnable(task.Method)
 	if err != nil {
 		return row, err
 	}
@@ -132,10 +150,10 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 	}
 	env := registry.Env{Key: exp.Key, Seed: exp.Key.MethodSeed(), Backend: r.Backend(), Backends: r.Backends,
 		Protocol: r.Config.ProtocolOptions(), External: r.External}
-	if r.Progress != nil {
-		env.Progress = func(line string) { r.Progress(task, line) }
+	if r.Observer != nil {
+		env.Epoch = func(rep model.EpochReport) { r.observe(func(o Observer) { o.Epoch(task, rep) }) }
 	}
-	det, err := m.New(r.Config.Methods[method], env)
+	det, err := m.New(task.Params, env)
 	if err != nil {
 		return finish(store.Failed, fmt.Errorf("build detector: %w", err)), nil
 	}
@@ -156,53 +174,46 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, method 
 	return finish(store.OK, nil), nil
 }
 
-// Event reports progress: a run finished (Row set) or was skipped.
-type Event struct {
-	Done, Total int // runs finished in this sweep (skipped ones excluded) and to do
-	Task        Task
-	Row         store.Row
-	// ETA is the estimated time left (see etaEstimator); HasETA is false
-	// until a run has finished.
-	ETA     time.Duration
-	HasETA  bool
-	Elapsed time.Duration
-}
-
-// Summary counts what a sweep did.
-type Summary struct {
-	Skipped, Ran, Failed, Diverged int
-}
-
 // DefaultJobs is the number of parallel experiments when the config says 0:
 // one per CPU core. Measured on 2 cores (quick preset, 8 MNIST NCAE+CAE
 // experiments): 2 jobs took 125 s against 158 s for 1; 3 jobs ran each
 // experiment ~3.5× slower, since a deep model keeps ~1.4 cores busy.
 func DefaultJobs() int { return max(runtime.NumCPU(), 1) }
 
-// Sweep runs every task not yet finished in st, with Config.Run.Jobs workers,
-// and records each row as soon as it is done. progress, if not nil, is
-// called after each run (from one goroutine at a time).
-func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progress func(Event)) (Summary, error) {
+// Sweep runs every task of p not yet finished in st, with Config.Run.Jobs
+// workers, records each row as soon as it is done and tells the Observer.
+func (r *Runner) Sweep(ctx context.Context, st *store.Store, p plan.Plan) (Summary, error) {
 	var sum Summary
-	methods := map[string]bool{}
-	for _, t := range tasks {
-		if !methods[t.Method] {
-			methods[t.Method] = true
-			if _, err := r.Registry.Runnable(t.Method); err != nil {
-				return sum, err
-			}
+	for _, m := range p.Methods() {
+		if _, err := r.Registry.Runnable(m); err != nil {
+			return sum, err
 		}
 	}
 	done, err := st.Finished()
 	if err != nil {
 		return sum, err
 	}
-	// Group the remaining tasks by experiment so each is drawn once.
-	var groups [][]Task
+	groups, skipped := groupPending(p, done)
+	sum.Skipped = skipped
+	if err := r.loadData(groups); err != nil {
+		return sum, err
+	}
+	jobs := r.Config.Run.Jobs
+	if jobs <= 0 {
+		jobs = DefaultJobs()
+	}
+	s := &sweep{r: r, st: st, sum: sum, total: len(p) - skipped, start: time.Now(), eta: newETAEstimator(slices.Concat(groups...))}
+	return s.run(ctx, groups, jobs)
+}
+
+// groupPending returns the tasks of p not in done, grouped by experiment
+// (each is drawn once) with the first experiment of each data set first
+// (firstOfEachDatasetFirst), and how many tasks were done.
+func groupPending(p plan.Plan, done map[store.Key]store.Row) (groups [][]plan.Task, skipped int) {
 	index := map[protocol.Key]int{}
-	for _, t := range tasks {
+	for _, t := range p {
 		if _, ok := done[t.StoreKey()]; ok {
-			sum.Skipped++
+			skipped++
 			continue
 		}
 		i, ok := index[t.Key]
@@ -213,85 +224,53 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, tasks []Task, progr
 		}
 		groups[i] = append(groups[i], t)
 	}
-	total := len(tasks) - sum.Skipped
-	groups = firstOfEachDatasetFirst(groups)
-	var todo []Task
-	for _, g := range groups {
-		todo = append(todo, g...)
-	}
-	// Load every data set the remaining runs need before the first of them,
-	// so that a missing or damaged file stops the sweep at the door rather
-	// than after hours of runs on the other data set.
+	return firstOfEachDatasetFirst(groups), skipped
+}
+
+// loadData loads every data set the groups need before the first run, so
+// that a missing or damaged file stops the sweep at the door rather than
+// after hours of runs on the other data set.
+func (r *Runner) loadData(groups [][]plan.Task) error {
 	loaded := map[string]bool{}
-	for _, t := range todo {
-		if !loaded[t.Key.Dataset] {
-			loaded[t.Key.Dataset] = true
-			if _, err := r.Data.Get(t.Key.Dataset); err != nil {
-				return sum, err
+	for _, g := range groups {
+		if ds := g[0].Key.Dataset; !loaded[ds] {
+			loaded[ds] = true
+			if _, err := r.Data.Get(ds); err != nil {
+				return err
 			}
 		}
 	}
-	eta := newETAEstimator(todo)
-	jobs := r.Config.Run.Jobs
-	if jobs <= 0 {
-		jobs = DefaultJobs()
-	}
+	return nil
+}
 
+// sweep is the state one Sweep shares between its workers.
+type sweep struct {
+	r     *Runner
+	st    *store.Store
+	total int
+	start time.Time
+
+	mu       sync.Mutex // guards the fields below
+	sum      Summary
+	eta      *etaEstimator
+	firstErr error
+}
+
+// run feeds the groups to jobs workers and waits for them.
+func (s *sweep) run(ctx context.Context, groups [][]plan.Task, jobs int) (Summary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		start    = time.Now()
-		next     = make(chan []Task)
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	for w := 0; w < jobs; w++ {
+	next := make(chan []plan.Task)
+	var wg sync.WaitGroup
+	for range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for group := range next {
-				exp, err := r.Experiment(group[0].Key)
-				if err != nil {
-					fail(fmt.Errorf("%s: %w", group[0].Key, err))
+				if err := s.runGroup(ctx, group); err != nil {
+					s.fail(err)
+					cancel()
 					return
-				}
-				for _, t := range group {
-					if ctx.Err() != nil {
-						return
-					}
-					row, err := r.Evaluate(ctx, exp, t.Method)
-					if err != nil {
-						fail(err)
-						return
-					}
-					if err := st.Append(row); err != nil {
-						fail(err)
-						return
-					}
-					mu.Lock()
-					sum.Ran++
-					switch row.Status {
-					case store.Failed:
-						sum.Failed++
-					case store.Diverged:
-						sum.Diverged++
-					}
-					elapsed := time.Since(start)
-					eta.finished(t, time.Duration((row.TrainSeconds+row.ScoreSeconds)*float64(time.Second)))
-					left, hasLeft := eta.left(elapsed)
-					if progress != nil {
-						progress(Event{Done: sum.Ran, Total: total, Task: t, Row: row, Elapsed: elapsed, ETA: left, HasETA: hasLeft})
-					}
-					mu.Unlock()
 				}
 			}
 		}()
@@ -306,8 +285,56 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if firstErr != nil && !errors.Is(firstErr, context.Canceled) {
-		return sum, firstErr
+	if s.firstErr != nil && !errors.Is(s.firstErr, context.Canceled) {
+		return s.sum, s.firstErr
 	}
-	return sum, ctx.Err()
+	return s.sum, ctx.Err()
+}
+
+func (s *sweep) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.firstErr == nil {
+		s.firstErr = err
+	}
+}
+
+// runGroup draws one experiment and runs its tasks, recording each row.
+func (s *sweep) runGroup(ctx context.Context, group []plan.Task) error {
+	exp, err := s.r.Experiment(group[0].Key)
+	if err != nil {
+		return fmt.Errorf("%s: %w", group[0].Key, err)
+	}
+	for _, t := range group {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		row, err := s.r.Evaluate(ctx, exp, t)
+		if err != nil {
+			return err
+		}
+		if err := s.st.Append(row); err != nil {
+			return err
+		}
+		s.finished(t, row)
+	}
+	return nil
+}
+
+// finished counts a recorded run and tells the observer.
+func (s *sweep) finished(t plan.Task, row store.Row) {
+	s.mu.Lock()
+	s.sum.Ran++
+	switch row.Status {
+	case store.Failed:
+		s.sum.Failed++
+	case store.Diverged:
+		s.sum.Diverged++
+	}
+	elapsed := time.Since(s.start)
+	s.eta.finished(t, time.Duration((row.TrainSeconds+row.ScoreSeconds)*float64(time.Second)))
+	left, hasLeft := s.eta.left(elapsed)
+	e := Event{Done: s.sum.Ran, Total: s.total, Task: t, Row: row, Elapsed: elapsed, ETA: left, HasETA: hasLeft}
+	s.r.observe(func(o Observer) { o.Finished(e) }) // under s.mu: events arrive in order of Done
+	s.mu.Unlock()
 }

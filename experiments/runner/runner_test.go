@@ -10,8 +10,10 @@ import (
 	"testing"
 
 	"github.com/ncae-repro/ncae/experiments/config"
+	"github.com/ncae-repro/ncae/experiments/plan"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/model"
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 	"github.com/ncae-repro/ncae/protocol/idx"
@@ -112,9 +114,13 @@ func setup(t *testing.T, onFit func() error, sets ...string) *Runner {
 	return &Runner{Config: cfg, Registry: reg, Data: d, Commit: "test"}
 }
 
-func (r *Runner) allTasks() []Task {
-	return r.Tasks(r.Config.ProtocolGrid().Keys(), r.Config.Grid.Methods)
-}
+func (r *Runner) allTasks() plan.Plan { return plan.Table1(r.Config) }
+
+// counter is an Observer that counts what it is told.
+type counter struct{ epochs, finished int }
+
+func (c *counter) Epoch(plan.Task, model.EpochReport) { c.epochs++ }
+func (c *counter) Finished(Event)                     { c.finished++ }
 
 func TestSweepRecordsAndSkips(t *testing.T) {
 	r := setup(t, nil)
@@ -123,14 +129,15 @@ func TestSweepRecordsAndSkips(t *testing.T) {
 	if len(tasks) != 12 {
 		t.Fatalf("%d tasks, want 2 ρ × 3 classes × 2 anomaly classes = 12", len(tasks))
 	}
-	var events int
-	sum, err := r.Sweep(context.Background(), st, tasks, func(e Event) { events++ })
-	if err != nil || sum.Ran != 12 || events != 12 {
-		t.Fatalf("first sweep: %+v, %d events, %v", sum, events, err)
+	var events counter
+	r.Observer = &events
+	sum, err := r.Sweep(context.Background(), st, tasks)
+	if err != nil || sum.Ran != 12 || events.finished != 12 {
+		t.Fatalf("first sweep: %+v, %d events, %v", sum, events.finished, err)
 	}
 	first, _ := st.Rows()
 	// The second run trains nothing and leaves the file as it was.
-	sum, err = r.Sweep(context.Background(), st, tasks, nil)
+	sum, err = r.Sweep(context.Background(), st, tasks)
 	if err != nil || sum.Ran != 0 || sum.Skipped != 12 {
 		t.Fatalf("second sweep: %+v, %v", sum, err)
 	}
@@ -145,7 +152,7 @@ func TestSweepRecordsAndSkips(t *testing.T) {
 	}
 	// A changed parameter is a different computation: nothing is skipped.
 	r2 := setup(t, nil, "noisy.noise=0.9")
-	if sum, _ := r2.Sweep(context.Background(), st, r2.allTasks(), nil); sum.Skipped != 0 || sum.Ran != 12 {
+	if sum, _ := r2.Sweep(context.Background(), st, r2.allTasks()); sum.Skipped != 0 || sum.Ran != 12 {
 		t.Errorf("changed parameter: %+v", sum)
 	}
 }
@@ -158,7 +165,7 @@ func TestDeterministicAUC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		row, err := r.Evaluate(context.Background(), exp, "noisy")
+		row, err := r.Evaluate(context.Background(), exp, plan.NewTask(r.Config, k, "noisy"))
 		if err != nil || row.Status != store.OK {
 			t.Fatalf("%+v %v", row, err)
 		}
@@ -186,7 +193,7 @@ func TestInterruptedSweepResumes(t *testing.T) {
 				return nil
 			}, fmt.Sprintf("run.jobs=%d", jobs))
 			st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
-			sum, err := r.Sweep(ctx, st, r.allTasks(), nil)
+			sum, err := r.Sweep(ctx, st, r.allTasks())
 			if !errors.Is(err, context.Canceled) || sum.Ran >= 12 {
 				t.Fatalf("interrupted sweep: %+v, %v", sum, err)
 			}
@@ -194,7 +201,7 @@ func TestInterruptedSweepResumes(t *testing.T) {
 			if len(before) != sum.Ran {
 				t.Errorf("%d rows recorded, summary says %d", len(before), sum.Ran)
 			}
-			sum, err = r.Sweep(context.Background(), st, r.allTasks(), nil)
+			sum, err = r.Sweep(context.Background(), st, r.allTasks())
 			if err != nil || sum.Skipped != len(before) || sum.Ran != 12-len(before) {
 				t.Fatalf("resume: %+v, %v (had %d rows)", sum, err, len(before))
 			}
@@ -216,7 +223,7 @@ func TestInterruptedSweepResumes(t *testing.T) {
 func TestFailuresAreRecorded(t *testing.T) {
 	r := setup(t, nil, `grid.methods=["broken","nan","noisy"]`, "grid.rhos=[0.1]", "grid.normal_classes=[0]", "grid.anomalies_per_normal=1")
 	st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
-	sum, err := r.Sweep(context.Background(), st, r.allTasks(), nil)
+	sum, err := r.Sweep(context.Background(), st, r.allTasks())
 	if err != nil || sum.Ran != 3 || sum.Failed != 1 || sum.Diverged != 1 {
 		t.Fatalf("%+v, %v", sum, err)
 	}
@@ -234,7 +241,7 @@ func TestFailuresAreRecorded(t *testing.T) {
 		}
 	}
 	// The failed run is retried by the next sweep; the diverged one is final.
-	if sum, _ := r.Sweep(context.Background(), st, r.allTasks(), nil); sum.Ran != 1 || sum.Skipped != 2 {
+	if sum, _ := r.Sweep(context.Background(), st, r.allTasks()); sum.Ran != 1 || sum.Skipped != 2 {
 		t.Errorf("rerun: %+v", sum)
 	}
 }
@@ -242,7 +249,7 @@ func TestFailuresAreRecorded(t *testing.T) {
 func TestPendingMethodRefused(t *testing.T) {
 	r := setup(t, nil, `grid.methods=["noisy","later"]`)
 	st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
-	_, err := r.Sweep(context.Background(), st, r.allTasks(), nil)
+	_, err := r.Sweep(context.Background(), st, r.allTasks())
 	if err == nil || !strings.Contains(err.Error(), "issue #99") {
 		t.Errorf("error %v should say the method is pending (issue #99)", err)
 	}
@@ -257,7 +264,7 @@ func TestMissingDataRefusedBeforeAnyRun(t *testing.T) {
 	// MNIST is in memory; Fashion-MNIST is looked for in empty folders.
 	r.Data.loc = &datasets.Locator{DataDir: t.TempDir(), ModCache: t.TempDir(), SystemDir: t.TempDir()}
 	st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
-	_, err := r.Sweep(context.Background(), st, r.allTasks(), nil)
+	_, err := r.Sweep(context.Background(), st, r.allTasks())
 	if err == nil || !strings.Contains(err.Error(), "fmnist") {
 		t.Fatalf("error %v should name the missing data set fmnist", err)
 	}
