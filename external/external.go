@@ -85,6 +85,10 @@ type Params struct {
 	Params map[string]any `toml:"params" json:"params"`
 }
 
+// UnhashedKeys names the keys left out of the config hash: how long a run
+// may take does not change its scores.
+func (p *Params) UnhashedKeys() []string { return []string{"timeout"} }
+
 // DefaultParams returns the defaults: no command yet, a 30-minute timeout.
 func DefaultParams() *Params { return &Params{Timeout: "30m", Version: "1", Params: map[string]any{}} }
 

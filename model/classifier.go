@@ -43,7 +43,12 @@ func DefaultClassifierParams() *ClassifierParams {
 // anomalies.
 func (p *ClassifierParams) TakesLabels() bool { return true }
 
-// MarshalJSON is what the configuration hash sees: every key.
+// UnhashedKeys names the key left out of the config hash: the classifier
+// has no decoder, so deconv_fan_in cannot change its runs.
+func (p *ClassifierParams) UnhashedKeys() []string { return []string{"deconv_fan_in"} }
+
+// MarshalJSON is what the configuration hash sees: every key but
+// deconv_fan_in.
 func (p ClassifierParams) MarshalJSON() ([]byte, error) {
 	type plain ClassifierParams
 	return json.Marshal(struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -290,4 +291,67 @@ func labelledSetup(t *testing.T) (*datasets.Dataset, protocol.Key, *protocol.Exp
 		t.Fatal(err)
 	}
 	return ds, key, exp, Env{Dataset: "mnist", Seed: protocol.SeedOf(key.String()), Backend: "cpu"}
+}
+
+// TestManyRunsFlatMemory runs 50 small deep runs in one process, as a
+// sweep does (one shared backend, each detector closed after scoring), and
+// checks that the live heap stops growing: compiled graphs and buffers are
+// released run by run. The cpu backend keeps up to 32 free buffers of each
+// shape for reuse, a cache that these runs fill by about the 30th; from
+// then on the heap is flat, where anything a run left behind would grow it
+// by the run.
+func TestManyRunsFlatMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("50 training runs")
+	}
+	pool := &backend.Pool{}
+	defer pool.Close()
+	train, _ := synthetic(96, 8, 1)
+	test, _ := synthetic(40, 4, 2)
+	live := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var after35 uint64
+	for i := range 50 {
+		env := Env{Dataset: "mnist", Seed: uint64(i), Backend: "cpu", Backends: pool}
+		ae := smallAE()
+		ae.Epochs = 1
+		var d interface {
+			protocol.Detector
+			protocol.Closer
+		}
+		var err error
+		if i%2 == 0 {
+			d, err = NewCAE(&CAEParams{ae}, env)
+		} else {
+			p := DefaultNCAEParams()
+			p.AEParams = ae
+			d, err = NewNCAE(p, env)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Fit(context.Background(), train); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Score(context.Background(), test); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if i == 34 {
+			after35 = live()
+		}
+	}
+	after50 := live()
+	t.Logf("live heap after 35 runs %.1f MiB, after 50 %.1f MiB", float64(after35)/(1<<20), float64(after50)/(1<<20))
+	if after50 > after35+2<<20 {
+		t.Errorf("live heap grew from %.1f MiB after 35 runs to %.1f MiB after 50: something a run leaves behind is kept",
+			float64(after35)/(1<<20), float64(after50)/(1<<20))
+	}
 }

@@ -203,8 +203,24 @@ func TestCommittedHashes(t *testing.T) {
 		{"quick", "ocsvm", "96d3ee168f54"},
 		{"quick", "kde", "1f95d4d3b65e"},
 		{"quick", "iforest", "679b85f6ca51"},
+		// The deep models and the semi-supervised columns, with the
+		// registry's real parameter structs (the quick preset pins CAE's and
+		// NCAE's decoder init to its committed runs' until their rerun).
+		{"quick", "cae", "1c626b2af8cb"},
+		{"quick", "ncae", "c0dc9c84a945"},
+		{"quick", "ncae-noadv-euclid", "7fbf0f436158"},
+		{"quick", "deepsvdd", "b0bcd95190ad"},
+		{"quick", "deepsad", "7f97a8e7b6bd"},
+		{"quick", "classifier", "2737713acc7b"},
+		{"quick", "ssad", "e26bdfedd6a2"},
+		{"quick", "external:knn", "2cd4e0ed6450"},
+		{"quick", "external:iforest", "1015b88dad9f"},
 	} {
-		cfg, err := Load(Layers{Preset: tt.preset}, reg)
+		reg := reg
+		if _, ok := reg.Lookup(tt.method); !ok || tt.method == "ncae" {
+			reg = registry.Default() // testRegistry's ncae is a stand-in
+		}
+		cfg, err := Load(Layers{Preset: tt.preset, Sets: []string{fmt.Sprintf("grid.methods=[%q]", tt.method)}}, reg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,6 +25,14 @@ type Params interface {
 	Validate() error
 }
 
+// Unhashed is implemented by parameter structs with keys that cannot change
+// a run's outcome (a timeout). Those keys are left out of the config hash
+// and named here, so that a test can tell a key left out on purpose from one
+// forgotten: every other key of a method's section is hashed.
+type Unhashed interface {
+	UnhashedKeys() []string
+}
+
 // Env is what a detector may know about the experiment it runs in, beside
 // its parameters.
 type Env struct {
@@ -99,30 +107,24 @@ func Default() *Registry {
 	return r
 }
 
+// ncaeMethod is a member of the NCAE family: one model, its defaults from
+// defaults.
+func ncaeMethod(name, summary string, defaults func() *model.NCAEParams) Method {
+	return Method{Name: name, UsesBackend: true, Summary: summary,
+		NewParams: func() Params { return defaults() },
+		New: func(p Params, env Env) (protocol.Detector, error) {
+			return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
+		}}
+}
+
 // defaultMethods lists the project's methods; TestDefaultMethods checks the
 // list with New's rules.
 func defaultMethods() []Method {
 	return []Method{
-		{Name: "ncae", UsesBackend: true, Summary: "Normality-Calibrated Autoencoder (the paper's method, GoMLX)",
-			NewParams: func() Params { return model.DefaultNCAEParams() },
-			New: func(p Params, env Env) (protocol.Detector, error) {
-				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
-			}},
-		{Name: "ncae-code", UsesBackend: true, Summary: "NCAE as the authors' released code runs it (τ = 0, its rates, slope and loss weights)",
-			NewParams: func() Params { return model.DefaultNCAECodeParams() },
-			New: func(p Params, env Env) (protocol.Detector, error) {
-				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
-			}},
-		{Name: "ncae-noadv", UsesBackend: true, Summary: "NCAE without the latent adversary (adv_weight = 0): a variant, not the paper's method",
-			NewParams: func() Params { return model.DefaultNCAENoAdvParams() },
-			New: func(p Params, env Env) (protocol.Detector, error) {
-				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
-			}},
-		{Name: "ncae-noadv-euclid", UsesBackend: true, Summary: "ncae-noadv with Euclidean mining (mining_similarity = euclidean): a variant, not the paper's method",
-			NewParams: func() Params { return model.DefaultNCAENoAdvEuclidParams() },
-			New: func(p Params, env Env) (protocol.Detector, error) {
-				return model.NewNCAE(p.(*model.NCAEParams), modelEnv(env))
-			}},
+		ncaeMethod("ncae", "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", model.DefaultNCAEParams),
+		ncaeMethod("ncae-code", "NCAE as the authors' released code runs it (τ = 0, its rates, slope and loss weights)", model.DefaultNCAECodeParams),
+		ncaeMethod("ncae-noadv", "NCAE without the latent adversary (adv_weight = 0): a variant, not the paper's method", model.DefaultNCAENoAdvParams),
+		ncaeMethod("ncae-noadv-euclid", "ncae-noadv with Euclidean mining (mining_similarity = euclidean): a variant, not the paper's method", model.DefaultNCAENoAdvEuclidParams),
 		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)",
 			NewParams: func() Params { return model.DefaultCAEParams() },
 			New: func(p Params, env Env) (protocol.Detector, error) {
