@@ -8,7 +8,7 @@
 #   ./run.sh smoke    [flags]  the smoke preset: a few seconds per method
 #   ./run.sh bench    [flags]  deep-model speed (add --torch for PyTorch beside it)
 #   ./run.sh slurm    [flags]  table1 as a Slurm job array + merge job ('slurm status')
-#   ./run.sh test              vet and the whole test suite
+#   ./run.sh test              vet, the whole test suite, and the race detector over the concurrent packages
 #   ./run.sh data              install what is missing and verify both data sets
 #
 # Extra flags go to the command, e.g. ./run.sh table1 --preset paper --jobs 2.
@@ -52,7 +52,12 @@ case "$cmd" in
   test)
     setup
     go vet ./...
-    exec go test -timeout 15m ./... "$@"
+    go test -timeout 15m ./... "$@"
+    # The packages whose code runs on several goroutines, under the race
+    # detector (the deep models' training is too slow for it; their
+    # backend's ops and the runner's workers are covered here).
+    exec go test -race -timeout 10m ./model/backend/... ./experiments/runner ./experiments/store \
+      ./experiments/plan ./baselines/... ./external "$@"
     ;;
   *) sed '/^set -euo/,$d' "$0" | sed -n '2,$p' | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || [ "$cmd" = -h ] || [ "$cmd" = help ] || exit 2 ;;
 esac

@@ -89,10 +89,12 @@ func Label(spec string) string {
 }
 
 // GoOptions is SimpleGo's option string for "go": the small-matrix DotGeneral
-// kernel is ~2.4× faster for these networks, and unlimited parallelism
-// avoids the worker pool's deadlock on 2-CPU machines with concurrent
-// matrix products (see README "Speed").
-const GoOptions = "dotgeneral_small,parallelism=-1"
+// kernel is ~2.4× faster for these networks, unlimited parallelism avoids
+// the worker pool's deadlock on 2-CPU machines with concurrent matrix
+// products (see README "Speed"), and sequential op execution avoids the data
+// races of SimpleGo v0.26's parallel executor (the race detector finds them
+// in TestOpsAgreeWithSimpleGo): the reference backend must not race.
+const GoOptions = "dotgeneral_small,parallelism=-1,ops_sequential"
 
 // Backend is an open backend with what the model code needs to know about
 // it.
