@@ -124,6 +124,16 @@ func (d *Detector) ObserveTruth(trainIsAnomaly []bool) { d.truth = trainIsAnomal
 // per epoch.
 func (d *Detector) Info() map[string]string { return d.info }
 
+// SetWorkers sets the goroutines one operation of the backend may use, for
+// a backend that takes the option (cpu; backend.WithWorkers), before
+// training; the scores do not depend on it. It implements
+// protocol.Parallel.
+func (d *Detector) SetWorkers(n int) {
+	if d.b == nil {
+		d.env.Backend = backend.WithWorkers(d.env.Backend, n)
+	}
+}
+
 func (d *Detector) open() error {
 	if d.b != nil {
 		return nil

@@ -53,6 +53,14 @@ type Closer interface {
 	Close() error
 }
 
+// Parallel is implemented by detectors that can be told how many goroutines
+// to use. A runner of several experiments at once gives each its share of
+// the cores; without a call a detector uses them all. The number must not
+// change a detector's scores.
+type Parallel interface {
+	SetWorkers(n int)
+}
+
 // Reporter is implemented by detectors with something to record beside the
 // AUC (a selected γ or bandwidth, mining precision per epoch, …). The map is
 // stored in the result row's info column.

@@ -55,14 +55,20 @@ type tree []node
 
 // Forest is a fitted isolation forest; it implements protocol.Detector.
 type Forest struct {
-	params Params
-	seed   uint64
-	trees  []tree
-	psi    int // the sub-sample size used
+	params  Params
+	seed    uint64
+	trees   []tree
+	psi     int // the sub-sample size used
+	workers int // goroutines; ≤ 0: all cores
 }
 
 // New returns an unfitted forest whose randomness derives from seed.
 func New(p Params, seed uint64) *Forest { return &Forest{params: p, seed: seed} }
+
+// SetWorkers sets the goroutines Fit and Score use (≤ 0: all cores); each
+// tree draws from its own seeded stream, so the forest does not depend on
+// it. It implements protocol.Parallel.
+func (f *Forest) SetWorkers(n int) { f.workers = n }
 
 // Fit grows the trees, in parallel; tree t uses its own random stream, so
 // the forest does not depend on the number of goroutines.
@@ -78,7 +84,7 @@ func (f *Forest) Fit(ctx context.Context, train protocol.Samples) error {
 		depth = int(math.Ceil(math.Log2(float64(f.psi))))
 	}
 	f.trees = make([]tree, f.params.Trees)
-	err := par.For(ctx, f.params.Trees, func(t int) {
+	err := par.For(ctx, f.workers, f.params.Trees, func(t int) {
 		rng := protocol.NewRand(f.seed, "tree/"+strconv.Itoa(t))
 		all := make([]int, train.N)
 		for i := range all {
@@ -105,7 +111,7 @@ func (f *Forest) Score(ctx context.Context, test protocol.Samples) ([]float64, e
 	norm := averagePathLength(f.psi) * float64(len(f.trees))
 	scores := make([]float64, test.N)
 	const chunk = 256
-	err := par.For(ctx, (test.N+chunk-1)/chunk, func(c int) {
+	err := par.For(ctx, f.workers, (test.N+chunk-1)/chunk, func(c int) {
 		for i := c * chunk; i < min((c+1)*chunk, test.N); i++ {
 			row := x[i*d : (i+1)*d]
 			var sum float64

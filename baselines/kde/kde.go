@@ -59,10 +59,15 @@ type KDE struct {
 	train     pairwise.Matrix
 	bandwidth float64
 	cvScore   []float64 // mean held-out log-likelihood per candidate, in params order
+	workers   int       // goroutines; ≤ 0: all cores
 }
 
 // New returns an unfitted estimator.
 func New(p Params) *KDE { return &KDE{params: p} }
+
+// SetWorkers sets the goroutines Fit and Score use (≤ 0: all cores); the
+// result does not depend on it. It implements protocol.Parallel.
+func (k *KDE) SetWorkers(n int) { k.workers = n }
 
 // Bandwidth returns the selected bandwidth.
 func (k *KDE) Bandwidth() float64 { return k.bandwidth }
@@ -105,9 +110,9 @@ func (k *KDE) Score(ctx context.Context, test protocol.Samples) ([]float64, erro
 	sums := newLogSums([]float64{k.bandwidth}, x.Cols)
 	scores := make([]float64, test.N)
 	n := k.train.Rows
-	err := pairwise.Each(ctx, x, k.train, func(first int, block []float32) error {
+	err := pairwise.Each(ctx, k.workers, x, k.train, func(first int, block []float32) error {
 		rows := len(block) / n
-		return par.For(ctx, rows, func(r int) {
+		return par.For(ctx, k.workers, rows, func(r int) {
 			var out [1]float64
 			sums.logDensity(block[r*n:(r+1)*n], 0, n, out[:])
 			scores[first+r] = -out[0]
@@ -161,12 +166,12 @@ func (k *KDE) crossValidate(ctx context.Context) ([]float64, error) {
 		}
 	}
 	sums := newLogSums(hs, k.train.Cols)
-	dist, err := pairwise.Symmetric(ctx, k.train)
+	dist, err := pairwise.Symmetric(ctx, k.workers, k.train)
 	if err != nil {
 		return nil, err
 	}
 	loglik := make([]float64, n*len(hs)) // per held-out sample and bandwidth
-	err = par.For(ctx, n, func(i int) {
+	err = par.For(ctx, k.workers, n, func(i int) {
 		f := fs[foldOf[i]]
 		// The density of the other folds: row i without i's own fold.
 		sums.logDensitySplit(dist.Row(i), f[0], f[1], loglik[i*len(hs):(i+1)*len(hs)])

@@ -108,10 +108,16 @@ type OCSVM struct {
 	conv  bool
 
 	valAUC []float64 // hold-out AUC per (ν, γ), ν-major (NaN where not computed)
+
+	workers int // goroutines; ≤ 0: all cores
 }
 
 // New returns an unfitted model.
 func New(p Params) *OCSVM { return &OCSVM{params: p} }
+
+// SetWorkers sets the goroutines Fit and Score use (≤ 0: all cores); the
+// result does not depend on it. It implements protocol.Parallel.
+func (o *OCSVM) SetWorkers(n int) { o.workers = n }
 
 // Gamma returns the selected γ.
 func (o *OCSVM) Gamma() float64 { return o.gamma }
@@ -141,7 +147,7 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 	if nuMin := slices.Min(nus); float64(n)*nuMin < 1 {
 		return fmt.Errorf("ocsvm: ν·n = %g < 1: too few training samples", nuMin*float64(n))
 	}
-	dist, err := pairwise.Symmetric(ctx, x)
+	dist, err := pairwise.Symmetric(ctx, o.workers, x)
 	if err != nil {
 		return err
 	}
@@ -152,11 +158,11 @@ func (o *OCSVM) FitValidated(ctx context.Context, train protocol.Samples, val pr
 		if val.N == 0 {
 			return errors.New("ocsvm: several (ν, γ) pairs need a labelled validation set to choose from")
 		}
-		if valDist, err = pairwise.Full(ctx, pairwise.FromSamples(val.Samples), x); err != nil {
+		if valDist, err = pairwise.Full(ctx, o.workers, pairwise.FromSamples(val.Samples), x); err != nil {
 			return err
 		}
 	}
-	k := newKernel(dist)
+	k := newKernel(dist, o.workers)
 	o.valAUC = make([]float64, len(nus)*nGamma)
 	var best *model
 	bestAUC, bestAt := math.Inf(-1), -1
@@ -216,7 +222,7 @@ func (o *OCSVM) Score(ctx context.Context, test protocol.Samples) ([]float64, er
 	if o.alpha == nil {
 		return nil, errors.New("ocsvm: Score before Fit")
 	}
-	sums, err := expansion(ctx, test, o.sv, o.alpha, o.gamma)
+	sums, err := expansion(ctx, o.workers, test, o.sv, o.alpha, o.gamma)
 	for i, s := range sums {
 		sums[i] = o.rho - s
 	}
@@ -224,11 +230,11 @@ func (o *OCSVM) Score(ctx context.Context, test protocol.Samples) ([]float64, er
 }
 
 // expansion returns Σₖ coefₖ exp(−γ‖x − svₖ‖²) for every test image x.
-func expansion(ctx context.Context, test protocol.Samples, sv pairwise.Matrix, coef []float64, gamma float64) ([]float64, error) {
+func expansion(ctx context.Context, workers int, test protocol.Samples, sv pairwise.Matrix, coef []float64, gamma float64) ([]float64, error) {
 	sums := make([]float64, test.N)
 	nsv := sv.Rows
-	err := pairwise.Each(ctx, pairwise.FromSamples(test), sv, func(first int, block []float32) error {
-		return par.For(ctx, len(block)/nsv, func(r int) {
+	err := pairwise.Each(ctx, workers, pairwise.FromSamples(test), sv, func(first int, block []float32) error {
+		return par.For(ctx, workers, len(block)/nsv, func(r int) {
 			var s float64
 			for k, d := range block[r*nsv : (r+1)*nsv] {
 				s += coef[k] * math.Exp(-gamma*float64(d))

@@ -80,13 +80,13 @@ func TestKKT(t *testing.T) {
 	for i := range x.Data {
 		x.Data[i] = float32(r.Float64())
 	}
-	dist, _ := pairwise.Full(context.Background(), x, x)
+	dist, _ := pairwise.Full(context.Background(), 0, x, x)
 	k := make([]float32, n*n)
 	for i, v := range dist.Data {
 		k[i] = float32(math.Exp(-2 * float64(v)))
 	}
 	const tol = 1e-4
-	kern := newKernel(dist)
+	kern := newKernel(dist, 0)
 	kern.setGamma(2)
 	m, err := solve(context.Background(), kern, 0.15, tol, 0)
 	if err != nil || !m.converged {

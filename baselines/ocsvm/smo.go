@@ -19,11 +19,13 @@ type kernel struct {
 	gamma float64
 	buf   []float32 // row i at [i·n, (i+1)·n)
 	done  []bool    // row i computed for gamma
+
+	workers int // goroutines filling rows; ≤ 0: all cores
 }
 
-func newKernel(dist pairwise.Matrix) *kernel {
+func newKernel(dist pairwise.Matrix, workers int) *kernel {
 	n := dist.Rows
-	return &kernel{dist: dist, buf: make([]float32, n*n), done: make([]bool, n)}
+	return &kernel{dist: dist, buf: make([]float32, n*n), done: make([]bool, n), workers: workers}
 }
 
 // setGamma forgets the rows computed for the previous γ.
@@ -74,9 +76,9 @@ func (k *kernel) diagonal() []float64 {
 	return d
 }
 
-// fill computes rows [0, m) on all cores.
+// fill computes rows [0, m) on k.workers goroutines.
 func (k *kernel) fill(ctx context.Context, m int) error {
-	return par.For(ctx, m, func(i int) { k.row(i) })
+	return par.For(ctx, k.workers, m, func(i int) { k.row(i) })
 }
 
 // model is a solved one-class SVM dual: the support vectors (indices into the

@@ -80,10 +80,16 @@ type SSAD struct {
 	iters  int
 	conv   bool
 	info   map[string]string
+
+	workers int // goroutines; ≤ 0: all cores
 }
 
 // NewSSAD returns an SSAD detector.
 func NewSSAD(p SSADParams) *SSAD { return &SSAD{params: p} }
+
+// SetWorkers sets the goroutines the fit and Score use (≤ 0: all cores);
+// the result does not depend on it. It implements protocol.Parallel.
+func (s *SSAD) SetWorkers(n int) { s.workers = n }
 
 // Fit without labelled anomalies or hold-out fails: SSAD is run with both.
 func (s *SSAD) Fit(context.Context, protocol.Samples) error {
@@ -114,15 +120,15 @@ func (s *SSAD) FitLabelledValidated(ctx context.Context, train, anomalies protoc
 		s.info["note"] = "no labelled anomalies: kappa = 0"
 	}
 	x := pairwise.FromSamples(all)
-	dist, err := pairwise.Symmetric(ctx, x)
+	dist, err := pairwise.Symmetric(ctx, s.workers, x)
 	if err != nil {
 		return err
 	}
-	valDist, err := pairwise.Full(ctx, pairwise.FromSamples(val.Samples), x)
+	valDist, err := pairwise.Full(ctx, s.workers, pairwise.FromSamples(val.Samples), x)
 	if err != nil {
 		return err
 	}
-	k := newKernel(dist)
+	k := newKernel(dist, s.workers)
 	s.valAUC = make([]float64, len(s.params.Gammas))
 	var best *ssadModel
 	bestAUC := math.Inf(-1)
@@ -159,7 +165,7 @@ func (s *SSAD) Score(ctx context.Context, test protocol.Samples) ([]float64, err
 	if s.beta == nil {
 		return nil, errors.New("ssad: Score before Fit")
 	}
-	sums, err := expansion(ctx, test, s.sv, s.beta, s.gamma)
+	sums, err := expansion(ctx, s.workers, test, s.sv, s.beta, s.gamma)
 	for i := range sums {
 		sums[i] = -sums[i]
 	}

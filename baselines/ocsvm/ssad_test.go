@@ -26,7 +26,7 @@ func ssadKernel(t *testing.T, points [][2]float64) (*kernel, []bool) {
 	for i, p := range points {
 		x.Data[2*i], x.Data[2*i+1] = float32(p[0]), float32(p[1])
 	}
-	dist, err := pairwise.Symmetric(context.Background(), x)
+	dist, err := pairwise.Symmetric(context.Background(), 0, x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func ssadKernel(t *testing.T, points [][2]float64) (*kernel, []bool) {
 	for i := n - 4; i < n; i++ {
 		labelled[i] = true
 	}
-	return newKernel(dist), labelled
+	return newKernel(dist, 0), labelled
 }
 
 // TestSSADMatchesSLSQP pins our SMO to SciPy's SLSQP on the same dual

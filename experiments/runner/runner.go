@@ -94,7 +94,11 @@ func (r *Runner) Check(methods []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("deep models on backend %s: %s", b.Spec, b.Description()), nil
+		jobs := r.Config.Run.Jobs
+		if jobs <= 0 {
+			jobs = DefaultJobs()
+		}
+		return fmt.Sprintf("deep models on backend %s: %s; up to %d runs at once, %d worker(s) each", b.Spec, b.Description(), jobs, WorkersPerRun(jobs)), nil
 	}
 	return "", nil
 }
@@ -118,11 +122,17 @@ func (r *Runner) observe(f func(Observer)) {
 	f(r.Observer)
 }
 
-// Evaluate runs task on exp (the experiment of task.Key) and returns its
-// row. It returns an error only when ctx was cancelled (there is then
-// nothing to record); a failing or diverging method gives a row with that
-// status.
+// Evaluate runs task on exp (the experiment of task.Key), on every core,
+// and returns its row. It returns an error only when ctx was cancelled
+// (there is then nothing to record); a failing or diverging method gives a
+// row with that status.
 func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, task plan.Task) (store.Row, error) {
+	return r.evaluate(ctx, exp, task, 0)
+}
+
+// evaluate is Evaluate with the detector told to use workers goroutines
+// (protocol.Parallel) when workers > 0.
+func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task plan.Task, workers int) (store.Row, error) {
 	row := store.Row{
 		Dataset: exp.Key.Dataset, Method: task.Method, Rho: exp.Key.Rho, NormalClass: exp.Key.Normal,
 		AnomalyClass: exp.Key.Anomaly, Seed: exp.Key.Seed, ConfigHash: task.ConfigHash,
@@ -157,6 +167,9 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, task pl
 	if err != nil {
 		return finish(store.Failed, fmt.Errorf("build detector: %w", err)), nil
 	}
+	if p, ok := det.(protocol.Parallel); ok && workers > 0 {
+		p.SetWorkers(workers)
+	}
 	out, err := protocol.Evaluate(ctx, det, exp)
 	if c, ok := det.(protocol.Closer); ok {
 		c.Close() // the outcome is all the row needs
@@ -178,7 +191,13 @@ func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, task pl
 // one per CPU core. Measured on 2 cores (quick preset, 8 MNIST NCAE+CAE
 // experiments): 2 jobs took 125 s against 158 s for 1; 3 jobs ran each
 // experiment ~3.5× slower, since a deep model keeps ~1.4 cores busy.
-func DefaultJobs() int { return max(runtime.NumCPU(), 1) }
+func DefaultJobs() int { return max(runtime.GOMAXPROCS(0), 1) }
+
+// WorkersPerRun is this one place's rule for sharing the cores: jobs
+// experiments at once each get an equal share (at least one goroutine),
+// so that jobs × workers stays within the cores instead of every run
+// fanning out to all of them.
+func WorkersPerRun(jobs int) int { return max(runtime.GOMAXPROCS(0)/max(jobs, 1), 1) }
 
 // Sweep runs every task of p not yet finished in st, with Config.Run.Jobs
 // workers, records each row as soon as it is done and tells the Observer.
@@ -202,7 +221,9 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, p plan.Plan) (Summa
 	if jobs <= 0 {
 		jobs = DefaultJobs()
 	}
-	s := &sweep{r: r, st: st, sum: sum, total: len(p) - skipped, start: time.Now(), eta: newETAEstimator(slices.Concat(groups...))}
+	jobs = min(jobs, max(len(groups), 1)) // no more workers than experiments left
+	s := &sweep{r: r, st: st, sum: sum, total: len(p) - skipped, start: time.Now(),
+		eta: newETAEstimator(slices.Concat(groups...)), workers: WorkersPerRun(jobs)}
 	return s.run(ctx, groups, jobs)
 }
 
@@ -245,10 +266,11 @@ func (r *Runner) loadData(groups [][]plan.Task) error {
 
 // sweep is the state one Sweep shares between its workers.
 type sweep struct {
-	r     *Runner
-	st    *store.Store
-	total int
-	start time.Time
+	r       *Runner
+	st      *store.Store
+	total   int
+	start   time.Time
+	workers int // goroutines per run (WorkersPerRun)
 
 	mu       sync.Mutex // guards the fields below
 	sum      Summary
@@ -309,7 +331,7 @@ func (s *sweep) runGroup(ctx context.Context, group []plan.Task) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		row, err := s.r.Evaluate(ctx, exp, t)
+		row, err := s.r.evaluate(ctx, exp, t, s.workers)
 		if err != nil {
 			return err
 		}

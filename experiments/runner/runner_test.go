@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -49,7 +50,8 @@ type noisy struct {
 	noise  float64
 	rng    *protocol.Rand
 	onFit  func() error
-	status string
+	status  string
+	workers int // as SetWorkers was told; 0 if never
 }
 
 func (d *noisy) Fit(ctx context.Context, _ protocol.Samples) error {
@@ -69,7 +71,11 @@ func (d *noisy) Score(_ context.Context, s protocol.Samples) ([]float64, error) 
 	return out, nil
 }
 
-func (d *noisy) Info() map[string]string { return map[string]string{"noise": fmt.Sprint(d.noise)} }
+func (d *noisy) Info() map[string]string {
+	return map[string]string{"noise": fmt.Sprint(d.noise), "workers": fmt.Sprint(d.workers)}
+}
+
+func (d *noisy) SetWorkers(n int) { d.workers = n }
 
 // setup returns a runner over the synthetic data set with methods "noisy",
 // "broken" (fails), "nan" (diverges), "later" (pending) and the real deep models.
@@ -270,5 +276,39 @@ func TestMissingDataRefusedBeforeAnyRun(t *testing.T) {
 	}
 	if rows, _ := st.Rows(); len(rows) != 0 {
 		t.Errorf("%d MNIST rows written before refusing the missing Fashion-MNIST", len(rows))
+	}
+}
+
+// TestWorkersShareTheCores: in a sweep every run is told its share of the
+// cores (WorkersPerRun of the jobs running at once); a lone Evaluate is told
+// nothing and uses them all.
+func TestWorkersShareTheCores(t *testing.T) {
+	cores := runtime.GOMAXPROCS(0)
+	for _, jobs := range []int{1, 2, 64} {
+		r := setup(t, nil, fmt.Sprintf("run.jobs=%d", jobs))
+		st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
+		if _, err := r.Sweep(context.Background(), st, r.allTasks()); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := st.Rows()
+		want := max(cores/min(jobs, 12), 1) // 12 experiments in the grid
+		for _, row := range rows {
+			if row.Info["workers"] != fmt.Sprint(want) {
+				t.Fatalf("jobs %d on %d cores: a run was told %s workers, want %d", jobs, cores, row.Info["workers"], want)
+			}
+		}
+	}
+	r := setup(t, nil)
+	key := protocol.Key{Dataset: "mnist", Normal: 1, Anomaly: 2, Rho: 0.2}
+	exp, err := r.Experiment(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := r.Evaluate(context.Background(), exp, plan.NewTask(r.Config, key, "noisy"))
+	if err != nil || row.Info["workers"] != "0" {
+		t.Errorf("Evaluate: workers %q, %v; want it left to the detector (0)", row.Info["workers"], err)
+	}
+	if got := WorkersPerRun(0); got != cores {
+		t.Errorf("WorkersPerRun(0) = %d, want all %d cores", got, cores)
 	}
 }

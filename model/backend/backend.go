@@ -13,6 +13,7 @@ package backend
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -86,6 +87,25 @@ func Label(spec string) string {
 		label += ":" + strings.Join(rest, ",")
 	}
 	return label
+}
+
+// WithWorkers returns spec with n workers per operation where the backend
+// takes the option (cpu) and spec does not set it already; other specs, and
+// n ≤ 0, are returned unchanged. Results do not depend on the workers.
+func WithWorkers(spec string, n int) string {
+	name, opts, _ := strings.Cut(FromEnv(spec), ":")
+	if name != cpu.Name || n <= 0 {
+		return spec
+	}
+	var kept []string
+	for _, o := range strings.Split(opts, ",") {
+		if o = strings.TrimSpace(o); strings.HasPrefix(o, "workers=") {
+			return spec // the user's choice
+		} else if o != "" {
+			kept = append(kept, o)
+		}
+	}
+	return name + ":" + strings.Join(append(kept, "workers="+strconv.Itoa(n)), ",")
 }
 
 // GoOptions is SimpleGo's option string for "go": the small-matrix DotGeneral

@@ -79,3 +79,25 @@ func TestLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestWithWorkers(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "")
+	tests := []struct {
+		spec string
+		n    int
+		want string
+	}{
+		{"cpu", 1, "cpu:workers=1"},
+		{"cpu:portable", 2, "cpu:portable,workers=2"},
+		{"cpu:workers=4", 1, "cpu:workers=4"}, // the user's choice stays
+		{"cpu", 0, "cpu"},
+		{"", 1, "cpu:workers=1"}, // the default backend
+		{"go", 1, "go"},
+		{"xla:cuda", 1, "xla:cuda"},
+	}
+	for _, tt := range tests {
+		if got := WithWorkers(tt.spec, tt.n); got != tt.want {
+			t.Errorf("WithWorkers(%q, %d) = %q, want %q", tt.spec, tt.n, got, tt.want)
+		}
+	}
+}

@@ -15,8 +15,9 @@ import "unsafe"
 const Backend = "openblas"
 
 // mulABt sets c (dense m×n) to a·bᵀ, with a m×k and b n×k row-major (strides
-// lda, ldb).
-func mulABt(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32) {
+// lda, ldb). OpenBLAS keeps its own thread count (OPENBLAS_NUM_THREADS), so
+// workers is not used.
+func mulABt(workers, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32) {
 	if m == 0 || n == 0 {
 		return
 	}

@@ -52,7 +52,7 @@ const BlockRows = 512
 // block holds rows first.. of that matrix, row-major with b.Rows columns. The
 // block's memory is reused between calls. Negative values from rounding are
 // clamped to 0. It returns ctx's error if cancelled, or fn's first error.
-func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) error) error {
+func Each(ctx context.Context, workers int, a, b Matrix, fn func(first int, block []float32) error) error {
 	normA, normB := SquaredNorms(a), SquaredNorms(b)
 	buf := make([]float32, min(BlockRows, a.Rows)*b.Rows)
 	for first := 0; first < a.Rows; first += BlockRows {
@@ -61,7 +61,7 @@ func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) 
 		}
 		rows := min(BlockRows, a.Rows-first)
 		block := buf[:rows*b.Rows]
-		mulABt(rows, b.Rows, a.Cols, a.Data[first*a.Cols:], a.Cols, b.Data, b.Cols, block)
+		mulABt(workers, rows, b.Rows, a.Cols, a.Data[first*a.Cols:], a.Cols, b.Data, b.Cols, block)
 		for r := 0; r < rows; r++ {
 			na := normA[first+r]
 			row := block[r*b.Rows : (r+1)*b.Rows]
@@ -83,7 +83,7 @@ func Each(ctx context.Context, a, b Matrix, fn func(first int, block []float32) 
 // Symmetric returns the a.Rows × a.Rows matrix of squared distances between
 // the rows of a. It computes only the blocks on and above the diagonal (half
 // the arithmetic of Full(a, a)) and mirrors them.
-func Symmetric(ctx context.Context, a Matrix) (Matrix, error) {
+func Symmetric(ctx context.Context, workers int, a Matrix) (Matrix, error) {
 	n := a.Rows
 	out := Matrix{Rows: n, Cols: n, Data: make([]float32, n*n)}
 	norm := SquaredNorms(a)
@@ -96,7 +96,7 @@ func Symmetric(ctx context.Context, a Matrix) (Matrix, error) {
 		// Rows first.. against columns first..n.
 		cols := n - first
 		block := buf[:rows*cols]
-		mulABt(rows, cols, a.Cols, a.Data[first*a.Cols:], a.Cols, a.Data[first*a.Cols:], a.Cols, block)
+		mulABt(workers, rows, cols, a.Cols, a.Data[first*a.Cols:], a.Cols, a.Data[first*a.Cols:], a.Cols, block)
 		for r := 0; r < rows; r++ {
 			i := first + r
 			row := out.Data[i*n : (i+1)*n]
@@ -125,9 +125,9 @@ func Symmetric(ctx context.Context, a Matrix) (Matrix, error) {
 }
 
 // Full returns the whole a.Rows × b.Rows matrix of squared distances.
-func Full(ctx context.Context, a, b Matrix) (Matrix, error) {
+func Full(ctx context.Context, workers int, a, b Matrix) (Matrix, error) {
 	out := Matrix{Rows: a.Rows, Cols: b.Rows, Data: make([]float32, a.Rows*b.Rows)}
-	err := Each(ctx, a, b, func(first int, block []float32) error {
+	err := Each(ctx, workers, a, b, func(first int, block []float32) error {
 		copy(out.Data[first*b.Rows:], block)
 		return nil
 	})

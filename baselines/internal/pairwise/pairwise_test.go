@@ -19,7 +19,7 @@ func TestFullMatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	// More rows than BlockRows, so several blocks are stitched together.
 	a, b := random(r, BlockRows+37, 50), random(r, 90, 50)
-	d, err := Full(context.Background(), a, b)
+	d, err := Full(context.Background(), 0, a, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestFullMatchesDirect(t *testing.T) {
 		}
 	}
 	// A row's distance to itself is 0, never negative.
-	self, _ := Full(context.Background(), a, a)
+	self, _ := Full(context.Background(), 0, a, a)
 	for i := 0; i < a.Rows; i++ {
 		if v := self.Row(i)[i]; v < 0 || v > 1e-4 {
 			t.Fatalf("d[%d][%d] = %v", i, i, v)
@@ -49,7 +49,7 @@ func TestEachCancels(t *testing.T) {
 	a := random(r, 3*BlockRows, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	err := Each(ctx, a, a, func(int, []float32) error { calls++; cancel(); return nil })
+	err := Each(ctx, 0, a, a, func(int, []float32) error { calls++; cancel(); return nil })
 	if err != context.Canceled || calls != 1 {
 		t.Errorf("err %v after %d blocks, want context.Canceled after 1", err, calls)
 	}
@@ -58,8 +58,8 @@ func TestEachCancels(t *testing.T) {
 func TestSymmetricMatchesFull(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	a := random(r, 2*BlockRows+21, 30)
-	full, _ := Full(context.Background(), a, a)
-	sym, err := Symmetric(context.Background(), a)
+	full, _ := Full(context.Background(), 0, a, a)
+	sym, err := Symmetric(context.Background(), 0, a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestSymmetricMatchesFull(t *testing.T) {
 func BenchmarkSymmetric(b *testing.B) {
 	a := random(rand.New(rand.NewPCG(1, 2)), 6581, 784)
 	for b.Loop() {
-		if _, err := Symmetric(context.Background(), a); err != nil {
+		if _, err := Symmetric(context.Background(), 0, a); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-// Package par runs loop iterations on all cores.
+// Package par runs loop iterations on several goroutines.
 package par
 
 import (
@@ -7,12 +7,22 @@ import (
 	"sync"
 )
 
-// For runs fn(0), …, fn(n−1) on GOMAXPROCS goroutines. If ctx is cancelled,
-// the iterations not yet started are skipped and ctx's error is returned.
-func For(ctx context.Context, n int, fn func(i int)) error {
+// Workers returns the goroutines a loop told to use workers runs on:
+// workers itself, or all cores (GOMAXPROCS) when workers ≤ 0.
+func Workers(workers int) int {
+	if workers <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return workers
+}
+
+// For runs fn(0), …, fn(n−1) on Workers(workers) goroutines. If ctx is
+// cancelled, the iterations not yet started are skipped and ctx's error is
+// returned.
+func For(ctx context.Context, workers, n int, fn func(i int)) error {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), n); w++ {
+	for w := 0; w < min(Workers(workers), n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
