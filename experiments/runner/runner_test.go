@@ -47,9 +47,9 @@ func (noiseParams) Validate() error { return nil }
 
 // noisy scores by brightness plus seeded noise, so its AUC depends on the seed.
 type noisy struct {
-	noise  float64
-	rng    *protocol.Rand
-	onFit  func() error
+	noise   float64
+	rng     *protocol.Rand
+	onFit   func() error
 	status  string
 	workers int // as SetWorkers was told; 0 if never
 }
