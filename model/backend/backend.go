@@ -109,12 +109,14 @@ func WithWorkers(spec string, n int) string {
 }
 
 // GoOptions is SimpleGo's option string for "go": the small-matrix DotGeneral
-// kernel is ~2.4× faster for these networks, unlimited parallelism avoids
-// the worker pool's deadlock on 2-CPU machines with concurrent matrix
-// products (see README "Speed"), and sequential op execution avoids the data
-// races of SimpleGo v0.26's parallel executor (the race detector finds them
-// in TestOpsAgreeWithSimpleGo): the reference backend must not race.
-const GoOptions = "dotgeneral_small,parallelism=-1,ops_sequential"
+// kernel is ~2.4× faster for these networks, and ops run one at a time:
+// SimpleGo v0.26's parallel op executor has data races (the race detector
+// finds them in TestOpsAgreeWithSimpleGo) and deadlocks its worker pool when
+// two graphs run at once on 2 cores (TestGoBackendConcurrentRuns); run
+// sequentially, its matrix products still use one worker per core. (The
+// earlier fix, parallelism=-1, made SimpleGo print a line on standard
+// output, which the CLI had to swallow by swapping os.Stdout.)
+const GoOptions = "dotgeneral_small,ops_sequential"
 
 // Backend is an open backend with what the model code needs to know about
 // it.
@@ -139,7 +141,7 @@ func Open(spec string) (*Backend, error) {
 		if opts == "" {
 			opts = GoOptions
 		}
-		b, err := openSimpleGo(opts)
+		b, err := simplego.New(opts)
 		if err != nil {
 			return nil, fmt.Errorf("backend %q: %w", spec, err)
 		}
@@ -165,25 +167,3 @@ func Open(spec string) (*Backend, error) {
 // is a plain map, so registering on every Open raced when two goroutines
 // opened backends at once.
 var registerCPU = sync.OnceFunc(cpu.Register)
-
-// stdoutMu serialises the swap of the process-wide os.Stdout in
-// openSimpleGo.
-var stdoutMu sync.Mutex
-
-// openSimpleGo creates a SimpleGo backend. SimpleGo announces a parallelism
-// setting on standard output; that line would corrupt the CLI's output, so
-// it is swallowed.
-func openSimpleGo(opts string) (backends.Backend, error) {
-	stdoutMu.Lock()
-	defer stdoutMu.Unlock()
-	stdout := os.Stdout
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err == nil {
-		os.Stdout = devNull
-		defer func() {
-			os.Stdout = stdout
-			devNull.Close()
-		}()
-	}
-	return simplego.New(opts)
-}
