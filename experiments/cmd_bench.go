@@ -53,9 +53,9 @@ func runBench(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		sps := res.SamplesPerSecond
 		fmt.Fprintf(a.stdout, "| %s | GoMLX %s | %.0f | %.0f | %.0f | %.1f / %.1f |\n", ds, *backendSpec,
-			sps["cae step"], sps["ncae step"], sps["inference"], res.CompileSeconds["cae step"], res.CompileSeconds["ncae step"])
+			res.CAEStep.SamplesPerSecond, res.NCAEStep.SamplesPerSecond, res.Inference.SamplesPerSecond,
+			res.CAEStep.CompileSeconds, res.NCAEStep.CompileSeconds)
 		if !*torch {
 			continue
 		}

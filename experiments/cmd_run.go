@@ -25,7 +25,7 @@ type runResult struct {
 	AnomalyClass    int               `json:"anomaly_class"`
 	Seed            int               `json:"seed"`
 	ConfigHash      string            `json:"config_hash"`
-	Status          string            `json:"status"`
+	Status          store.Status      `json:"status"`
 	AUC             *float64          `json:"auc"`  // null unless status is ok
 	AUPR            *float64          `json:"aupr"` // average precision; null unless status is ok
 	TrainSeconds    float64           `json:"train_seconds"`

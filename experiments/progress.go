@@ -31,7 +31,7 @@ func (p progress) Finished(e runner.Event) {
 	}
 	result := fmt.Sprintf("auc %.4f", e.Row.AUC)
 	if e.Row.Status != store.OK {
-		result = e.Row.Status + ": " + e.Row.Error
+		result = string(e.Row.Status) + ": " + e.Row.Error
 	}
 	label := ""
 	if e.Task.Label != "" {

@@ -39,19 +39,25 @@ func benchTrainer(dataset string, b *backend.Backend, batch int, ncae bool) (*De
 	return d, st, t, nil
 }
 
+// BenchTiming is the measured speed of one operation.
+type BenchTiming struct {
+	CompileSeconds   float64 // graph build + compile + first call
+	SamplesPerSecond float64 // after the first call
+}
+
 // BenchResult is the measured speed of one network on one backend.
 type BenchResult struct {
 	Dataset, Backend string
 	Batch            int
-	CompileSeconds   map[string]float64 // graph build + compile + first step
-	SamplesPerSecond map[string]float64 // "cae step", "ncae step", "inference"
+	CAEStep          BenchTiming // one CAE training step
+	NCAEStep         BenchTiming // one full NCAE training step
+	Inference        BenchTiming // scoring
 }
 
 // Bench times steps of CAE training, full NCAE training and inference on
 // random images at the given batch size, after one warm-up call each.
 func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (BenchResult, error) {
-	res := BenchResult{Dataset: dataset, Backend: backendSpec, Batch: batch,
-		CompileSeconds: map[string]float64{}, SamplesPerSecond: map[string]float64{}}
+	res := BenchResult{Dataset: dataset, Backend: backendSpec, Batch: batch}
 	b, err := backend.Open(backendSpec)
 	if err != nil {
 		return res, err
@@ -62,8 +68,12 @@ func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (
 	for i := range pixels {
 		pixels[i] = float32(r.Float64())
 	}
-	for _, variant := range []string{"cae step", "ncae step"} {
-		d, st, t, err := benchTrainer(dataset, b, batch, variant == "ncae step")
+	for _, ncae := range []bool{false, true} {
+		variant, timing := "cae step", &res.CAEStep
+		if ncae {
+			variant, timing = "ncae step", &res.NCAEStep
+		}
+		d, st, t, err := benchTrainer(dataset, b, batch, ncae)
 		if err != nil {
 			return res, err
 		}
@@ -75,7 +85,7 @@ func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (
 		if err := one(1); err != nil {
 			return res, fmt.Errorf("%s: %w", variant, err)
 		}
-		res.CompileSeconds[variant] = time.Since(start).Seconds()
+		timing.CompileSeconds = time.Since(start).Seconds()
 		start = time.Now()
 		for s := range steps {
 			if err := ctx.Err(); err != nil {
@@ -85,9 +95,9 @@ func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (
 				return res, err
 			}
 		}
-		res.SamplesPerSecond[variant] = float64(steps*batch) / time.Since(start).Seconds()
+		timing.SamplesPerSecond = float64(steps*batch) / time.Since(start).Seconds()
 		t.close()
-		if variant == "cae step" {
+		if !ncae {
 			// Inference with the trained state.
 			d.state = st
 			test := protocol.Samples{N: steps * scoreBatch, Rows: 28, Cols: 28, Pixels: make([]byte, steps*scoreBatch*784)}
@@ -96,12 +106,12 @@ func Bench(ctx context.Context, dataset, backendSpec string, batch, steps int) (
 			if _, err := d.Score(ctx, warm); err != nil {
 				return res, err
 			}
-			res.CompileSeconds["inference"] = time.Since(start).Seconds()
+			res.Inference.CompileSeconds = time.Since(start).Seconds()
 			start = time.Now()
 			if _, err := d.Score(ctx, test); err != nil {
 				return res, err
 			}
-			res.SamplesPerSecond["inference"] = float64(test.N) / time.Since(start).Seconds()
+			res.Inference.SamplesPerSecond = float64(test.N) / time.Since(start).Seconds()
 			d.closeScorer()
 		}
 		st.close()

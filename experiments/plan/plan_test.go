@@ -75,7 +75,7 @@ func TestCount(t *testing.T) {
 	if len(p) != 4 {
 		t.Fatalf("%d tasks, want 4", len(p))
 	}
-	row := func(task Task, status, at string) store.Row {
+	row := func(task Task, status store.Status, at string) store.Row {
 		k := task.Key
 		return store.Row{Dataset: k.Dataset, Method: task.Method, Rho: k.Rho, NormalClass: k.Normal, AnomalyClass: k.Anomaly,
 			Seed: k.Seed, ConfigHash: task.ConfigHash, Status: status, FinishedAt: at}

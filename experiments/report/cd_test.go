@@ -17,7 +17,7 @@ import (
 // them, f only ρ = 0.2.
 func rankRows() []store.Row {
 	var rows []store.Row
-	add := func(m string, normal int, rho, auc float64, status string) {
+	add := func(m string, normal int, rho, auc float64, status store.Status) {
 		rows = append(rows, store.Row{Dataset: "mnist", Method: m, Rho: rho, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
 			ConfigHash: "h-" + m, AUC: auc, Status: status})
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func miningRows() []store.Row {
-	row := func(method, hash string, rho float64, normal int, status, prec, rec string) store.Row {
+	row := func(method, hash string, rho float64, normal int, status store.Status, prec, rec string) store.Row {
 		return store.Row{Dataset: "fmnist", Method: method, Rho: rho, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
 			ConfigHash: hash, AUC: 0.7, Status: status, Info: map[string]string{"mining_precision": prec, "mining_recall": rec}}
 	}

@@ -15,7 +15,7 @@ import (
 
 func rows() []store.Row {
 	var out []store.Row
-	add := func(ds, method string, rho float64, normal int, auc float64, status string) {
+	add := func(ds, method string, rho float64, normal int, auc float64, status store.Status) {
 		backend := "cpu"
 		if method == "ncae" {
 			backend = "go"

@@ -10,7 +10,7 @@ import (
 )
 
 func TestVersusCSV(t *testing.T) {
-	row := func(method string, normal int, auc float64, status string) store.Row {
+	row := func(method string, normal int, auc float64, status store.Status) store.Row {
 		return store.Row{Dataset: "mnist", Method: method, Rho: 0.2, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
 			ConfigHash: "h-" + method, AUC: auc, Status: status}
 	}

@@ -146,7 +146,7 @@ func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task pl
 	if m.UsesBackend {
 		row.Backend = backend.Label(r.Backend())
 	}
-	finish := func(status string, err error) store.Row {
+	finish := func(status store.Status, err error) store.Row {
 		row.Status = status
 		if err != nil {
 			row.Error = err.Error()

@@ -9,7 +9,7 @@ import (
 // final row repeated in a second file with the same finish time is one run;
 // keys keep their first order.
 func TestIndex(t *testing.T) {
-	at := func(normal int, status, finished string, auc float64) Row {
+	at := func(normal int, status Status, finished string, auc float64) Row {
 		r := row(normal, status)
 		r.FinishedAt, r.AUC = finished, auc
 		return r

@@ -26,12 +26,15 @@ import (
 	"github.com/ncae-repro/ncae/protocol"
 )
 
+// Status is a run's outcome, as runs.csv spells it.
+type Status string
+
 // Run statuses. OK and Diverged are final outcomes of a deterministic
 // computation; Failed (an error, e.g. out of memory) is retried by a rerun.
 const (
-	OK       = "ok"
-	Diverged = "diverged"
-	Failed   = "failed"
+	OK       Status = "ok"
+	Diverged Status = "diverged"
+	Failed   Status = "failed"
 )
 
 // columns is the header of runs.csv. Columns added later go at the end;
@@ -65,7 +68,7 @@ type Row struct {
 	ScoreSeconds float64
 	Backend      string
 	GitCommit    string
-	Status       string
+	Status       Status
 	Error        string
 
 	NTrain          int
@@ -253,7 +256,7 @@ func (r Row) record() []string {
 		r.Dataset, r.Method, protocol.FormatRho(r.Rho), strconv.Itoa(r.NormalClass), strconv.Itoa(r.AnomalyClass),
 		strconv.Itoa(r.Seed), r.ConfigHash,
 		f(r.AUC, -1), f(r.TrainSeconds, 3), f(r.ScoreSeconds, 3),
-		r.Backend, r.GitCommit, r.Status, oneLine(r.Error),
+		r.Backend, r.GitCommit, string(r.Status), oneLine(r.Error),
 		strconv.Itoa(r.NTrain), strconv.Itoa(r.NAnomaliesTrain), strconv.Itoa(r.NTest),
 		formatInfo(r.Info), r.FinishedAt, f(r.AUPR, -1),
 	}
@@ -284,7 +287,7 @@ func fromRecord(rec []string) (Row, error) {
 	r.NormalClass, r.AnomalyClass, r.Seed = integer(3), integer(4), integer(5)
 	r.ConfigHash = rec[6]
 	r.AUC, r.TrainSeconds, r.ScoreSeconds = num(7), num(8), num(9)
-	r.Backend, r.GitCommit, r.Status, r.Error = rec[10], rec[11], rec[12], rec[13]
+	r.Backend, r.GitCommit, r.Status, r.Error = rec[10], rec[11], Status(rec[12]), rec[13]
 	r.NTrain, r.NAnomaliesTrain, r.NTest = integer(14), integer(15), integer(16)
 	r.Info = parseInfo(rec[17])
 	r.FinishedAt = rec[18]

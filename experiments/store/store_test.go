@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-func row(normal int, status string) Row {
+func row(normal int, status Status) Row {
 	return Row{Dataset: "mnist", Method: "kde", Rho: 0.05, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
 		ConfigHash: "abc123", AUC: 0.5 + float64(normal)/100, AUPR: 0.25 + float64(normal)/100, TrainSeconds: 1.25, ScoreSeconds: 0.5,
 		Backend: "go", GitCommit: "deadbee", Status: status, NTrain: 7000, NAnomaliesTrain: 311, NTest: 10000,

@@ -8,7 +8,7 @@ import (
 )
 
 func TestTable1(t *testing.T) {
-	row := func(ds, m string, rho float64, normal int, auc float64, status string) store.Row {
+	row := func(ds, m string, rho float64, normal int, auc float64, status store.Status) store.Row {
 		return store.Row{Dataset: ds, Method: m, Rho: rho, NormalClass: normal, AnomalyClass: (normal + 1) % 10,
 			ConfigHash: "h", AUC: auc, Status: status}
 	}
@@ -94,7 +94,7 @@ func TestVersusPairsByConfiguration(t *testing.T) {
 // replicates) of a class averaged together, sorted like Table1 then by
 // class.
 func TestByClass(t *testing.T) {
-	row := func(normal, anomaly int, auc float64, status string) store.Row {
+	row := func(normal, anomaly int, auc float64, status store.Status) store.Row {
 		return store.Row{Dataset: "mnist", Method: "kde", Rho: 0.1, NormalClass: normal, AnomalyClass: anomaly,
 			ConfigHash: "h", AUC: auc, Status: status}
 	}
