@@ -38,14 +38,14 @@ func Sweep(rows []store.Row, sweeps []store.SweepEntry, param string) []SweepPoi
 		rho        float64
 		value      string
 	}
-	byHash := map[string][]store.SweepEntry{}
+	byHash := map[store.MethodConfig][]store.SweepEntry{}
 	for _, e := range sweeps {
 		if e.Param == param {
-			byHash[e.Method+"/"+e.ConfigHash] = append(byHash[e.Method+"/"+e.ConfigHash], e)
+			byHash[e.MethodConfig()] = append(byHash[e.MethodConfig()], e)
 		}
 	}
 	groups := summary.Aggregate(rows, func(r store.Row) (key, bool) {
-		for _, e := range byHash[r.Method+"/"+r.ConfigHash] {
+		for _, e := range byHash[r.MethodConfig()] {
 			if r.Rho == e.Rho {
 				return key{r.Dataset, r.Method, r.Rho, e.Value}, true
 			}
@@ -210,15 +210,19 @@ func WriteSweeps(rows []store.Row, sweeps []store.SweepEntry, resultsDir, plotsD
 
 // sweepRows keeps the rows that belong to the sweep of param.
 func sweepRows(rows []store.Row, sweeps []store.SweepEntry, param string) []store.Row {
-	in := map[string]bool{}
+	type at struct {
+		store.MethodConfig
+		rho float64
+	}
+	in := map[at]bool{}
 	for _, e := range sweeps {
 		if e.Param == param {
-			in[e.Method+"/"+e.ConfigHash+"/"+strconv.FormatFloat(e.Rho, 'g', -1, 64)] = true
+			in[at{e.MethodConfig(), e.Rho}] = true
 		}
 	}
 	var out []store.Row
 	for _, r := range rows {
-		if in[r.Method+"/"+r.ConfigHash+"/"+strconv.FormatFloat(r.Rho, 'g', -1, 64)] {
+		if in[at{r.MethodConfig(), r.Rho}] {
 			out = append(out, r)
 		}
 	}
@@ -230,26 +234,26 @@ func sweepRows(rows []store.Row, sweeps []store.SweepEntry, param string) []stor
 // under several configurations; a sweep of ρ is named by method alone
 // (each panel of the mining plot is one ρ).
 func sweepNamer(sweeps []store.SweepEntry, param string) Namer {
-	values := map[string]string{}
-	configs := map[string]int{} // method/value → configurations
+	values := map[store.MethodConfig]string{}
+	configs := map[[2]string]int{} // (method, value) → configurations
 	for _, e := range sweeps {
 		if e.Param != param {
 			continue
 		}
-		if _, seen := values[e.Method+"/"+e.ConfigHash]; !seen {
-			configs[e.Method+"/"+e.Value]++
+		if _, seen := values[e.MethodConfig()]; !seen {
+			configs[[2]string{e.Method, e.Value}]++
 		}
-		values[e.Method+"/"+e.ConfigHash] = e.Value
+		values[e.MethodConfig()] = e.Value
 	}
-	value := func(method, hash string) string { return values[method+"/"+hash] }
+	value := func(method, hash string) string { return values[store.MethodConfig{Method: method, ConfigHash: hash}] }
 	label := func(method, hash string) string {
-		v, ok := values[method+"/"+hash]
+		v, ok := values[store.MethodConfig{Method: method, ConfigHash: hash}]
 		switch {
 		case !ok:
 			return method + " (" + hash + ")"
 		case param == "rho":
 			return method
-		case configs[method+"/"+v] > 1:
+		case configs[[2]string{method, v}] > 1:
 			return fmt.Sprintf("%s, %s = %s (%s)", method, param, v, hash)
 		}
 		return fmt.Sprintf("%s, %s = %s", method, param, v)

@@ -204,9 +204,9 @@ func ConfigNamer(rows []store.Row, sweeps []store.SweepEntry) Namer {
 		}
 		hashes[r.Method][r.ConfigHash] = true
 	}
-	swept := map[string][]string{} // method/hash → "param = value", in sweep order
+	swept := map[store.MethodConfig][]string{} // "param = value", in sweep order
 	for _, e := range sweeps {
-		k, v := e.Method+"/"+e.ConfigHash, e.Param+" = "+e.Value
+		k, v := e.MethodConfig(), e.Param+" = "+e.Value
 		if !slices.Contains(swept[k], v) {
 			swept[k] = append(swept[k], v)
 		}
@@ -215,8 +215,8 @@ func ConfigNamer(rows []store.Row, sweeps []store.SweepEntry) Namer {
 		switch {
 		case len(hashes[method]) <= 1:
 			return method
-		case len(swept[method+"/"+hash]) > 0:
-			return method + ", " + strings.Join(swept[method+"/"+hash], ", ")
+		case len(swept[store.MethodConfig{Method: method, ConfigHash: hash}]) > 0:
+			return method + ", " + strings.Join(swept[store.MethodConfig{Method: method, ConfigHash: hash}], ", ")
 		}
 		return method + " (" + hash + ")"
 	}}

@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/ncae-repro/ncae/experiments/paperref"
+	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/experiments/summary"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 )
@@ -32,12 +33,12 @@ func Plot(cells []summary.Cell, dataset string) ([]byte, error) {
 		pts          errorPoints
 	}
 	var all []*series
-	index := map[string]*series{}
+	index := map[store.MethodConfig]*series{}
 	for _, c := range cells {
 		if c.Dataset != dataset || c.N == 0 {
 			continue
 		}
-		k := c.Method + "/" + c.ConfigHash
+		k := store.MethodConfig{Method: c.Method, ConfigHash: c.ConfigHash}
 		s, ok := index[k]
 		if !ok {
 			s = &series{method: c.Method, hash: c.ConfigHash}

@@ -182,17 +182,18 @@ func Markdown(cells []summary.Cell) []byte {
 // one configuration.
 func Configurations(cells []summary.Cell, names Namer) []byte {
 	var buf bytes.Buffer
-	seen := map[string]bool{}
+	seen := map[store.MethodConfig]bool{}
 	for _, c := range cells {
 		label := names.Label(c.Method, c.ConfigHash)
-		if label == c.Method || seen[c.Method+"/"+c.ConfigHash] {
+		mc := store.MethodConfig{Method: c.Method, ConfigHash: c.ConfigHash}
+		if label == c.Method || seen[mc] {
 			continue
 		}
 		if len(seen) == 0 {
 			fmt.Fprintln(&buf, "Configurations:")
 			fmt.Fprintln(&buf)
 		}
-		seen[c.Method+"/"+c.ConfigHash] = true
+		seen[mc] = true
 		fmt.Fprintf(&buf, "- `%s`: %s\n", c.ConfigHash, label)
 	}
 	if buf.Len() > 0 {

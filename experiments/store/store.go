@@ -86,6 +86,15 @@ type Key struct {
 }
 
 // String renders the key for messages and sorting.
+// MethodConfig is a method under one configuration: the unit of a table's
+// row or a plot's series.
+type MethodConfig struct {
+	Method, ConfigHash string
+}
+
+// MethodConfig returns the row's method and config hash.
+func (r Row) MethodConfig() MethodConfig { return MethodConfig{r.Method, r.ConfigHash} }
+
 func (k Key) String() string { return k.Experiment.String() + "/" + k.Method + "/" + k.ConfigHash }
 
 // Key returns the row's key.

@@ -30,6 +30,9 @@ type SweepEntry struct {
 
 var sweepColumns = []string{"param", "value", "method", "config_hash", "rho"}
 
+// MethodConfig returns the entry's method and config hash.
+func (e SweepEntry) MethodConfig() MethodConfig { return MethodConfig{e.Method, e.ConfigHash} }
+
 // ReadSweeps reads a sweeps.csv; a missing file is no entries.
 func ReadSweeps(path string) ([]SweepEntry, error) {
 	f, err := os.Open(path)
