@@ -149,10 +149,11 @@ type Options struct {
 
 // Detector runs one external detector on one experiment.
 type Detector struct {
-	params Params
-	key    protocol.Key
-	extra  float64
-	opt    Options
+	params  Params
+	key     protocol.Key
+	extra   float64
+	opt     Options
+	workers int // experiment.json's workers; 0: all cores
 
 	train      protocol.Samples
 	validation *protocol.Labelled
@@ -167,6 +168,10 @@ func New(p Params, key protocol.Key, extraOutliers float64, opt Options) (*Detec
 	}
 	return &Detector{params: p, key: key, extra: extraOutliers, opt: opt}, nil
 }
+
+// SetWorkers records in experiment.json how many threads the command may
+// use (its share of the cores); it implements protocol.Parallel.
+func (d *Detector) SetWorkers(n int) { d.workers = n }
 
 // Fit keeps the training set for Score.
 func (d *Detector) Fit(_ context.Context, train protocol.Samples) error {
@@ -207,7 +212,7 @@ func (d *Detector) Score(ctx context.Context, test protocol.Samples) (scores []f
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	folder := export.Folder{Key: d.key, Train: d.train, Test: test, ExtraOutliers: d.extra, Validation: d.validation}
+	folder := export.Folder{Key: d.key, Train: d.train, Test: test, ExtraOutliers: d.extra, Workers: d.workers, Validation: d.validation}
 	if err := folder.Write(dir); err != nil {
 		return nil, err
 	}

@@ -329,3 +329,28 @@ func TestIForestExample(t *testing.T) {
 		t.Errorf("info = %v", info)
 	}
 }
+
+// TestWorkersInExperimentJSON: the share of the cores a run is given
+// reaches the command in experiment.json, and is absent when none was.
+func TestWorkersInExperimentJSON(t *testing.T) {
+	from := prepared(t, encode(t, float64s(1, 2, 3, 4, 5, 6, 7)))
+	for _, tt := range []struct {
+		workers int
+		want    string // grep's exit status: 0 found, 1 not
+	}{{3, "0"}, {0, "1"}} {
+		// The command copies the scores, then exits with grep's status.
+		command := []string{"sh", "-c", `cp "$0" "$1/scores.npy"; grep -q '"workers": *3' "$1/experiment.json"; s=$?; [ $s = ` + tt.want + ` ]`, from}
+		d, err := New(Params{Command: command, Timeout: "30s"}, testKey, 0, Options{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.SetWorkers(tt.workers)
+		ctx := context.Background()
+		if err := d.Fit(ctx, samples(20, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Score(ctx, samples(7, 2)); err != nil {
+			t.Errorf("workers %d: %v", tt.workers, err)
+		}
+	}
+}

@@ -53,6 +53,10 @@ type Info struct {
 	Cols         int   `json:"cols"`
 	// ExtraOutliers is protocol.Options.ExtraOutliers (omitted at 0).
 	ExtraOutliers float64 `json:"extra_outliers,omitempty"`
+	// Workers is the number of threads the run may use, its share of the
+	// cores when the harness runs several at once (omitted: all cores).
+	// Scores must not depend on it.
+	Workers int `json:"workers,omitempty"`
 }
 
 // DetectorSeed is the seed handed to an outside detector for exp.
@@ -84,6 +88,7 @@ type Folder struct {
 	Key           protocol.Key
 	Train, Test   protocol.Samples
 	ExtraOutliers float64 // protocol.Options.ExtraOutliers, for experiment.json
+	Workers       int     // threads the run may use, for experiment.json (0: all cores)
 	// TestIsAnomaly, when not nil, is written as test_labels.npy.
 	TestIsAnomaly []bool
 	// Validation, when not nil, is written as validation.npy and
@@ -96,7 +101,7 @@ type Folder struct {
 // Write writes the folder's files into dir (created if missing), each
 // atomically.
 func (f Folder) Write(dir string) error {
-	info := Info{ExtraOutliers: f.ExtraOutliers, Dataset: f.Key.Dataset, NormalClass: f.Key.Normal, AnomalyClass: f.Key.Anomaly,
+	info := Info{ExtraOutliers: f.ExtraOutliers, Workers: f.Workers, Dataset: f.Key.Dataset, NormalClass: f.Key.Normal, AnomalyClass: f.Key.Anomaly,
 		Rho: f.Key.Rho, Seed: f.Key.Seed, Key: f.Key.String(), DetectorSeed: DetectorSeed(f.Key),
 		NTrain: f.Train.N, NTest: f.Test.N, Rows: f.Train.Rows, Cols: f.Train.Cols}
 	files := map[string]npy.Array{
