@@ -105,7 +105,11 @@ def train_ncae_code(a, info, train, gen):
     mode, so every pass through the encoder or decoder (real, generated,
     re-encoded) moves their batch-norm running statistics. μ starts as the
     eval-mode mean of f(x) with |μ_i| < 0.1 pushed to ±0.1. The
-    schedulers step at the end of each epoch."""
+    schedulers step at the end of each epoch.
+
+    --bn-stats-recon-only lets only the reconstruction pass move the
+    running statistics, as our step does: the other passes still normalise
+    with their batch's statistics but leave the running ones (momentum 0)."""
     fm = info["dataset"] == "fmnist"
     d = 64 if fm else 32
     torch.manual_seed(a.seed)
@@ -127,6 +131,20 @@ def train_ncae_code(a, info, train, gen):
     opt_s = torch.optim.Adam(d_s.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
     scheds = [torch.optim.lr_scheduler.MultiStepLR(o, milestones=a.milestones, gamma=0.1) for o in (opt, opt_g, opt_l, opt_s)]
     ce = F.cross_entropy
+    bns = [m for m in ae.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+    class frozen_stats:
+        """Within it, ae's batch norms leave their running statistics."""
+
+        def __enter__(self):
+            if a.bn_stats_recon_only:
+                for m in bns:
+                    m.momentum = 0.0
+
+        def __exit__(self, *_):
+            for m in bns:
+                m.momentum = 0.1
+
     losses = []
     for _ in range(a.epochs):
         mu_lr = scheds[0].get_last_lr()[0]
@@ -136,23 +154,26 @@ def train_ncae_code(a, info, train, gen):
             real, fake = torch.ones(m, dtype=torch.long), torch.zeros(m, dtype=torch.long)
             noise = mu + a.sigma * torch.randn(m, d)
             opt_g.zero_grad()
-            ce(d_s(ae.decoder(noise)), real).backward()
+            with frozen_stats():
+                ce(d_s(ae.decoder(noise)), real).backward()
             opt_g.step()
             opt_s.zero_grad()
             ce(d_s(x), real).backward()
-            xg = ae.decoder(noise)
+            with frozen_stats():
+                xg = ae.decoder(noise)
             ce(d_s(xg.detach()), fake).backward()
             opt_s.step()
             opt.zero_grad()
             err_e = ce(d_l(noise), real)
-            with torch.no_grad():
+            with torch.no_grad(), frozen_stats():
                 ae.decoder(ae.encoder(xg.detach()))  # the code's re-encoding pass (moves BN statistics)
             rec = ae(x)
             loss = F.mse_loss(rec, x)
             (err_e + a.rec_weight * loss).backward()
             opt.step()
             opt_l.zero_grad()
-            z = ae.encoder(x)
+            with frozen_stats():
+                z = ae.encoder(x)
             ce(d_l(z.detach()), real).backward()
             ce(d_l(mu + torch.randn(m, d)), fake).backward()
             opt_l.step()
@@ -184,6 +205,8 @@ def main():
     ap.add_argument("--sched-at-end", action="store_true")
     ap.add_argument("--conv-init", action="store_true")
     ap.add_argument("--keep-last", action="store_true")
+    ap.add_argument("--bn-stats-recon-only", action="store_true",
+                    help="ncae-code: only the reconstruction pass moves batch-norm running statistics (as our step)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init-seed-offset", type=int, default=0, help="added to --seed for the initial weights only")
     ap.add_argument("--init-from", help="folder of our initial tensors (.npy by name) to start from")
