@@ -7,9 +7,9 @@ import (
 )
 
 // TestScoresDoNotDependOnWorkers trains CAE and NCAE (and CAE on the
-// Fashion-MNIST networks) on the cpu backend
-// with 1, 2 and 3 workers per operation: the scores are bit-identical, so
-// the share of the cores a sweep gives each run (runner.WorkersPerRun)
+// Fashion-MNIST networks) on the cpu backend with 1, 2 and 3 workers per
+// operation: the scores are bit-identical, so the share of the cores a
+// sweep gives each run (runner.WorkersPerRun)
 // changes no result.
 func TestScoresDoNotDependOnWorkers(t *testing.T) {
 	train, _ := synthetic(96, 8, 1)
