@@ -21,7 +21,11 @@ import (
 type progress struct{ w io.Writer }
 
 func (p progress) Epoch(t plan.Task, r model.EpochReport) {
-	fmt.Fprintf(p.w, "  %s %s: %s\n", t.Key, t.Method, r)
+	label := ""
+	if t.Label != "" {
+		label = " " + t.Label
+	}
+	fmt.Fprintf(p.w, "  %s %s%s: %s\n", t.Key, t.Method, label, r)
 }
 
 func (p progress) Finished(e runner.Event) {

@@ -56,7 +56,8 @@ type Closer interface {
 // Parallel is implemented by detectors that can be told how many goroutines
 // to use. A runner of several experiments at once gives each its share of
 // the cores; without a call a detector uses them all. The number must not
-// change a detector's scores.
+// change a detector's scores. It is a ceiling a detector may not reach
+// (a build on OpenBLAS keeps OpenBLAS's own threads).
 type Parallel interface {
 	SetWorkers(n int)
 }

@@ -64,11 +64,9 @@ func NewSweep(base config.Layers, reg *registry.Registry, spec SweepSpec) (*Swee
 	if len(values) == 0 {
 		return nil, fmt.Errorf("--param %s: give --values (defaults exist for sigma and tau only)", spec.Param)
 	}
+	// Every value is read before any configuration is loaded.
 	s := &Sweep{Method: spec.Method, Param: spec.Param}
-	common := withOverrides(base, config.Override{Key: "grid.methods", Value: []string{spec.Method}})
-	if spec.Param != "rho" && !spec.KeepRhos {
-		common = withOverrides(common, config.Override{Key: "grid.rhos", Value: []float64{SweepRho}})
-	}
+	var overrides []config.Override
 	for _, v := range values {
 		text, value, err := SweepValue(v)
 		if err != nil {
@@ -82,11 +80,17 @@ func NewSweep(base config.Layers, reg *registry.Registry, spec SweepSpec) (*Swee
 			}
 			o = config.Override{Key: "grid.rhos", Value: []float64{rho}}
 		}
+		s.Values, overrides = append(s.Values, text), append(overrides, o)
+	}
+	common := withOverrides(base, config.Override{Key: "grid.methods", Value: []string{spec.Method}})
+	if spec.Param != "rho" && !spec.KeepRhos {
+		common = withOverrides(common, config.Override{Key: "grid.rhos", Value: []float64{SweepRho}})
+	}
+	for _, o := range overrides {
 		cfg, err := config.Load(withOverrides(common, o), reg)
 		if err != nil {
 			return nil, err
 		}
-		s.Values = append(s.Values, text)
 		s.Configs = append(s.Configs, cfg)
 	}
 	return s, nil

@@ -98,7 +98,7 @@ func (r *Runner) Check(methods []string) (string, error) {
 		if jobs <= 0 {
 			jobs = DefaultJobs()
 		}
-		return fmt.Sprintf("deep models on backend %s: %s; up to %d runs at once, %d worker(s) each", b.Spec, b.Description(), jobs, WorkersPerRun(jobs)), nil
+		return fmt.Sprintf("deep models on backend %s: %s; up to %d runs at once, sharing the %d cores", b.Spec, b.Description(), jobs, runtime.GOMAXPROCS(0)), nil
 	}
 	return "", nil
 }
@@ -196,7 +196,9 @@ func DefaultJobs() int { return max(runtime.GOMAXPROCS(0), 1) }
 // WorkersPerRun is this one place's rule for sharing the cores: jobs
 // experiments at once each get an equal share (at least one goroutine),
 // so that jobs × workers stays within the cores instead of every run
-// fanning out to all of them.
+// fanning out to all of them. A sweep applies it as each experiment
+// starts, to the experiments then left, so that the last ones get the
+// cores the others have freed.
 func WorkersPerRun(jobs int) int { return max(runtime.GOMAXPROCS(0)/max(jobs, 1), 1) }
 
 // Sweep runs every task of p not yet finished in st, with Config.Run.Jobs
@@ -223,7 +225,7 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, p plan.Plan) (Summa
 	}
 	jobs = min(jobs, max(len(groups), 1)) // no more workers than experiments left
 	s := &sweep{r: r, st: st, sum: sum, total: len(p) - skipped, start: time.Now(),
-		eta: newETAEstimator(slices.Concat(groups...)), workers: WorkersPerRun(jobs)}
+		eta: newETAEstimator(slices.Concat(groups...)), jobs: jobs, left: len(groups)}
 	return s.run(ctx, groups, jobs)
 }
 
@@ -270,9 +272,10 @@ type sweep struct {
 	st      *store.Store
 	total   int
 	start   time.Time
-	workers int // goroutines per run (WorkersPerRun)
+	jobs    int // workers running experiments
 
 	mu       sync.Mutex // guards the fields below
+	left     int        // experiments not finished
 	sum      Summary
 	eta      *etaEstimator
 	firstErr error
@@ -321,8 +324,17 @@ func (s *sweep) fail(err error) {
 	}
 }
 
-// runGroup draws one experiment and runs its tasks, recording each row.
+// runGroup draws one experiment and runs its tasks, recording each row,
+// each run on its share of the cores among the experiments left.
 func (s *sweep) runGroup(ctx context.Context, group []plan.Task) error {
+	s.mu.Lock()
+	workers := WorkersPerRun(min(s.jobs, s.left))
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.left--
+		s.mu.Unlock()
+	}()
 	exp, err := s.r.Experiment(group[0].Key)
 	if err != nil {
 		return fmt.Errorf("%s: %w", group[0].Key, err)
@@ -331,7 +343,7 @@ func (s *sweep) runGroup(ctx context.Context, group []plan.Task) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		row, err := s.r.evaluate(ctx, exp, t, s.workers)
+		row, err := s.r.evaluate(ctx, exp, t, workers)
 		if err != nil {
 			return err
 		}
@@ -354,7 +366,11 @@ func (s *sweep) finished(t plan.Task, row store.Row) {
 		s.sum.Diverged++
 	}
 	elapsed := time.Since(s.start)
-	s.eta.finished(t, time.Duration((row.TrainSeconds+row.ScoreSeconds)*float64(time.Second)))
+	took := row.TrainSeconds + row.ScoreSeconds
+	if math.IsNaN(took) { // a run that failed before training
+		took = 0
+	}
+	s.eta.finished(t, time.Duration(took*float64(time.Second)))
 	left, hasLeft := s.eta.left(elapsed)
 	e := Event{Done: s.sum.Ran, Total: s.total, Task: t, Row: row, Elapsed: elapsed, ETA: left, HasETA: hasLeft}
 	s.r.observe(func(o Observer) { o.Finished(e) }) // under s.mu: events arrive in order of Done

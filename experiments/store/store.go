@@ -85,7 +85,6 @@ type Key struct {
 	ConfigHash string
 }
 
-// String renders the key for messages and sorting.
 // MethodConfig is a method under one configuration: the unit of a table's
 // row or a plot's series.
 type MethodConfig struct {
@@ -95,6 +94,7 @@ type MethodConfig struct {
 // MethodConfig returns the row's method and config hash.
 func (r Row) MethodConfig() MethodConfig { return MethodConfig{r.Method, r.ConfigHash} }
 
+// String renders the key for messages and sorting.
 func (k Key) String() string { return k.Experiment.String() + "/" + k.Method + "/" + k.ConfigHash }
 
 // Key returns the row's key.

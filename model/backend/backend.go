@@ -42,6 +42,10 @@ func Check(spec string) error {
 			}
 		}
 		return nil
+	case name == "go" && strings.Contains(opts, "parallelism"):
+		// SimpleGo announces the setting on standard output, which would
+		// corrupt the commands' output.
+		return fmt.Errorf("backend %q: SimpleGo's parallelism option is not supported (it prints to standard output); leave it out: with %s each product uses one worker per core", spec, GoOptions)
 	case name == "go":
 		return nil
 	case name == "xla" && opts != "":

@@ -18,6 +18,7 @@ func TestCheckAndOpen(t *testing.T) {
 		{"cpu:workers=2,portable", ""},
 		{"go", ""},
 		{"cpu:workers=0", "workers"},
+		{"go:dotgeneral_small,parallelism=2", "parallelism option is not supported"},
 		{"cpu:turbo", `unknown option "turbo"`},
 		{"xla", "name the PJRT plugin"},
 		{"tpu", "unknown; use cpu"},
