@@ -268,11 +268,11 @@ func (r *Runner) loadData(groups [][]plan.Task) error {
 
 // sweep is the state one Sweep shares between its workers.
 type sweep struct {
-	r       *Runner
-	st      *store.Store
-	total   int
-	start   time.Time
-	jobs    int // workers running experiments
+	r     *Runner
+	st    *store.Store
+	total int
+	start time.Time
+	jobs  int // workers running experiments
 
 	mu       sync.Mutex // guards the fields below
 	left     int        // experiments not finished
