@@ -320,27 +320,8 @@ func TestManyRunsFlatMemory(t *testing.T) {
 		env := Env{Dataset: "mnist", Seed: uint64(i), Backend: "cpu", Backends: pool}
 		ae := smallAE()
 		ae.Epochs = 1
-		var d interface {
-			protocol.Detector
-			protocol.Closer
-		}
-		var err error
-		if i%2 == 0 {
-			d, err = NewCAE(&CAEParams{ae}, env)
-		} else {
-			p := DefaultNCAEParams()
-			p.AEParams = ae
-			d, err = NewNCAE(p, env)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Fit(context.Background(), train); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.Score(context.Background(), test); err != nil {
-			t.Fatal(err)
-		}
+		d := newSmall(t, i%2 == 1, ae, env)
+		fitScore(t, d, train, test)
 		if err := d.Close(); err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,38 @@ func synthetic(n int, anomalyEvery int, seed uint64) (protocol.Samples, []bool) 
 	return s, truth
 }
 
+// newSmall returns a CAE, or with ncae an NCAE, with autoencoder settings
+// ae on env.
+func newSmall(t *testing.T, ncae bool, ae AEParams, env Env) *Detector {
+	t.Helper()
+	var d *Detector
+	var err error
+	if ncae {
+		p := DefaultNCAEParams()
+		p.AEParams = ae
+		d, err = NewNCAE(p, env)
+	} else {
+		d, err = NewCAE(&CAEParams{ae}, env)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// fitScore trains d on train and returns its scores of test.
+func fitScore(t *testing.T, d protocol.Detector, train, test protocol.Samples) []float64 {
+	t.Helper()
+	if err := d.Fit(context.Background(), train); err != nil {
+		t.Fatal(err)
+	}
+	scores, err := d.Score(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scores
+}
+
 func smallAE() AEParams {
 	p := DefaultAEParams()
 	p.Epochs, p.BatchSize = 2, 32
@@ -88,19 +120,7 @@ func TestCAETrainsAndIsDeterministic(t *testing.T) {
 	scores := map[string][]float64{}
 	for _, spec := range []string{"cpu", "cpu:portable", "go"} {
 		run := func(seed uint64) []float64 {
-			p := &CAEParams{smallAE()}
-			d, err := NewCAE(p, Env{Dataset: "mnist", Seed: seed, Backend: spec})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Fit(context.Background(), train); err != nil {
-				t.Fatal(err)
-			}
-			scores, err := d.Score(context.Background(), test)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return scores
+			return fitScore(t, newSmall(t, false, smallAE(), Env{Dataset: "mnist", Seed: seed, Backend: spec}), train, test)
 		}
 		a, b, c := run(1), run(1), run(2)
 		for i := range a {

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"context"
 	"slices"
 	"testing"
 )
@@ -21,27 +20,8 @@ func TestScoresDoNotDependOnWorkers(t *testing.T) {
 		ncae := tc.ncae
 		var first []float64
 		for _, spec := range []string{"cpu:workers=1", "cpu:workers=2", "cpu:workers=3"} {
-			ae := smallAE()
-			env := Env{Dataset: tc.dataset, Seed: 3, Backend: spec}
-			var d *Detector
-			var err error
-			if ncae {
-				p := DefaultNCAEParams()
-				p.AEParams = ae
-				d, err = NewNCAE(p, env)
-			} else {
-				d, err = NewCAE(&CAEParams{ae}, env)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Fit(context.Background(), train); err != nil {
-				t.Fatal(err)
-			}
-			scores, err := d.Score(context.Background(), test)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := newSmall(t, ncae, smallAE(), Env{Dataset: tc.dataset, Seed: 3, Backend: spec})
+			scores := fitScore(t, d, train, test)
 			d.Close()
 			if first == nil {
 				first = scores

@@ -94,10 +94,7 @@ func (r *Runner) Check(methods []string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		jobs := r.Config.Run.Jobs
-		if jobs <= 0 {
-			jobs = DefaultJobs()
-		}
+		jobs := r.jobs()
 		return fmt.Sprintf("deep models on backend %s: %s; up to %d runs at once, sharing the %d cores", b.Spec, b.Description(), jobs, runtime.GOMAXPROCS(0)), nil
 	}
 	return "", nil
@@ -193,6 +190,14 @@ func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task pl
 // experiment ~3.5× slower, since a deep model keeps ~1.4 cores busy.
 func DefaultJobs() int { return max(runtime.GOMAXPROCS(0), 1) }
 
+// jobs is the number of experiments the config runs at once.
+func (r *Runner) jobs() int {
+	if r.Config.Run.Jobs > 0 {
+		return r.Config.Run.Jobs
+	}
+	return DefaultJobs()
+}
+
 // WorkersPerRun is this one place's rule for sharing the cores: jobs
 // experiments at once each get an equal share (at least one goroutine),
 // so that jobs × workers stays within the cores instead of every run
@@ -219,10 +224,7 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, p plan.Plan) (Summa
 	if err := r.loadData(groups); err != nil {
 		return sum, err
 	}
-	jobs := r.Config.Run.Jobs
-	if jobs <= 0 {
-		jobs = DefaultJobs()
-	}
+	jobs := r.jobs()
 	jobs = min(jobs, max(len(groups), 1)) // no more workers than experiments left
 	s := &sweep{r: r, st: st, sum: sum, total: len(p) - skipped, start: time.Now(),
 		eta: newETAEstimator(slices.Concat(groups...)), jobs: jobs, left: len(groups)}
