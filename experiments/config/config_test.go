@@ -204,11 +204,10 @@ func TestCommittedHashes(t *testing.T) {
 		{"quick", "kde", "1f95d4d3b65e"},
 		{"quick", "iforest", "679b85f6ca51"},
 		// The deep models and the semi-supervised columns, with the
-		// registry's real parameter structs (the quick preset pins CAE's and
-		// NCAE's decoder init to its committed runs' until their rerun).
-		{"quick", "cae", "1c626b2af8cb"},
-		{"quick", "ncae", "c0dc9c84a945"},
-		{"quick", "ncae-noadv-euclid", "7fbf0f436158"},
+		// registry's real parameter structs.
+		{"quick", "cae", "4d431e58ec28"},
+		{"quick", "ncae", "3fbd4fb33c6e"},
+		{"quick", "ncae-noadv-euclid", "26d03f3c5bc7"},
 		{"quick", "deepsvdd", "b0bcd95190ad"},
 		{"quick", "deepsad", "7f97a8e7b6bd"},
 		{"quick", "classifier", "2737713acc7b"},
