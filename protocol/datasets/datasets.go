@@ -176,6 +176,12 @@ func (l *Locator) Find(spec Spec) (*Located, error) {
 // search order. A folder of the user's (DataDir or one of its layouts)
 // holding some of the files but not all is an error, not skipped.
 func (l *Locator) findAll(spec Spec) ([]*Located, error) {
+	if l.DataDir != "" && !isDir(l.DataDir) {
+		// A folder the user named that is not there is a typo, not a
+		// reason to fall back quietly to the default copies.
+		return nil, fmt.Errorf("%w: %s: the data folder %s (from --data-dir, data.dir or NCAE_DATA_DIR) does not exist or is not a folder; fix: name a folder holding the IDX files, or unset it to use the default copies",
+			ErrNotFound, spec.Name, l.DataDir)
+	}
 	dirs := l.candidateDirs(spec)
 	var found []*Located
 	for _, dir := range dirs {

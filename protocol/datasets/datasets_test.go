@@ -96,6 +96,19 @@ func TestLoadBadInput(t *testing.T) {
 			t.Errorf("error %q should wrap ErrNotFound and name the file and the fix", err)
 		}
 	})
+	t.Run("data folder missing", func(t *testing.T) {
+		spec := fakeSet(t, t.TempDir(), true)
+		file := filepath.Join(t.TempDir(), "a-file")
+		if err := os.WriteFile(file, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, dir := range []string{filepath.Join(t.TempDir(), "typo"), file} {
+			_, _, err := (&Locator{DataDir: dir}).Load(spec)
+			if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "does not exist") {
+				t.Errorf("DataDir %s: error %q should wrap ErrNotFound and name the folder", dir, err)
+			}
+		}
+	})
 	t.Run("changed content", func(t *testing.T) {
 		dir := t.TempDir()
 		spec := fakeSet(t, dir, false)
