@@ -200,6 +200,7 @@ func TestCommittedHashes(t *testing.T) {
 		{"paper", "ocsvm", "936fa4a8b6ed"},
 		{"paper", "kde", "3c6ad2c1ed3e"},
 		{"paper", "iforest", "d824f17a1e31"},
+		{"paper", "cae", "d3e03f1aecc5"},
 		{"quick", "ocsvm", "96d3ee168f54"},
 		{"quick", "kde", "1f95d4d3b65e"},
 		{"quick", "iforest", "679b85f6ca51"},

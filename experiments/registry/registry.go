@@ -123,6 +123,7 @@ func defaultMethods() []Method {
 	return []Method{
 		ncaeMethod("ncae", "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", model.DefaultNCAEParams),
 		ncaeMethod("ncae-code", "NCAE as the authors' released code runs it (τ = 0, its rates, slope and loss weights)", model.DefaultNCAECodeParams),
+		ncaeMethod("ncae-ganlr", "the paper's NCAE with the released code's GAN learning rate 5e-4 (the paper's 0.01 collapses it): a variant, not the paper's method", model.DefaultNCAEGANLRParams),
 		ncaeMethod("ncae-noadv", "NCAE without the latent adversary (adv_weight = 0): a variant, not the paper's method", model.DefaultNCAENoAdvParams),
 		ncaeMethod("ncae-noadv-euclid", "ncae-noadv with Euclidean mining (mining_similarity = euclidean): a variant, not the paper's method", model.DefaultNCAENoAdvEuclidParams),
 		{Name: "cae", UsesBackend: true, Summary: "convolutional autoencoder trained with plain MSE (GoMLX)",

@@ -12,7 +12,7 @@ func TestDefaultMethods(t *testing.T) {
 	if _, err := New(defaultMethods()...); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"ncae", "ncae-code", "ncae-noadv", "ncae-noadv-euclid", "cae", "ocsvm", "ocsvm-nusel", "iforest", "kde"} {
+	for _, name := range []string{"ncae", "ncae-ganlr", "ncae-code", "ncae-noadv", "ncae-noadv-euclid", "cae", "ocsvm", "ocsvm-nusel", "iforest", "kde"} {
 		if _, ok := Default().Lookup(name); !ok {
 			t.Errorf("method %s missing", name)
 		}
