@@ -151,6 +151,10 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 		clear(c)
 		return
 	}
+	if am, bm, ok := vecMatOK(m, n, a, b); ok {
+		mulVecMat(c, n, k, am, bm, opts)
+		return
+	}
 	bp := packB(b, k, n, workers)
 	// The contraction is summed in chunks of chunkDepth, each from zero,
 	// then added in order: the same arithmetic whatever the number of

@@ -141,6 +141,9 @@ func BenchmarkMul(b *testing.B) {
 		{"kernel-grad", 25, 8, 100352, "TN"},
 		{"dense-grad", 1568, 32, 128, "TN"},
 		{"dense-input-grad", 128, 1568, 32, "NT"},
+		// batch norm's per-channel sums over a batch (ones·X, one row)
+		{"bn-sums-8", 1, 8, 100352, "TN"},
+		{"bn-sums-4", 1, 4, 25088, "NN"},
 	}
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, s := range shapes {

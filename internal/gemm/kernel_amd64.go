@@ -49,3 +49,15 @@ func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) {
 		out[r] = s
 	}
 }
+
+//go:noescape
+func vecMatAVX2(depth int, a *float32, lda int, b *float32, ldb int, cols int, out *float32)
+
+// vecMatBlockAVX2 sets out[j] = Σ_k a[k·lda]·b[k·ldb+j] over depth k for
+// j < cols, cols ∈ {8, 4, 1}, in the micro-kernel's arithmetic.
+func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int, out []float32) {
+	_ = a[(depth-1)*lda]
+	_ = b[(depth-1)*ldb+cols-1]
+	_ = out[cols-1]
+	vecMatAVX2(depth, &a[0], lda, &b[0], ldb, cols, &out[0])
+}

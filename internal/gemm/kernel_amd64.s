@@ -157,3 +157,60 @@ dotloop:
 	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET
+
+// func vecMatAVX2(depth int, a *float32, lda int, b *float32, ldb int, cols int, out *float32)
+//
+// out[j] = Σ_k a[k*lda]·b[k*ldb+j] for j < cols, cols ∈ {8, 4, 1}: one
+// fused-multiply-add chain per column from zero, k in order — lane for
+// lane the arithmetic of kernel8x8AVX2 on one row of A, so the sums are
+// bit-identical to it. depth > 0.
+TEXT ·vecMatAVX2(SB), NOSPLIT, $0-56
+	MOVQ depth+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R10
+	SHLQ $2, R10
+	MOVQ cols+40(FP), AX
+	MOVQ out+48(FP), DX
+	VXORPS Y0, Y0, Y0
+	CMPQ AX, $8
+	JNE  four
+
+loop8:
+	VBROADCASTSS (SI), Y1
+	VFMADD231PS  (DI), Y1, Y0
+	ADDQ R9, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ  loop8
+	VMOVUPS Y0, (DX)
+	VZEROUPPER
+	RET
+
+four:
+	CMPQ AX, $4
+	JNE  one
+
+loop4:
+	VBROADCASTSS (SI), X1
+	VFMADD231PS  (DI), X1, X0
+	ADDQ R9, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ  loop4
+	VMOVUPS X0, (DX)
+	VZEROUPPER
+	RET
+
+one:
+	VMOVSS      (SI), X1
+	VFMADD231SS (DI), X1, X0
+	ADDQ R9, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ  one
+	VMOVSS X0, (DX)
+	VZEROUPPER
+	RET

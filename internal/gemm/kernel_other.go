@@ -9,3 +9,7 @@ func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
 }
 
 func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) { dotRowsGo(depth, a, b, out) }
+
+func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int, out []float32) {
+	vecMatBlockGo(depth, a, lda, b, ldb, cols, out)
+}
