@@ -25,6 +25,11 @@ const (
 // a kc×NR panel of B (8 KiB each) stay in L1 while the kernel runs.
 const kc = 256
 
+// BlockDepth is the length of the contraction blocks the micro-kernel sums
+// (kc): a RowSource whose rows run contiguously for at least this long can
+// serve most blocks in place.
+const BlockDepth = kc
+
 // RowPacker supplies A. PackRows writes rows [i0, i0+rows) and columns
 // [k0, k0+depth) of A to dst row by row, dst[r*depth+k] = A[i0+r, k0+k],
 // with rows ≤ MR; rows r ≥ rows must be written as zeros. (Row-major
@@ -136,9 +141,9 @@ func (opts Options) KernelName() string {
 // at the end).
 func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	workers := opts.Workers
-	kernel, dot := kernelGo, dotRowsGo
+	kernel, dot, okern := kernelGo, dotRowsGo, offsKernel(kernelOffsGo)
 	if haveAVX2FMA && !opts.Portable {
-		kernel, dot = kernelAVX2, dotRowsAVX2
+		kernel, dot, okern = kernelAVX2, dotRowsAVX2, kernelOffsAVX2
 	}
 	if n == 1 {
 		kernel = nil // mulRows takes the matrix-vector path
@@ -163,7 +168,7 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	// chunk computes chunk i of rows [m0, m1) into dst, whose row 0 is row
 	// base of C.
 	chunk := func(dst []float32, base, i, m0, m1 int) {
-		mulRows(kernel, dot, dst, base, n, a, bp, m0, m1, i*chunkDepth, min((i+1)*chunkDepth, k))
+		mulRows(kernels{kernel, okern, dot}, dst, base, n, a, bp, m0, m1, i*chunkDepth, min((i+1)*chunkDepth, k))
 	}
 	panels := (m + MR - 1) / MR
 	switch {
@@ -302,21 +307,30 @@ func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
 	}
 }
 
+// kernels are the micro-kernels of one product: the packed one, the one
+// reading A in place (RowSource) and, for n = 1, the matrix-vector one.
+type kernels struct {
+	packed microKernel // nil: n = 1, computed with dot
+	offs   offsKernel
+	dot    dotRows
+}
+
 // mulRows computes rows [m0, m1) of A·B over the contraction range [k0,
-// k1), overwriting c, whose row 0 is row base; a nil kernel means n = 1,
-// computed with dot.
-func mulRows(kernel microKernel, dot dotRows, c []float32, base, n int, a RowPacker, bp packedB, m0, m1, k0, k1 int) {
+// k1), overwriting c, whose row 0 is row base.
+func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0, m1, k0, k1 int) {
 	apack := make([]float32, MR*kc)
 	var tile [MR * NR]float32
+	src, _ := a.(RowSource)
+	var offs [MR]int
 	for i0 := m0; i0 < m1; i0 += MR {
 		rows := min(MR, m1-i0)
 		for kb := k0; kb < k1; kb += kc {
 			depth := min(kc, k1-kb)
-			a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 			acc := kb > k0
-			if kernel == nil {
+			if kern.packed == nil {
+				a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 				var sums [MR]float32
-				dot(depth, apack, bp.data[kb:kb+depth], &sums)
+				kern.dot(depth, apack, bp.data[kb:kb+depth], &sums)
 				for r := range rows {
 					if acc {
 						c[i0-base+r] += sums[r]
@@ -326,14 +340,22 @@ func mulRows(kernel microKernel, dot dotRows, c []float32, base, n int, a RowPac
 				}
 				continue
 			}
+			// the micro-kernel on this block: A packed, or read in place
+			kernel := func(b, c []float32, ldc int, acc bool) { kern.packed(depth, apack, b, c, ldc, acc) }
+			if src != nil && src.Rows(&offs, i0, rows, kb, depth) {
+				data := src.Data()
+				kernel = func(b, c []float32, ldc int, acc bool) { kern.offs(depth, data, &offs, b, c, ldc, acc) }
+			} else {
+				a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
+			}
 			for j0 := 0; j0 < n; j0 += NR {
 				cols := min(NR, n-j0)
 				bpanel := bp.panel(j0, kb)
 				if rows == MR && cols == NR {
-					kernel(depth, apack, bpanel, c[(i0-base)*n+j0:], n, acc)
+					kernel(bpanel, c[(i0-base)*n+j0:], n, acc)
 					continue
 				}
-				kernel(depth, apack, bpanel, tile[:], NR, false)
+				kernel(bpanel, tile[:], NR, false)
 				for r := range rows {
 					dst := c[(i0-base+r)*n+j0 : (i0-base+r)*n+j0+cols]
 					src := tile[r*NR : r*NR+cols]

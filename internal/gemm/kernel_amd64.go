@@ -61,3 +61,24 @@ func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int
 	_ = out[cols-1]
 	vecMatAVX2(depth, &a[0], lda, &b[0], ldb, cols, &out[0])
 }
+
+//go:noescape
+func kernel8x8OffsAVX2(depth int, a *float32, offs *[MR]int, b, c *float32, ldc int, accumulate int)
+
+// kernelOffsAVX2 checks the bounds the assembly cannot, then runs it.
+func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int, accumulate bool) {
+	if depth <= 0 {
+		kernelGo(0, nil, nil, c, ldc, accumulate)
+		return
+	}
+	for _, o := range offs {
+		_ = a[o : o+depth]
+	}
+	_ = b[depth*NR-1]
+	_ = c[(MR-1)*ldc+NR-1]
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], &c[0], ldc, acc)
+}

@@ -214,3 +214,113 @@ one:
 	VMOVSS X0, (DX)
 	VZEROUPPER
 	RET
+
+// func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b, c *float32, ldc int, accumulate int)
+//
+// kernel8x8AVX2 with A read in place: row r of the panel is the depth
+// floats at a+offs[r] (in floats). The same instructions in the same order
+// per row and column, so the same sums bit for bit.
+TEXT ·kernel8x8OffsAVX2(SB), NOSPLIT, $0-56
+	MOVQ depth+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ offs+16(FP), DX
+	MOVQ 0(DX), AX
+	SHLQ $2, AX
+	MOVQ 8(DX), BX
+	SHLQ $2, BX
+	MOVQ 16(DX), R8
+	SHLQ $2, R8
+	MOVQ 24(DX), R9
+	SHLQ $2, R9
+	MOVQ 32(DX), R10
+	SHLQ $2, R10
+	MOVQ 40(DX), R11
+	SHLQ $2, R11
+	MOVQ 48(DX), R12
+	SHLQ $2, R12
+	MOVQ 56(DX), R13
+	SHLQ $2, R13
+	MOVQ b+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+offsloop:
+	VMOVUPS      (DI), Y8
+	VBROADCASTSS (SI)(AX*1), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS (SI)(BX*1), Y10
+	VFMADD231PS  Y10, Y8, Y1
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y11, Y8, Y2
+	VBROADCASTSS (SI)(R9*1), Y12
+	VFMADD231PS  Y12, Y8, Y3
+	VBROADCASTSS (SI)(R10*1), Y13
+	VFMADD231PS  Y13, Y8, Y4
+	VBROADCASTSS (SI)(R11*1), Y14
+	VFMADD231PS  Y14, Y8, Y5
+	VBROADCASTSS (SI)(R12*1), Y15
+	VFMADD231PS  Y15, Y8, Y6
+	VBROADCASTSS (SI)(R13*1), Y9
+	VFMADD231PS  Y9, Y8, Y7
+	ADDQ $4, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  offsloop
+
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ accumulate+48(FP), AX
+	TESTQ AX, AX
+	JZ   offsstore
+
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y2, Y2
+	VMOVUPS Y2, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y3, Y3
+	VMOVUPS Y3, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y4, Y4
+	VMOVUPS Y4, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y5, Y5
+	VMOVUPS Y5, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y6, Y6
+	VMOVUPS Y6, (DX)
+	ADDQ    R8, DX
+	VADDPS  (DX), Y7, Y7
+	VMOVUPS Y7, (DX)
+	VZEROUPPER
+	RET
+
+offsstore:
+	VMOVUPS Y0, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y1, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y2, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y3, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y4, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y5, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y6, (DX)
+	ADDQ    R8, DX
+	VMOVUPS Y7, (DX)
+	VZEROUPPER
+	RET

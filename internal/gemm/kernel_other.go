@@ -13,3 +13,7 @@ func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) { dotRowsGo(depth,
 func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int, out []float32) {
 	vecMatBlockGo(depth, a, lda, b, ldb, cols, out)
 }
+
+func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int, accumulate bool) {
+	kernelOffsGo(depth, a, offs, b, c, ldc, accumulate)
+}

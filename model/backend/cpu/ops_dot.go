@@ -269,13 +269,18 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 		p.kdx[k] = k / cin % kw * attr.kernelDilations[1]
 		p.kci[k] = k % cin
 	}
+	var a gemm.RowPacker = p
+	if padded := b.paddedInput(in[0], p, attr); padded != nil {
+		defer b.pool.put(padded.shape.DType, padded.flat)
+		a = p.inPlace(padded.flat.([]float32), padded.shape.Dimensions)
+	}
 	res := out.flat.([]float32)
 	var tmp *Buffer
 	if !identity {
 		tmp = b.newBuffer(shapes.Make(out.shape.DType, od...))
 		res = tmp.flat.([]float32)
 	}
-	gemm.Mul(res, od[0]*od[1]*od[2], cout, depth, p, gemm.Dense(kFlat.([]float32), cout), b.gemmOpts)
+	gemm.Mul(res, od[0]*od[1]*od[2], cout, depth, a, gemm.Dense(kFlat.([]float32), cout), b.gemmOpts)
 	if tmp != nil {
 		outStrides := rowStrides(out.shape.Dimensions)
 		dst := make([]int, 4)
@@ -286,4 +291,61 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 		b.pool.put(tmp.shape.DType, tmp.flat)
 	}
 	return nil
+}
+
+// paddedInput returns the convolution's input in canonical layout with its
+// padding written out as zeros, [batch, oh+kh−1, ow+kw−1, c], when the
+// patch matrix can then be read in place: stride 1, no dilation, and kernel
+// rows of at least gemm.BlockDepth floats (the long contractions of the
+// kernel gradients, whose "kernel" is the output gradient over a whole
+// batch). Otherwise nil, and the patches are packed as usual.
+func (b *Backend) paddedInput(x *Buffer, p *patches, attr convAttr) *Buffer {
+	if p.dilated || p.sy != 1 || p.sx != 1 || p.kw*p.c < gemm.BlockDepth || attr.paddings[0][0] < 0 || attr.paddings[1][0] < 0 {
+		return nil
+	}
+	hp, wp := p.oh+p.kh-1, p.ow+p.kw-1
+	if p.py+p.h > hp || p.px+p.w > wp {
+		return nil // input rows or columns the convolution never reads
+	}
+	batch := len(p.x) / (p.h * p.w * p.c)
+	padded := b.newBuffer(shapes.Make(x.shape.DType, batch, hp, wp, p.c))
+	flat := padded.flat.([]float32)
+	clear(flat)
+	dims := []int{batch, p.h, p.w, p.c}
+	stridedCopy(flat, dims, rowStrides([]int{batch, hp, wp, p.c}), (p.py*wp+p.px)*p.c, p.x, rowStrides(dims), 0)
+	return padded
+}
+
+// inPlace returns the patch matrix of the same convolution over the padded
+// input xp (dims [batch, hp, wp, c]): packed as before where it must be,
+// read in place where a contraction block lies within one kernel row.
+func (p *patches) inPlace(xp []float32, dims []int) *inPlacePatches {
+	q := *p
+	q.x, q.h, q.w, q.py, q.px = xp, dims[1], dims[2], 0, 0
+	return &inPlacePatches{patches: &q}
+}
+
+// inPlacePatches is the patch matrix over an explicitly padded input: row
+// (b, oy, ox), column (ky, kx, ci) is xp[b, oy+ky, ox+kx, ci], so within
+// one kernel row ky the columns (kx, ci) of a row are kw·c contiguous floats.
+type inPlacePatches struct{ *patches }
+
+// Data implements gemm.RowSource.
+func (p *inPlacePatches) Data() []float32 { return p.x }
+
+// Rows implements gemm.RowSource: in place when columns [k0, k0+depth) lie
+// in one kernel row.
+func (p *inPlacePatches) Rows(offs *[gemm.MR]int, i0, rows, k0, depth int) bool {
+	kwc := p.kw * p.c
+	ky := k0 / kwc
+	if (k0+depth-1)/kwc != ky {
+		return false
+	}
+	for r := range gemm.MR {
+		m := i0 + min(r, rows-1)
+		bi, rem := m/(p.oh*p.ow), m%(p.oh*p.ow)
+		oy, ox := rem/p.ow, rem%p.ow
+		offs[r] = ((bi*p.h+oy+ky)*p.w+ox)*p.c + k0 - ky*kwc
+	}
+	return true
 }

@@ -64,34 +64,40 @@ func stridedCopyT[T any](dst []T, dims, ds []int, doff int, src []T, ss []int, s
 		dst[doff] = src[soff]
 		return
 	}
+	if len(dims) == 1 {
+		copyRunT(dst, doff, ds[0], src, soff, ss[0], dims[0])
+		return
+	}
+	// The last two axes in a tight loop (a transpose's inner runs are often
+	// short: a few channels), the others by an odometer.
 	last := len(dims) - 1
 	n, dsl, ssl := dims[last], ds[last], ss[last]
+	rows, dsr, ssr := dims[last-1], ds[last-1], ss[last-1]
 	outer := 1
-	for _, d := range dims[:last] {
+	for _, d := range dims[:last-1] {
 		outer *= d
 	}
-	idx := make([]int, last)
+	idx := make([]int, last-1)
 	for range outer {
+		d, s := doff, soff
 		switch {
-		case dsl == 1 && ssl == 1 && n <= 16: // short runs: a loop beats copy's call
-			d, s := dst[doff:doff+n], src[soff:soff+n]
-			for i, v := range s {
-				d[i] = v
+		case dsl == 1 && ssl == 1 && n == 8:
+			for range rows {
+				*(*[8]T)(dst[d : d+8]) = *(*[8]T)(src[s : s+8])
+				d, s = d+dsr, s+ssr
 			}
-		case dsl == 1 && ssl == 1:
-			copy(dst[doff:doff+n], src[soff:soff+n])
-		case dsl == 1 && ssl == 0:
-			v := src[soff]
-			d := dst[doff : doff+n]
-			for i := range d {
-				d[i] = v
+		case dsl == 1 && ssl == 1 && n == 4:
+			for range rows {
+				*(*[4]T)(dst[d : d+4]) = *(*[4]T)(src[s : s+4])
+				d, s = d+dsr, s+ssr
 			}
 		default:
-			for i := range n {
-				dst[doff+i*dsl] = src[soff+i*ssl]
+			for range rows {
+				copyRunT(dst, d, dsl, src, s, ssl, n)
+				d, s = d+dsr, s+ssr
 			}
 		}
-		for a := last - 1; a >= 0; a-- {
+		for a := last - 2; a >= 0; a-- {
 			idx[a]++
 			doff += ds[a]
 			soff += ss[a]
@@ -101,6 +107,30 @@ func stridedCopyT[T any](dst []T, dims, ds []int, doff int, src []T, ss []int, s
 			doff -= ds[a] * dims[a]
 			soff -= ss[a] * dims[a]
 			idx[a] = 0
+		}
+	}
+}
+
+// copyRunT copies n elements from src (from soff, stride ssl) to dst (from
+// doff, stride dsl).
+func copyRunT[T any](dst []T, doff, dsl int, src []T, soff, ssl, n int) {
+	switch {
+	case dsl == 1 && ssl == 1 && n <= 16: // short runs: a loop beats copy's call
+		d, s := dst[doff:doff+n], src[soff:soff+n]
+		for i, v := range s {
+			d[i] = v
+		}
+	case dsl == 1 && ssl == 1:
+		copy(dst[doff:doff+n], src[soff:soff+n])
+	case dsl == 1 && ssl == 0:
+		v := src[soff]
+		d := dst[doff : doff+n]
+		for i := range d {
+			d[i] = v
+		}
+	default:
+		for i := range n {
+			dst[doff+i*dsl] = src[soff+i*ssl]
 		}
 	}
 }
