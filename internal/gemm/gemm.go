@@ -141,9 +141,9 @@ func (opts Options) KernelName() string {
 // at the end).
 func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	workers := opts.Workers
-	kernel, dot, okern := kernelGo, dotRowsGo, offsKernel(kernelOffsGo)
+	kernel, dot, okern, odot := kernelGo, dotRowsGo, offsKernel(kernelOffsGo), offsDot(dotRowsOffsGo)
 	if haveAVX2FMA && !opts.Portable {
-		kernel, dot, okern = kernelAVX2, dotRowsAVX2, kernelOffsAVX2
+		kernel, dot, okern, odot = kernelAVX2, dotRowsAVX2, kernelOffsAVX2, dotRowsOffsAVX2
 	}
 	if n == 1 {
 		kernel = nil // mulRows takes the matrix-vector path
@@ -168,7 +168,7 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	// chunk computes chunk i of rows [m0, m1) into dst, whose row 0 is row
 	// base of C.
 	chunk := func(dst []float32, base, i, m0, m1 int) {
-		mulRows(kernels{kernel, okern, dot}, dst, base, n, a, bp, m0, m1, i*chunkDepth, min((i+1)*chunkDepth, k))
+		mulRows(kernels{kernel, okern, dot, odot}, dst, base, n, a, bp, m0, m1, i*chunkDepth, min((i+1)*chunkDepth, k))
 	}
 	panels := (m + MR - 1) / MR
 	switch {
@@ -310,9 +310,10 @@ func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
 // kernels are the micro-kernels of one product: the packed one, the one
 // reading A in place (RowSource) and, for n = 1, the matrix-vector one.
 type kernels struct {
-	packed microKernel // nil: n = 1, computed with dot
-	offs   offsKernel
-	dot    dotRows
+	packed  microKernel // nil: n = 1, computed with dot
+	offs    offsKernel
+	dot     dotRows
+	dotOffs offsDot
 }
 
 // mulRows computes rows [m0, m1) of A·B over the contraction range [k0,
@@ -328,9 +329,13 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 			depth := min(kc, k1-kb)
 			acc := kb > k0
 			if kern.packed == nil {
-				a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 				var sums [MR]float32
-				kern.dot(depth, apack, bp.data[kb:kb+depth], &sums)
+				if src != nil && src.Rows(&offs, i0, rows, kb, depth) {
+					kern.dotOffs(depth, src.Data(), &offs, bp.data[kb:kb+depth], &sums)
+				} else {
+					a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
+					kern.dot(depth, apack, bp.data[kb:kb+depth], &sums)
+				}
 				for r := range rows {
 					if acc {
 						c[i0-base+r] += sums[r]

@@ -24,25 +24,34 @@ func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
 	kernel8x8AVX2(depth, &a[0], &b[0], &c[0], ldc, acc)
 }
 
-//go:noescape
-func dot8x8AVX2(depth8 int, a *float32, lda int, b *float32, acc *[MR * 8]float32)
-
 // dotRowsAVX2 runs the assembly over the multiple-of-8 part of depth (eight
 // partial sums per row) and finishes the rest in Go.
 func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) {
 	_ = a[depth*MR-1]
+	offs := [MR]int{0, depth, 2 * depth, 3 * depth, 4 * depth, 5 * depth, 6 * depth, 7 * depth}
+	dotRowsOffsAVX2(depth, a, &offs, b, out)
+}
+
+//go:noescape
+func dot8x8OffsAVX2(depth8 int, a *float32, offs *[MR]int, b *float32, acc *[MR * 8]float32)
+
+// dotRowsOffsAVX2 is dotRowsAVX2 with row r of A at a[offs[r]:].
+func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32) {
+	for _, o := range offs {
+		_ = a[o : o+depth]
+	}
 	_ = b[depth-1]
 	depth8 := depth &^ 7
 	var acc [MR * 8]float32
 	if depth8 > 0 {
-		dot8x8AVX2(depth8, &a[0], depth, &b[0], &acc)
+		dot8x8OffsAVX2(depth8, &a[0], offs, &b[0], &acc)
 	}
 	for r := range MR {
 		var s float32
 		for _, v := range acc[r*8 : r*8+8] {
 			s += v
 		}
-		row := a[r*depth : (r+1)*depth]
+		row := a[offs[r] : offs[r]+depth]
 		for k := depth8; k < depth; k++ {
 			s += row[k] * b[k]
 		}

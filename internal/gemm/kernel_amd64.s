@@ -104,60 +104,6 @@ store:
 	VZEROUPPER
 	RET
 
-// func dot8x8AVX2(depth8 int, a *float32, lda int, b *float32, acc *[64]float32)
-//
-// For the 8 rows of A (lda floats apart, addressed as in kernel8x8AVX2):
-// acc[r*8:r*8+8] = Σ over k in steps of 8 of a[r*lda+k:+8]·b[k:+8], eight
-// partial sums per row; depth8 is a positive multiple of 8.
-TEXT ·dot8x8AVX2(SB), NOSPLIT, $0-40
-	MOVQ depth8+0(FP), CX
-	SHRQ $3, CX
-	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R9
-	SHLQ $2, R9
-	MOVQ b+24(FP), DI
-	MOVQ acc+32(FP), DX
-	LEAQ (SI)(R9*2), R10
-	ADDQ R9, R10
-	LEAQ (R10)(R9*2), R11
-	ADDQ R9, R11
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-
-dotloop:
-	VMOVUPS     (DI), Y8
-	VFMADD231PS (SI), Y8, Y0
-	VFMADD231PS (SI)(R9*1), Y8, Y1
-	VFMADD231PS (SI)(R9*2), Y8, Y2
-	VFMADD231PS (R10), Y8, Y3
-	VFMADD231PS (SI)(R9*4), Y8, Y4
-	VFMADD231PS (R10)(R9*2), Y8, Y5
-	VFMADD231PS (R11), Y8, Y6
-	VFMADD231PS (R11)(R9*1), Y8, Y7
-	ADDQ $32, SI
-	ADDQ $32, R10
-	ADDQ $32, R11
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  dotloop
-
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	VMOVUPS Y3, 96(DX)
-	VMOVUPS Y4, 128(DX)
-	VMOVUPS Y5, 160(DX)
-	VMOVUPS Y6, 192(DX)
-	VMOVUPS Y7, 224(DX)
-	VZEROUPPER
-	RET
-
 // func vecMatAVX2(depth int, a *float32, lda int, b *float32, ldb int, cols int, out *float32)
 //
 // out[j] = Σ_k a[k*lda]·b[k*ldb+j] for j < cols, cols ∈ {8, 4, 1}: one
@@ -322,5 +268,70 @@ offsstore:
 	VMOVUPS Y6, (DX)
 	ADDQ    R8, DX
 	VMOVUPS Y7, (DX)
+	VZEROUPPER
+	RET
+
+// func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32)
+//
+// For the 8 rows of A, row r at a+offs[r] (in floats): acc[r*8:r*8+8] =
+// Σ over k in steps of 8 of a[offs[r]+k:+8]·b[k:+8], eight partial sums
+// per row; depth8 is a positive multiple of 8. Rows of a packed panel are
+// offsets 0, depth, 2·depth, …; rows read in place anything else — the
+// same instructions either way.
+TEXT ·dot8x8OffsAVX2(SB), NOSPLIT, $0-40
+	MOVQ depth8+0(FP), CX
+	SHRQ $3, CX
+	MOVQ a+8(FP), SI
+	MOVQ offs+16(FP), DX
+	MOVQ 0(DX), AX
+	SHLQ $2, AX
+	MOVQ 8(DX), BX
+	SHLQ $2, BX
+	MOVQ 16(DX), R8
+	SHLQ $2, R8
+	MOVQ 24(DX), R9
+	SHLQ $2, R9
+	MOVQ 32(DX), R10
+	SHLQ $2, R10
+	MOVQ 40(DX), R11
+	SHLQ $2, R11
+	MOVQ 48(DX), R12
+	SHLQ $2, R12
+	MOVQ 56(DX), R13
+	SHLQ $2, R13
+	MOVQ b+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dotoffsloop:
+	VMOVUPS     (DI), Y8
+	VFMADD231PS (SI)(AX*1), Y8, Y0
+	VFMADD231PS (SI)(BX*1), Y8, Y1
+	VFMADD231PS (SI)(R8*1), Y8, Y2
+	VFMADD231PS (SI)(R9*1), Y8, Y3
+	VFMADD231PS (SI)(R10*1), Y8, Y4
+	VFMADD231PS (SI)(R11*1), Y8, Y5
+	VFMADD231PS (SI)(R12*1), Y8, Y6
+	VFMADD231PS (SI)(R13*1), Y8, Y7
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  dotoffsloop
+
+	MOVQ acc+32(FP), DX
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	VMOVUPS Y5, 160(DX)
+	VMOVUPS Y6, 192(DX)
+	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET

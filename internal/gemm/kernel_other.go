@@ -17,3 +17,7 @@ func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int
 func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int, accumulate bool) {
 	kernelOffsGo(depth, a, offs, b, c, ldc, accumulate)
 }
+
+func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32) {
+	dotRowsOffsGo(depth, a, offs, b, out)
+}

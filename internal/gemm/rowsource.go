@@ -43,3 +43,18 @@ func kernelOffsGo(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int
 		}
 	}
 }
+
+// offsDot is a matrix-vector kernel reading A through row offsets.
+type offsDot func(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32)
+
+// dotRowsOffsGo is dotRowsGo reading row r of A at a[offs[r]:].
+func dotRowsOffsGo(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32) {
+	b = b[:depth]
+	for r := range MR {
+		var s float32
+		for k, v := range a[offs[r] : offs[r]+depth] {
+			s += v * b[k]
+		}
+		out[r] = s
+	}
+}

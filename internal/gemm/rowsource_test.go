@@ -24,10 +24,11 @@ func (a inPlaceRows) Rows(offs *[MR]int, i0, rows, k0, depth int) bool {
 
 // TestRowSourceSameAsPacked checks that reading A in place gives the packed
 // path's sums bit for bit, on both kernels and any worker count, with
-// partial panels (m, n no multiple of 8) and partial blocks.
+// partial panels (m, n no multiple of 8), partial blocks and the
+// matrix-vector path (n = 1).
 func TestRowSourceSameAsPacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, s := range []struct{ m, n, k int }{{25, 8, 100352}, {8, 8, 256}, {9, 3, 300}, {200, 16, 2000}, {17, 12, 8193}, {3, 20, 700}} {
+	for _, s := range []struct{ m, n, k int }{{25, 8, 100352}, {8, 8, 256}, {9, 3, 300}, {200, 16, 2000}, {17, 12, 8193}, {3, 20, 700}, {200, 1, 20003}, {9, 1, 300}, {25, 1, 100352}} {
 		a, b := operands(r, s.m, s.n, s.k, "NN")
 		a.Offset = 0
 		for _, opts := range []Options{{Workers: 1}, {Workers: 2}, {Workers: 3}, {Workers: 1, Portable: true}, {Workers: 2, Portable: true}} {
