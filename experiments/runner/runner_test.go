@@ -98,7 +98,7 @@ func setup(t *testing.T, onFit func() error, sets ...string) *Runner {
 	}
 	// The quick preset has sections for the deep models: take them as they are.
 	def := registry.Default()
-	for _, name := range []string{"ncae", "ncae-code", "ncae-noadv", "ncae-noadv-euclid", "cae", "deepsvdd", "deepsad", "classifier"} {
+	for _, name := range []string{"ncae", "ncae-ganlr", "ncae-code", "ncae-noadv", "ncae-noadv-euclid", "cae", "deepsvdd", "deepsad", "classifier"} {
 		m, ok := def.Lookup(name)
 		if !ok {
 			t.Fatalf("default registry lacks %s", name)

@@ -297,14 +297,8 @@ type microKernel func(depth int, a, b, c []float32, ldc int, accumulate bool)
 type dotRows func(depth int, a, b []float32, out *[MR]float32)
 
 func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
-	b = b[:depth]
-	for r := range MR {
-		var s float32
-		for k, v := range a[r*depth : (r+1)*depth] {
-			s += v * b[k]
-		}
-		out[r] = s
-	}
+	offs := panelOffsets(depth)
+	dotRowsOffsGo(depth, a, &offs, b, out)
 }
 
 // kernels are the micro-kernels of one product: the packed one, the one
@@ -380,26 +374,15 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 // kernelGo is the portable micro-kernel: C[MR×NR at c, row stride ldc]
 // (+)= Σ_k a[r*depth+k]·b[k*NR+j].
 func kernelGo(depth int, a, b, c []float32, ldc int, accumulate bool) {
-	var acc [MR][NR]float32
-	a = a[:depth*MR]
-	b = b[:depth*NR]
-	for r := range MR {
-		row := &acc[r]
-		for k, av := range a[r*depth : (r+1)*depth] {
-			bk := (*[NR]float32)(b[k*NR:])
-			for j := range NR {
-				row[j] += av * bk[j]
-			}
-		}
+	offs := panelOffsets(depth)
+	kernelOffsGo(depth, a, &offs, b, c, ldc, accumulate)
+}
+
+// panelOffsets returns the offsets of the MR rows of a packed panel.
+func panelOffsets(depth int) [MR]int {
+	var offs [MR]int
+	for r := range offs {
+		offs[r] = r * depth
 	}
-	for r := range MR {
-		dst := (*[NR]float32)(c[r*ldc:])
-		if accumulate {
-			for j := range NR {
-				dst[j] += acc[r][j]
-			}
-		} else {
-			*dst = acc[r]
-		}
-	}
+	return offs
 }

@@ -1,108 +1,16 @@
 #include "textflag.h"
 
-// func kernel8x8AVX2(depth int, a, b, c *float32, ldc int, accumulate int)
-//
-// C[8×8 at c, row stride ldc floats] (+)= Σ_k a[r*depth+k]·b[k*8+j]: one
-// ymm accumulator per row of C (Y0–Y7), one B row per step (Y8), the k-th
-// element of each of the 8 rows of A broadcast (Y9–Y15) and
-// fused-multiply-added. The rows of A are 8 streams depth floats apart,
-// addressed from three bases: SI (rows 0, 1, 2, 4), R10 = SI+3s (rows 3,
-// 5) and R11 = SI+6s (rows 6, 7), with the stride s in R9.
-TEXT ·kernel8x8AVX2(SB), NOSPLIT, $0-48
-	MOVQ depth+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	SHLQ $2, R8
-	MOVQ CX, R9
-	SHLQ $2, R9
-	LEAQ (SI)(R9*2), R10
-	ADDQ R9, R10
-	LEAQ (R10)(R9*2), R11
-	ADDQ R9, R11
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-
-loop:
-	VMOVUPS      (DI), Y8
-	VBROADCASTSS (SI), Y9
-	VFMADD231PS  Y9, Y8, Y0
-	VBROADCASTSS (SI)(R9*1), Y10
-	VFMADD231PS  Y10, Y8, Y1
-	VBROADCASTSS (SI)(R9*2), Y11
-	VFMADD231PS  Y11, Y8, Y2
-	VBROADCASTSS (R10), Y12
-	VFMADD231PS  Y12, Y8, Y3
-	VBROADCASTSS (SI)(R9*4), Y13
-	VFMADD231PS  Y13, Y8, Y4
-	VBROADCASTSS (R10)(R9*2), Y14
-	VFMADD231PS  Y14, Y8, Y5
-	VBROADCASTSS (R11), Y15
-	VFMADD231PS  Y15, Y8, Y6
-	VBROADCASTSS (R11)(R9*1), Y9
-	VFMADD231PS  Y9, Y8, Y7
-	ADDQ $4, SI
-	ADDQ $4, R10
-	ADDQ $4, R11
-	ADDQ $32, DI
-	DECQ CX
-	JNZ  loop
-
-	MOVQ accumulate+40(FP), AX
-	TESTQ AX, AX
-	JZ   store
-
-	VADDPS  (DX), Y0, Y0
-	VMOVUPS Y0, (DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y1, Y1
-	VMOVUPS Y1, (DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y2, Y2
-	VMOVUPS Y2, (DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y3, Y3
-	VMOVUPS Y3, (DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y4, Y4
-	VMOVUPS Y4, (DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y5, Y5
-	VMOVUPS Y5, (DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y6, Y6
-	VMOVUPS Y6, (DX)
-	ADDQ    R8, DX
-	VADDPS  (DX), Y7, Y7
-	VMOVUPS Y7, (DX)
-	VZEROUPPER
-	RET
-
-store:
-	VMOVUPS Y0, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Y1, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Y2, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Y3, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Y4, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Y5, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Y6, (DX)
-	ADDQ    R8, DX
-	VMOVUPS Y7, (DX)
-	VZEROUPPER
-	RET
+// LOAD_ROW_OFFSETS reads the 8 row offsets at DX (in floats) into AX, BX,
+// R8–R13 (in bytes).
+#define LOAD_ROW_OFFSETS \
+	MOVQ 0(DX), AX; SHLQ $2, AX; \
+	MOVQ 8(DX), BX; SHLQ $2, BX; \
+	MOVQ 16(DX), R8; SHLQ $2, R8; \
+	MOVQ 24(DX), R9; SHLQ $2, R9; \
+	MOVQ 32(DX), R10; SHLQ $2, R10; \
+	MOVQ 40(DX), R11; SHLQ $2, R11; \
+	MOVQ 48(DX), R12; SHLQ $2, R12; \
+	MOVQ 56(DX), R13; SHLQ $2, R13
 
 // func vecMatAVX2(depth int, a *float32, lda int, b *float32, ldb int, cols int, out *float32)
 //
@@ -163,29 +71,18 @@ one:
 
 // func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b, c *float32, ldc int, accumulate int)
 //
-// kernel8x8AVX2 with A read in place: row r of the panel is the depth
-// floats at a+offs[r] (in floats). The same instructions in the same order
-// per row and column, so the same sums bit for bit.
+// C[8×8 at c, row stride ldc floats] (+)= Σ_k a[offs[r]+k]·b[k*8+j]: one
+// ymm accumulator per row of C (Y0–Y7), one B row per step (Y8), the k-th
+// element of each of the 8 rows of A broadcast (Y9–Y15) and
+// fused-multiply-added, row r read at a+offs[r] (offsets in AX, BX,
+// R8–R13, in bytes). A packed panel's rows are offsets 0, depth, 2·depth,
+// …; rows read in place anything else — the same instructions either way,
+// so the same sums bit for bit.
 TEXT ·kernel8x8OffsAVX2(SB), NOSPLIT, $0-56
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ offs+16(FP), DX
-	MOVQ 0(DX), AX
-	SHLQ $2, AX
-	MOVQ 8(DX), BX
-	SHLQ $2, BX
-	MOVQ 16(DX), R8
-	SHLQ $2, R8
-	MOVQ 24(DX), R9
-	SHLQ $2, R9
-	MOVQ 32(DX), R10
-	SHLQ $2, R10
-	MOVQ 40(DX), R11
-	SHLQ $2, R11
-	MOVQ 48(DX), R12
-	SHLQ $2, R12
-	MOVQ 56(DX), R13
-	SHLQ $2, R13
+	LOAD_ROW_OFFSETS
 	MOVQ b+24(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -283,22 +180,7 @@ TEXT ·dot8x8OffsAVX2(SB), NOSPLIT, $0-40
 	SHRQ $3, CX
 	MOVQ a+8(FP), SI
 	MOVQ offs+16(FP), DX
-	MOVQ 0(DX), AX
-	SHLQ $2, AX
-	MOVQ 8(DX), BX
-	SHLQ $2, BX
-	MOVQ 16(DX), R8
-	SHLQ $2, R8
-	MOVQ 24(DX), R9
-	SHLQ $2, R9
-	MOVQ 32(DX), R10
-	SHLQ $2, R10
-	MOVQ 40(DX), R11
-	SHLQ $2, R11
-	MOVQ 48(DX), R12
-	SHLQ $2, R12
-	MOVQ 56(DX), R13
-	SHLQ $2, R13
+	LOAD_ROW_OFFSETS
 	MOVQ b+24(FP), DI
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
