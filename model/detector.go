@@ -87,7 +87,6 @@ func NewNCAE(p *NCAEParams, env Env) (*Detector, error) {
 }
 
 func newDetector(ae AEParams, p *NCAEParams, env Env) (*Detector, error) {
-	nn.InstallMatmulGradient()
 	if err := ae.Validate(); err != nil {
 		return nil, err
 	}

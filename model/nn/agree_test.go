@@ -15,7 +15,6 @@ import (
 // TestLayersAgreeAcrossBackends runs every layer and its gradient on
 // SimpleGo ("go", the reference) and on the cpu backend and compares.
 func TestLayersAgreeAcrossBackends(t *testing.T) {
-	InstallMatmulGradient()
 	r := rand.New(rand.NewPCG(2, 2))
 	cases := []struct {
 		name  string

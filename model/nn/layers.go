@@ -337,9 +337,32 @@ func (f *Frame) batchNorm(x *Node, meanName, varName string) *Node {
 func (s Seq) Clone() Seq { return slices.Clone(s) }
 
 // Matmul is the product of matrices a [i, j] and b [j, k] as one
-// DotGeneral. GoMLX's MatMul of two matrices becomes a Dot node whose
-// gradient materialises the [i, j, k] product, which is ruinous on SimpleGo;
-// DotGeneral's gradient is two DotGenerals.
+// DotGeneral whose gradients are two DotGenerals: ∂a = v·bᵀ and ∂b = aᵀ·v
+// for the output's gradient v. GoMLX v0.26.0 differentiates a DotGeneral by
+// broadcasting both operands to the full [i, j, k] product, multiplying and
+// reducing — correct, but ~100× the forward pass on SimpleGo for the
+// convolutions' patch products.
+//
+// The rule is carried by the graph itself, without touching GoMLX's
+// process-wide gradient table: the output is an identity whose custom
+// gradient records v, and each operand enters the product through an
+// identity whose custom gradient returns its matrix product with v. Reverse
+// autodiff visits the output before the product's operands (it walks nodes
+// in reverse creation order), so v is recorded by then. The product's own
+// generic gradient is still built, but nothing reads it, and every backend
+// we run prunes the unread nodes before execution (TestMatmulGradientIsFast).
+// The identities cost nothing at run time.
 func Matmul(a, b *Node) *Node {
-	return DotGeneral(a, []int{1}, nil, b, []int{0}, nil)
+	var v *Node // ∂/∂out, recorded when autodiff reaches the output
+	lhs := IdentityWithCustomGradient(a, func(_, _ *Node) *Node {
+		return DotGeneral(v, []int{1}, nil, b, []int{1}, nil) // ∂a[i,j] = Σ_k v[i,k] b[j,k]
+	})
+	rhs := IdentityWithCustomGradient(b, func(_, _ *Node) *Node {
+		return DotGeneral(a, []int{0}, nil, v, []int{0}, nil) // ∂b[j,k] = Σ_i a[i,j] v[i,k]
+	})
+	out := DotGeneral(lhs, []int{1}, nil, rhs, []int{0}, nil)
+	return IdentityWithCustomGradient(out, func(_, grad *Node) *Node {
+		v = grad
+		return grad
+	})
 }
