@@ -90,21 +90,30 @@ func TestMulOffset(t *testing.T) {
 }
 
 // TestKernelsAgree runs the assembly and portable micro-kernels on the same
-// panels, overwriting and accumulating.
+// panels, overwriting and accumulating, and checks the packed assembly
+// kernel bit for bit against the offset kernel it shares its arithmetic
+// with (rows read in place must sum exactly as packed ones).
 func TestKernelsAgree(t *testing.T) {
 	if !Accelerated() {
 		t.Skip("this CPU has no AVX2/FMA: only the portable kernel runs")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, depth := range []int{0, 1, 2, 7, 256} {
+	for _, depth := range []int{0, 1, 2, 7, 25, 256} {
 		a := randomMatrix(r, depth+1, MR)
 		b := randomMatrix(r, depth+1, NR)
 		for _, acc := range []bool{false, true} {
 			c1 := randomMatrix(r, MR, 11)
+			c0 := append([]float32(nil), c1...)
 			c2 := append([]float32(nil), c1...)
 			kernelGo(depth, a, b, c1, 11, acc)
 			kernelAVX2(depth, a, b, c2, 11, acc)
+			c3 := append([]float32(nil), c0...)
+			offs := panelOffsets(depth)
+			kernelOffsAVX2(depth, a, &offs, b, c3, 11, acc)
 			for i := range c1 {
+				if math.Float32bits(c2[i]) != math.Float32bits(c3[i]) {
+					t.Fatalf("depth %d acc %v: element %d: packed %g, offsets %g", depth, acc, i, c2[i], c3[i])
+				}
 				if d := math.Abs(float64(c1[i] - c2[i])); d > 1e-4*(1+math.Abs(float64(c1[i]))) {
 					t.Fatalf("depth %d acc %v: element %d: go %g, avx2 %g", depth, acc, i, c1[i], c2[i])
 				}
