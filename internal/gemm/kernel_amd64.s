@@ -35,6 +35,32 @@
 	VADDPS (DX), Y6, Y6; VMOVUPS Y6, (DX); ADDQ R8, DX; \
 	VADDPS (DX), Y7, Y7; VMOVUPS Y7, (DX)
 
+// STORE_C_AND_RETURN writes Y0–Y7 to C (the arguments c, ldc in floats
+// and accumulate, read into DX, R8 in bytes and AX), added to C's old
+// values when accumulate ≠ 0, and returns; store is a label of the calling
+// function's own.
+#define STORE_C_AND_RETURN(c, ldc, accumulate, store) \
+	MOVQ c, DX; MOVQ ldc, R8; SHLQ $2, R8; MOVQ accumulate, AX; \
+	TESTQ AX, AX; JZ store; \
+	ADD_STORE_ROWS; VZEROUPPER; RET; \
+store: \
+	STORE_ROWS; VZEROUPPER; RET
+
+// FMA_8x8 is one step k of the 8×8 kernels: B's row k at DI into Y8, the
+// k-th element of each of A's 8 rows (addresses r0–r7) broadcast and
+// fused-multiply-added into Y0–Y7. Both kernels take their loop from here,
+// so their arithmetic is the same instruction for instruction.
+#define FMA_8x8(r0, r1, r2, r3, r4, r5, r6, r7) \
+	VMOVUPS (DI), Y8; \
+	VBROADCASTSS r0, Y9; VFMADD231PS Y9, Y8, Y0; \
+	VBROADCASTSS r1, Y10; VFMADD231PS Y10, Y8, Y1; \
+	VBROADCASTSS r2, Y11; VFMADD231PS Y11, Y8, Y2; \
+	VBROADCASTSS r3, Y12; VFMADD231PS Y12, Y8, Y3; \
+	VBROADCASTSS r4, Y13; VFMADD231PS Y13, Y8, Y4; \
+	VBROADCASTSS r5, Y14; VFMADD231PS Y14, Y8, Y5; \
+	VBROADCASTSS r6, Y15; VFMADD231PS Y15, Y8, Y6; \
+	VBROADCASTSS r7, Y9; VFMADD231PS Y9, Y8, Y7
+
 // ZERO_ACCUMULATORS clears Y0–Y7.
 #define ZERO_ACCUMULATORS \
 	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
@@ -118,23 +144,7 @@ TEXT ·kernel8x8AVX2(SB), NOSPLIT, $0-48
 	ZERO_ACCUMULATORS
 
 packedloop:
-	VMOVUPS      (DI), Y8
-	VBROADCASTSS (SI), Y9
-	VFMADD231PS  Y9, Y8, Y0
-	VBROADCASTSS (SI)(R9*1), Y10
-	VFMADD231PS  Y10, Y8, Y1
-	VBROADCASTSS (SI)(R9*2), Y11
-	VFMADD231PS  Y11, Y8, Y2
-	VBROADCASTSS (R10), Y12
-	VFMADD231PS  Y12, Y8, Y3
-	VBROADCASTSS (SI)(R9*4), Y13
-	VFMADD231PS  Y13, Y8, Y4
-	VBROADCASTSS (R10)(R9*2), Y14
-	VFMADD231PS  Y14, Y8, Y5
-	VBROADCASTSS (R11), Y15
-	VFMADD231PS  Y15, Y8, Y6
-	VBROADCASTSS (R11)(R9*1), Y9
-	VFMADD231PS  Y9, Y8, Y7
+	FMA_8x8((SI), (SI)(R9*1), (SI)(R9*2), (R10), (SI)(R9*4), (R10)(R9*2), (R11), (R11)(R9*1))
 	ADDQ $4, SI
 	ADDQ $4, R10
 	ADDQ $4, R11
@@ -142,20 +152,7 @@ packedloop:
 	DECQ CX
 	JNZ  packedloop
 
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	SHLQ $2, R8
-	MOVQ accumulate+40(FP), AX
-	TESTQ AX, AX
-	JZ   packedstore
-	ADD_STORE_ROWS
-	VZEROUPPER
-	RET
-
-packedstore:
-	STORE_ROWS
-	VZEROUPPER
-	RET
+	STORE_C_AND_RETURN(c+24(FP), ldc+32(FP), accumulate+40(FP), packedstore)
 
 // func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b, c *float32, ldc int, accumulate int)
 //
@@ -175,42 +172,13 @@ TEXT ·kernel8x8OffsAVX2(SB), NOSPLIT, $0-56
 	ZERO_ACCUMULATORS
 
 offsloop:
-	VMOVUPS      (DI), Y8
-	VBROADCASTSS (SI)(AX*1), Y9
-	VFMADD231PS  Y9, Y8, Y0
-	VBROADCASTSS (SI)(BX*1), Y10
-	VFMADD231PS  Y10, Y8, Y1
-	VBROADCASTSS (SI)(R8*1), Y11
-	VFMADD231PS  Y11, Y8, Y2
-	VBROADCASTSS (SI)(R9*1), Y12
-	VFMADD231PS  Y12, Y8, Y3
-	VBROADCASTSS (SI)(R10*1), Y13
-	VFMADD231PS  Y13, Y8, Y4
-	VBROADCASTSS (SI)(R11*1), Y14
-	VFMADD231PS  Y14, Y8, Y5
-	VBROADCASTSS (SI)(R12*1), Y15
-	VFMADD231PS  Y15, Y8, Y6
-	VBROADCASTSS (SI)(R13*1), Y9
-	VFMADD231PS  Y9, Y8, Y7
+	FMA_8x8((SI)(AX*1), (SI)(BX*1), (SI)(R8*1), (SI)(R9*1), (SI)(R10*1), (SI)(R11*1), (SI)(R12*1), (SI)(R13*1))
 	ADDQ $4, SI
 	ADDQ $32, DI
 	DECQ CX
 	JNZ  offsloop
 
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	MOVQ accumulate+48(FP), AX
-	TESTQ AX, AX
-	JZ   offsstore
-	ADD_STORE_ROWS
-	VZEROUPPER
-	RET
-
-offsstore:
-	STORE_ROWS
-	VZEROUPPER
-	RET
+	STORE_C_AND_RETURN(c+32(FP), ldc+40(FP), accumulate+48(FP), offsstore)
 
 // func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32)
 //
