@@ -322,9 +322,14 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 		for kb := k0; kb < k1; kb += kc {
 			depth := min(kc, k1-kb)
 			acc := kb > k0
+			var runs Runs
+			inPlace := false
+			if src != nil {
+				runs, inPlace = src.Rows(&offs, i0, rows, kb, depth)
+			}
 			if kern.packed == nil {
 				var sums [MR]float32
-				if src != nil && src.Rows(&offs, i0, rows, kb, depth) {
+				if inPlace && runs.First >= depth { // the matrix-vector kernel reads contiguous rows only
 					kern.dotOffs(depth, src.Data(), &offs, bp.data[kb:kb+depth], &sums)
 				} else {
 					a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
@@ -341,9 +346,9 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 			}
 			// the micro-kernel on this block: A packed, or read in place
 			kernel := func(b, c []float32, ldc int, acc bool) { kern.packed(depth, apack, b, c, ldc, acc) }
-			if src != nil && src.Rows(&offs, i0, rows, kb, depth) {
+			if inPlace {
 				data := src.Data()
-				kernel = func(b, c []float32, ldc int, acc bool) { kern.offs(depth, data, &offs, b, c, ldc, acc) }
+				kernel = func(b, c []float32, ldc int, acc bool) { kern.offs(depth, data, &offs, runs, b, c, ldc, acc) }
 			} else {
 				a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 			}
@@ -375,7 +380,7 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 // (+)= Σ_k a[r*depth+k]·b[k*NR+j].
 func kernelGo(depth int, a, b, c []float32, ldc int, accumulate bool) {
 	offs := panelOffsets(depth)
-	kernelOffsGo(depth, a, &offs, b, c, ldc, accumulate)
+	kernelOffsGo(depth, a, &offs, Contiguous(depth), b, c, ldc, accumulate)
 }
 
 // panelOffsets returns the offsets of the MR rows of a packed panel.

@@ -109,7 +109,7 @@ func TestKernelsAgree(t *testing.T) {
 			kernelAVX2(depth, a, b, c2, 11, acc)
 			c3 := append([]float32(nil), c0...)
 			offs := panelOffsets(depth)
-			kernelOffsAVX2(depth, a, &offs, b, c3, 11, acc)
+			kernelOffsAVX2(depth, a, &offs, Contiguous(depth), b, c3, 11, acc)
 			for i := range c1 {
 				if math.Float32bits(c2[i]) != math.Float32bits(c3[i]) {
 					t.Fatalf("depth %d acc %v: element %d: packed %g, offsets %g", depth, acc, i, c2[i], c3[i])

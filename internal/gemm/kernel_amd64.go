@@ -73,16 +73,20 @@ func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int
 }
 
 //go:noescape
-func kernel8x8OffsAVX2(depth int, a *float32, offs *[MR]int, b, c *float32, ldc int, accumulate int)
+func kernel8x8OffsAVX2(depth int, a *float32, offs *[MR]int, b, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
 
 // kernelOffsAVX2 checks the bounds the assembly cannot, then runs it.
-func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int, accumulate bool) {
+func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool) {
 	if depth <= 0 {
 		kernelGo(0, nil, nil, c, ldc, accumulate)
 		return
 	}
+	if !runs.valid() {
+		panic("gemm: invalid runs")
+	}
+	span := runs.Index(depth-1) + 1
 	for _, o := range offs {
-		_ = a[o : o+depth]
+		_ = a[o : o+span]
 	}
 	_ = b[depth*NR-1]
 	_ = c[(MR-1)*ldc+NR-1]
@@ -90,5 +94,5 @@ func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, b, c []float32, ldc i
 	if accumulate {
 		acc = 1
 	}
-	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], &c[0], ldc, acc)
+	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], &c[0], ldc, acc, runs.First, runs.Len, 4*runs.Gap)
 }

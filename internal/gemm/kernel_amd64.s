@@ -154,27 +154,35 @@ packedloop:
 
 	STORE_C_AND_RETURN(c+24(FP), ldc+32(FP), accumulate+40(FP), packedstore)
 
-// func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b, c *float32, ldc int, accumulate int)
+// func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
 //
-// C[8×8 at c, row stride ldc floats] (+)= Σ_k a[offs[r]+k]·b[k*8+j]: one
-// ymm accumulator per row of C (Y0–Y7), one B row per step (Y8), the k-th
+// C[8×8 at c, row stride ldc floats] (+)= Σ_k A[r, k]·b[k*8+j]: one ymm
+// accumulator per row of C (Y0–Y7), one B row per step (Y8), the k-th
 // element of each of the 8 rows of A broadcast (Y9–Y15) and
-// fused-multiply-added, row r read at a+offs[r] (offsets in AX, BX,
-// R8–R13, in bytes). A packed panel's rows are offsets 0, depth, 2·depth,
-// …; rows read in place anything else — the same instructions either way,
-// so the same sums bit for bit.
-TEXT ·kernel8x8OffsAVX2(SB), NOSPLIT, $0-56
+// fused-multiply-added. Row r starts at a+offs[r] (offsets in AX, BX,
+// R8–R13, in bytes) and is laid out as Runs: after the first first
+// elements and then after every runLen, the rows skip gapBytes (counter in
+// DX). The FMA step is kernel8x8AVX2's, so in place or packed, contiguous
+// or in runs, the sums are the same bit for bit.
+TEXT ·kernel8x8OffsAVX2(SB), NOSPLIT, $0-80
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ offs+16(FP), DX
 	LOAD_ROW_OFFSETS
 	MOVQ b+24(FP), DI
+	MOVQ first+56(FP), DX
 	ZERO_ACCUMULATORS
 
 offsloop:
 	FMA_8x8((SI)(AX*1), (SI)(BX*1), (SI)(R8*1), (SI)(R9*1), (SI)(R10*1), (SI)(R11*1), (SI)(R12*1), (SI)(R13*1))
 	ADDQ $4, SI
 	ADDQ $32, DI
+	DECQ DX
+	JNZ  offsnext
+	ADDQ gapBytes+72(FP), SI
+	MOVQ runLen+64(FP), DX
+
+offsnext:
 	DECQ CX
 	JNZ  offsloop
 

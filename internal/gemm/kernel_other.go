@@ -14,8 +14,8 @@ func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int
 	vecMatBlockGo(depth, a, lda, b, ldb, cols, out)
 }
 
-func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int, accumulate bool) {
-	kernelOffsGo(depth, a, offs, b, c, ldc, accumulate)
+func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool) {
+	kernelOffsGo(depth, a, offs, runs, b, c, ldc, accumulate)
 }
 
 func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32) {

@@ -1,34 +1,66 @@
 package gemm
 
 // RowSource is an optional interface of a RowPacker whose rows can be read
-// in place: where a block of A's rows lies in memory as MR runs of depth
-// contiguous floats, Mul hands the micro-kernel those runs instead of
-// packing them. The arithmetic is the packed path's, so the product is
-// bit-identical either way (TestRowSourceSameAsPacked).
+// in place: where a block of A's rows lies in memory as MR rows laid out
+// alike — contiguous, or runs of equal length at equal gaps (the rows of a
+// convolution's patch matrix over a padded image) — Mul hands the
+// micro-kernel their addresses instead of packing them. The arithmetic is
+// the packed path's, so the product is bit-identical either way
+// (TestRowSourceSameAsPacked).
 type RowSource interface {
 	RowPacker
 	// Rows reports whether rows [i0, i0+rows) and columns [k0, k0+depth)
-	// of A are runs in place: A[i0+r, k0+k] = Data()[offs[r]+k] for r <
-	// rows. Entries r ≥ rows must be valid offsets too (their sums are
+	// of A lie in place: A[i0+r, k0+k] = Data()[offs[r]+runs.Index(k)] for
+	// r < rows. Entries r ≥ rows must be valid offsets too (their sums are
 	// discarded). false: Mul packs the block with PackRows.
-	Rows(offs *[MR]int, i0, rows, k0, depth int) bool
+	Rows(offs *[MR]int, i0, rows, k0, depth int) (runs Runs, ok bool)
 	// Data is the memory the offsets index.
 	Data() []float32
 }
 
-// offsKernel is a micro-kernel reading A through row offsets.
-type offsKernel func(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int, accumulate bool)
+// Runs is how a row of a block lies in memory from its first element: First
+// contiguous floats, then runs of Len contiguous floats, each run after a
+// gap of Gap floats. A contiguous row has First ≥ its depth (Contiguous).
+type Runs struct {
+	First, Len, Gap int
+}
 
-// kernelOffsGo is kernelGo reading row r of A at a[offs[r]:].
-func kernelOffsGo(depth int, a []float32, offs *[MR]int, b, c []float32, ldc int, accumulate bool) {
+// Contiguous is the Runs of a row of depth contiguous floats.
+func Contiguous(depth int) Runs { return Runs{First: depth, Len: depth} }
+
+// Index returns the position of element k of the row, relative to its first.
+func (s Runs) Index(k int) int {
+	if k < s.First {
+		return k
+	}
+	return k + s.Gap*(1+(k-s.First)/s.Len)
+}
+
+// valid reports whether the runs can describe a row (lengths positive, gap
+// not negative).
+func (s Runs) valid() bool { return s.First > 0 && s.Len > 0 && s.Gap >= 0 }
+
+// offsKernel is a micro-kernel reading A through row offsets and runs.
+type offsKernel func(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool)
+
+// kernelOffsGo is kernelGo reading row r of A from a[offs[r]:], laid out
+// as runs.
+func kernelOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool) {
 	var acc [MR][NR]float32
 	b = b[:depth*NR]
 	for r := range MR {
 		row := &acc[r]
-		for k, av := range a[offs[r] : offs[r]+depth] {
+		p, left := offs[r], runs.First
+		for k := range depth {
+			av := a[p]
 			bk := (*[NR]float32)(b[k*NR:])
 			for j := range NR {
 				row[j] += av * bk[j]
+			}
+			p++
+			if left--; left == 0 {
+				p += runs.Gap
+				left = runs.Len
 			}
 		}
 	}

@@ -11,12 +11,15 @@ import (
 	"github.com/ncae-repro/ncae/internal/gemm"
 )
 
-// TestInPlacePatchesSameAsPacked checks that a kernel-gradient convolution
-// whose patches are read in place from an explicitly padded input gives the
-// packed patches' sums bit for bit, on both kernels: the shapes of the
-// networks' kernel gradients (the "input" is x with batch and channels
-// swapped, the "kernel" the output gradient over the batch), full and
-// partial batches, asymmetric padding.
+// TestInPlacePatchesSameAsPacked checks that a convolution whose patches
+// are read in place from an explicitly padded input gives the packed
+// patches' sums bit for bit, on both kernels: the shapes of the networks'
+// kernel gradients (the "input" is x with batch and channels swapped, the
+// "kernel" the output gradient over the batch; rows contiguous within a
+// kernel row) and of their forward convolutions (rows in runs of kw·c
+// floats, blocks that start inside a run), full and partial batches,
+// asymmetric padding. Field names follow the kernel gradient: for a forward
+// convolution "cin" is the batch and "batch" the input channels.
 func TestInPlacePatchesSameAsPacked(t *testing.T) {
 	be, err := New("")
 	if err != nil {
@@ -33,6 +36,11 @@ func TestInPlacePatchesSameAsPacked(t *testing.T) {
 		{1, 28, 28, 35, 28, 28, 16, 2, 2, 2, 2}, // a partial last batch
 		{2, 12, 10, 32, 11, 9, 3, 1, 2, 0, 1},   // asymmetric padding, odd sizes
 		{3, 9, 9, 64, 7, 7, 12, 0, 0, 0, 0},     // no padding
+		{128, 28, 28, 1, 5, 5, 8, 2, 2, 2, 2},   // forward MNIST conv1: runs of 5
+		{128, 14, 14, 8, 5, 5, 4, 2, 2, 2, 2},   // forward conv2: runs of 40
+		{64, 16, 16, 32, 5, 5, 64, 2, 2, 2, 2},  // forward F-MNIST conv2: depth 800 > one block
+		{128, 28, 28, 8, 5, 5, 1, 2, 2, 2, 2},   // forward decoder's last layer (n = 1: packed)
+		{16, 9, 11, 3, 3, 4, 5, 1, 1, 2, 1},     // forward, asymmetric
 	} {
 		x := make([]float32, s.cin*s.h*s.w*s.batch) // canonical [cin, h, w, batch]
 		for i := range x {

@@ -294,13 +294,15 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 }
 
 // paddedInput returns the convolution's input in canonical layout with its
-// padding written out as zeros, [batch, oh+kh−1, ow+kw−1, c], when the
-// patch matrix can then be read in place: stride 1, no dilation, and kernel
-// rows of at least gemm.BlockDepth floats (the long contractions of the
-// kernel gradients, whose "kernel" is the output gradient over a whole
-// batch). Otherwise nil, and the patches are packed as usual.
+// padding written out as zeros, [batch, oh+kh−1, ow+kw−1, c], for stride 1
+// without dilation: every patch row is then interior — packed as kh runs
+// with no bookkeeping for the border (one pass over the input buys that for
+// kh·kw passes' worth of patches) — and read in place where a contraction
+// block lies within one kernel row (the long contractions of the kernel
+// gradients, whose "kernel" is the output gradient over a whole batch).
+// Otherwise nil, and the patches are packed from the input as it is.
 func (b *Backend) paddedInput(x *Buffer, p *patches, attr convAttr) *Buffer {
-	if p.dilated || p.sy != 1 || p.sx != 1 || p.kw*p.c < gemm.BlockDepth || attr.paddings[0][0] < 0 || attr.paddings[1][0] < 0 {
+	if p.dilated || p.sy != 1 || p.sx != 1 || attr.paddings[0][0] < 0 || attr.paddings[1][0] < 0 {
 		return nil
 	}
 	hp, wp := p.oh+p.kh-1, p.ow+p.kw-1
@@ -317,8 +319,7 @@ func (b *Backend) paddedInput(x *Buffer, p *patches, attr convAttr) *Buffer {
 }
 
 // inPlace returns the patch matrix of the same convolution over the padded
-// input xp (dims [batch, hp, wp, c]): packed as before where it must be,
-// read in place where a contraction block lies within one kernel row.
+// input xp (dims [batch, hp, wp, c]), read in place.
 func (p *patches) inPlace(xp []float32, dims []int) *inPlacePatches {
 	q := *p
 	q.x, q.h, q.w, q.py, q.px = xp, dims[1], dims[2], 0, 0
@@ -326,26 +327,24 @@ func (p *patches) inPlace(xp []float32, dims []int) *inPlacePatches {
 }
 
 // inPlacePatches is the patch matrix over an explicitly padded input: row
-// (b, oy, ox), column (ky, kx, ci) is xp[b, oy+ky, ox+kx, ci], so within
-// one kernel row ky the columns (kx, ci) of a row are kw·c contiguous floats.
+// (b, oy, ox), column (ky, kx, ci) is xp[b, oy+ky, ox+kx, ci], so the
+// columns (kx, ci) of one kernel row ky are kw·c contiguous floats, and the
+// next kernel row's follow one padded image row (wp·c floats) later.
 type inPlacePatches struct{ *patches }
 
 // Data implements gemm.RowSource.
 func (p *inPlacePatches) Data() []float32 { return p.x }
 
-// Rows implements gemm.RowSource: in place when columns [k0, k0+depth) lie
-// in one kernel row.
-func (p *inPlacePatches) Rows(offs *[gemm.MR]int, i0, rows, k0, depth int) bool {
+// Rows implements gemm.RowSource: every block is in place, as runs of kw·c
+// floats (the rest of kernel row ky first), one image row apart.
+func (p *inPlacePatches) Rows(offs *[gemm.MR]int, i0, rows, k0, depth int) (gemm.Runs, bool) {
 	kwc := p.kw * p.c
 	ky := k0 / kwc
-	if (k0+depth-1)/kwc != ky {
-		return false
-	}
 	for r := range gemm.MR {
 		m := i0 + min(r, rows-1)
 		bi, rem := m/(p.oh*p.ow), m%(p.oh*p.ow)
 		oy, ox := rem/p.ow, rem%p.ow
 		offs[r] = ((bi*p.h+oy+ky)*p.w+ox)*p.c + k0 - ky*kwc
 	}
-	return true
+	return gemm.Runs{First: kwc - (k0 - ky*kwc), Len: kwc, Gap: p.w*p.c - kwc}, true
 }
