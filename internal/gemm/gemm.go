@@ -298,7 +298,7 @@ type dotRows func(depth int, a, b []float32, out *[MR]float32)
 
 func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
 	offs := panelOffsets(depth)
-	dotRowsOffsGo(depth, a, &offs, b, out)
+	dotRowsOffsGo(depth, a, &offs, Contiguous(depth), b, out)
 }
 
 // kernels are the micro-kernels of one product: the packed one, the one
@@ -329,8 +329,8 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 			}
 			if kern.packed == nil {
 				var sums [MR]float32
-				if inPlace && runs.First >= depth { // the matrix-vector kernel reads contiguous rows only
-					kern.dotOffs(depth, src.Data(), &offs, bp.data[kb:kb+depth], &sums)
+				if inPlace && dotRuns(runs, depth) {
+					kern.dotOffs(depth, src.Data(), &offs, runs, bp.data[kb:kb+depth], &sums)
 				} else {
 					a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 					kern.dot(depth, apack, bp.data[kb:kb+depth], &sums)

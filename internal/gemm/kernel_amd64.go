@@ -30,31 +30,36 @@ func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
 // partial sums per row) and finishes the rest in Go.
 func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) {
 	offs := panelOffsets(depth)
-	dotRowsOffsAVX2(depth, a, &offs, b, out)
+	dotRowsOffsAVX2(depth, a, &offs, Contiguous(depth), b, out)
 }
 
 //go:noescape
-func dot8x8OffsAVX2(depth8 int, a *float32, offs *[MR]int, b *float32, acc *[MR * 8]float32)
+func dot8x8OffsAVX2(depth8 int, a *float32, offs *[MR]int, b *float32, acc *[MR * 8]float32, first8, runLen8, gapBytes int)
 
-// dotRowsOffsAVX2 is dotRowsAVX2 with row r of A at a[offs[r]:].
-func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32) {
+// dotRowsOffsAVX2 is dotRowsAVX2 with row r of A from a[offs[r]:], laid out
+// as runs: contiguous, or runs whose lengths are multiples of 8 (dotRuns).
+func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, out *[MR]float32) {
+	if !dotRuns(runs, depth) {
+		panic("gemm: runs the matrix-vector kernel cannot read")
+	}
+	span := runs.Index(depth-1) + 1
 	for _, o := range offs {
-		_ = a[o : o+depth]
+		_ = a[o : o+span]
 	}
 	_ = b[depth-1]
 	depth8 := depth &^ 7
 	var acc [MR * 8]float32
 	if depth8 > 0 {
-		dot8x8OffsAVX2(depth8, &a[0], offs, &b[0], &acc)
+		first := min(runs.First, depth) // contiguous rows: no gap is reached
+		dot8x8OffsAVX2(depth8, &a[0], offs, &b[0], &acc, (first+7)/8, runs.Len/8, 4*runs.Gap)
 	}
 	for r := range MR {
 		var s float32
 		for _, v := range acc[r*8 : r*8+8] {
 			s += v
 		}
-		row := a[offs[r] : offs[r]+depth]
 		for k := depth8; k < depth; k++ {
-			s += row[k] * b[k]
+			s += a[offs[r]+runs.Index(k)] * b[k]
 		}
 		out[r] = s
 	}

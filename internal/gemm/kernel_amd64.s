@@ -188,28 +188,24 @@ offsnext:
 
 	STORE_C_AND_RETURN(c+32(FP), ldc+40(FP), accumulate+48(FP), offsstore)
 
-// func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32)
+// func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32, first8, runLen8, gapBytes int)
 //
-// For the 8 rows of A, row r at a+offs[r] (in floats): acc[r*8:r*8+8] =
-// Σ over k in steps of 8 of a[offs[r]+k:+8]·b[k:+8], eight partial sums
-// per row; depth8 is a positive multiple of 8. Rows of a packed panel are
-// offsets 0, depth, 2·depth, …; rows read in place anything else — the
-// same instructions either way.
-TEXT ·dot8x8OffsAVX2(SB), NOSPLIT, $0-40
+// For the 8 rows of A, row r starting at a+offs[r] (in floats): acc[r*8:r*8+8] =
+// Σ over k in steps of 8 of A[r, k:k+8]·b[k:+8], eight partial sums per
+// row; depth8 is a positive multiple of 8. The rows are laid out as Runs
+// whose lengths are multiples of 8: after the first first8 steps of 8
+// floats and then after every runLen8, they skip gapBytes. Rows of a packed
+// panel are offsets 0, depth, 2·depth, … without gaps; rows read in place
+// anything else — the same instructions either way.
+TEXT ·dot8x8OffsAVX2(SB), NOSPLIT, $0-64
 	MOVQ depth8+0(FP), CX
 	SHRQ $3, CX
 	MOVQ a+8(FP), SI
 	MOVQ offs+16(FP), DX
 	LOAD_ROW_OFFSETS
 	MOVQ b+24(FP), DI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	MOVQ first8+40(FP), DX
+	ZERO_ACCUMULATORS
 
 dotoffsloop:
 	VMOVUPS     (DI), Y8
@@ -223,6 +219,12 @@ dotoffsloop:
 	VFMADD231PS (SI)(R13*1), Y8, Y7
 	ADDQ $32, SI
 	ADDQ $32, DI
+	DECQ DX
+	JNZ  dotoffsnext
+	ADDQ gapBytes+56(FP), SI
+	MOVQ runLen8+48(FP), DX
+
+dotoffsnext:
 	DECQ CX
 	JNZ  dotoffsloop
 

@@ -18,6 +18,6 @@ func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []flo
 	kernelOffsGo(depth, a, offs, runs, b, c, ldc, accumulate)
 }
 
-func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32) {
-	dotRowsOffsGo(depth, a, offs, b, out)
+func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, out *[MR]float32) {
+	dotRowsOffsGo(depth, a, offs, runs, b, out)
 }

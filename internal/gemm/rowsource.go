@@ -36,6 +36,13 @@ func (s Runs) Index(k int) int {
 	return k + s.Gap*(1+(k-s.First)/s.Len)
 }
 
+// dotRuns reports whether the matrix-vector kernels read rows laid out as
+// runs over depth: contiguous, or with runs whose lengths are multiples of 8
+// (the AVX2 kernel's steps never straddle a gap).
+func dotRuns(runs Runs, depth int) bool {
+	return runs.valid() && (runs.First >= depth || runs.First%8 == 0 && runs.Len%8 == 0)
+}
+
 // valid reports whether the runs can describe a row (lengths positive, gap
 // not negative).
 func (s Runs) valid() bool { return s.First > 0 && s.Len > 0 && s.Gap >= 0 }
@@ -76,16 +83,24 @@ func kernelOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float
 	}
 }
 
-// offsDot is a matrix-vector kernel reading A through row offsets.
-type offsDot func(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32)
+// offsDot is a matrix-vector kernel reading A through row offsets and runs
+// (dotRuns).
+type offsDot func(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, out *[MR]float32)
 
-// dotRowsOffsGo is dotRowsGo reading row r of A at a[offs[r]:].
-func dotRowsOffsGo(depth int, a []float32, offs *[MR]int, b []float32, out *[MR]float32) {
+// dotRowsOffsGo is dotRowsGo reading row r of A from a[offs[r]:], laid out
+// as runs.
+func dotRowsOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, out *[MR]float32) {
 	b = b[:depth]
 	for r := range MR {
 		var s float32
-		for k, v := range a[offs[r] : offs[r]+depth] {
-			s += v * b[k]
+		p, left := offs[r], runs.First
+		for _, bv := range b {
+			s += a[p] * bv
+			p++
+			if left--; left == 0 {
+				p += runs.Gap
+				left = runs.Len
+			}
 		}
 		out[r] = s
 	}

@@ -31,7 +31,8 @@ func BenchmarkConvForward(b *testing.B) {
 	for _, s := range []struct {
 		name                       string
 		batch, h, w, cin, kh, cout int
-	}{{"mnist-conv1", 128, 28, 28, 1, 5, 8}, {"mnist-conv2", 128, 14, 14, 8, 5, 4}, {"fmnist-conv2", 128, 16, 16, 32, 5, 64}} {
+	}{{"mnist-conv1", 128, 28, 28, 1, 5, 8}, {"mnist-conv2", 128, 14, 14, 8, 5, 4}, {"fmnist-conv2", 128, 16, 16, 32, 5, 64},
+		{"mnist-decoder-last", 128, 28, 28, 8, 5, 1}} {
 		benchConv(b, s.name, s.batch, s.h, s.w, s.cin, s.kh, s.cout)
 	}
 }

@@ -39,7 +39,9 @@ func TestInPlacePatchesSameAsPacked(t *testing.T) {
 		{128, 28, 28, 1, 5, 5, 8, 2, 2, 2, 2},   // forward MNIST conv1: runs of 5
 		{128, 14, 14, 8, 5, 5, 4, 2, 2, 2, 2},   // forward conv2: runs of 40
 		{64, 16, 16, 32, 5, 5, 64, 2, 2, 2, 2},  // forward F-MNIST conv2: depth 800 > one block
-		{128, 28, 28, 8, 5, 5, 1, 2, 2, 2, 2},   // forward decoder's last layer (n = 1: packed)
+		{128, 28, 28, 8, 5, 5, 1, 2, 2, 2, 2},   // forward decoder's last layer (n = 1: runs of 40)
+		{64, 16, 16, 32, 5, 5, 1, 2, 2, 2, 2},   // n = 1, depth 800: blocks start inside a run
+		{16, 12, 12, 3, 5, 5, 1, 2, 2, 2, 2},    // n = 1, runs of 15: packed
 		{16, 9, 11, 3, 3, 4, 5, 1, 1, 2, 1},     // forward, asymmetric
 	} {
 		x := make([]float32, s.cin*s.h*s.w*s.batch) // canonical [cin, h, w, batch]

@@ -312,9 +312,21 @@ func (b *Backend) paddedInput(x *Buffer, p *patches, attr convAttr) *Buffer {
 	batch := len(p.x) / (p.h * p.w * p.c)
 	padded := b.newBuffer(shapes.Make(x.shape.DType, batch, hp, wp, p.c))
 	flat := padded.flat.([]float32)
-	clear(flat)
-	dims := []int{batch, p.h, p.w, p.c}
-	stridedCopy(flat, dims, rowStrides([]int{batch, hp, wp, p.c}), (p.py*wp+p.px)*p.c, p.x, rowStrides(dims), 0)
+	// row by padded image row: zeros, or zeros around one input row
+	rowLen, inLen, left := wp*p.c, p.w*p.c, p.px*p.c
+	b.parallel(batch*hp, max(1, elementwiseChunk/rowLen), func(lo, hi int) {
+		for row := lo; row < hi; row++ {
+			dst := flat[row*rowLen : (row+1)*rowLen]
+			bi, y := row/hp, row%hp-p.py
+			if y < 0 || y >= p.h {
+				clear(dst)
+				continue
+			}
+			clear(dst[:left])
+			copy(dst[left:left+inLen], p.x[(bi*p.h+y)*inLen:])
+			clear(dst[left+inLen:])
+		}
+	})
 	return padded
 }
 
@@ -340,11 +352,21 @@ func (p *inPlacePatches) Data() []float32 { return p.x }
 func (p *inPlacePatches) Rows(offs *[gemm.MR]int, i0, rows, k0, depth int) (gemm.Runs, bool) {
 	kwc := p.kw * p.c
 	ky := k0 / kwc
-	for r := range gemm.MR {
-		m := i0 + min(r, rows-1)
-		bi, rem := m/(p.oh*p.ow), m%(p.oh*p.ow)
-		oy, ox := rem/p.ow, rem%p.ow
+	bi, rem := i0/(p.oh*p.ow), i0%(p.oh*p.ow)
+	oy, ox := rem/p.ow, rem%p.ow
+	for r := range rows {
 		offs[r] = ((bi*p.h+oy+ky)*p.w+ox)*p.c + k0 - ky*kwc
+		// next output pixel, without divisions
+		if ox++; ox == p.ow {
+			ox = 0
+			if oy++; oy == p.oh {
+				oy = 0
+				bi++
+			}
+		}
+	}
+	for r := rows; r < gemm.MR; r++ {
+		offs[r] = offs[rows-1]
 	}
 	return gemm.Runs{First: kwc - (k0 - ky*kwc), Len: kwc, Gap: p.w*p.c - kwc}, true
 }
