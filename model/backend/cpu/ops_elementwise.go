@@ -432,31 +432,14 @@ func binaryBool(op backends.OpType, out, a, c []bool) error {
 // mapBinary sets out[i] = f(a[i], c[i]), where an operand of one element is
 // repeated. It is small enough to be inlined with f, so each call site
 // compiles to three plain loops.
+// mapBinary sets out[i] = f(a[i], c[i]), a one-element a or c standing for
+// every i. It is one small loop, so the compiler inlines it, and f in it,
+// into each caller: an indirect call per element costs more than a
+// comparison.
 func mapBinary[T, R any](out []R, a, c []T, f func(x, y T) R) {
-	switch {
-	case len(a) == 1 && len(c) != 1:
-		x := a[0]
-		c = c[:len(out)]
-		for i, y := range c {
-			out[i] = f(x, y)
-		}
-	case len(c) == 1 && len(a) != 1:
-		y := c[0]
-		a = a[:len(out)]
-		for i, x := range a {
-			out[i] = f(x, y)
-		}
-	default:
-		if len(a) == 1 { // both scalars
-			for i := range out {
-				out[i] = f(a[0], c[0])
-			}
-			return
-		}
-		a, c = a[:len(out)], c[:len(out)]
-		for i := range out {
-			out[i] = f(a[i], c[i])
-		}
+	sa, sc := min(len(a)-1, 1), min(len(c)-1, 1) // 0: a scalar
+	for i := range out {
+		out[i] = f(a[i*sa], c[i*sc])
 	}
 }
 
