@@ -32,9 +32,12 @@ func execUnary(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 		var e error
 		switch xf := x.flat.(type) {
 		case []float32:
-			if out.shape.DType == dtypes.Bool {
+			switch {
+			case out.shape.DType == dtypes.Bool:
 				e = floatPredicate(n.op, out.flat.([]bool)[lo:hi], xf[lo:hi])
-			} else {
+			case n.op == backends.OpTypeNeg: // the gradients of every − and ÷
+				vec.Negate(out.flat.([]float32)[lo:hi], xf[lo:hi])
+			default:
 				e = unaryFloat(n.op, out.flat.([]float32)[lo:hi], xf[lo:hi])
 			}
 		case []float64:

@@ -1,6 +1,7 @@
 // Package vec computes elementwise float32 arithmetic — out = a op b for
-// op one of +, −, ×, ÷, with either operand possibly one scalar — in AVX
-// assembly on amd64 CPUs that have it and in plain Go elsewhere.
+// op one of +, −, ×, ÷, with either operand possibly one scalar, and out =
+// −a — in AVX assembly on amd64 CPUs that have it and in plain Go
+// elsewhere.
 //
 // Every result is bit-for-bit the one plain Go computes: each element is
 // one IEEE-754 single-precision operation, correctly rounded whichever
@@ -51,6 +52,24 @@ func ScalarVector(op Op, out []float32, s float32, b []float32) {
 		return
 	}
 	scalarVectorGo(op, out, s, b)
+}
+
+// Negate sets out[i] = −a[i] (the sign bit flipped, as Go's unary minus
+// does). a must be at least as long as out.
+func Negate(out, a []float32) {
+	n := len(out)
+	a = a[:n]
+	if n >= minAsm && haveAVX {
+		negV(&out[0], &a[0], n)
+		return
+	}
+	negateGo(out, a)
+}
+
+func negateGo(out, a []float32) {
+	for i, x := range a {
+		out[i] = -x
+	}
 }
 
 // minAsm is the length from which the assembly is called; below it the

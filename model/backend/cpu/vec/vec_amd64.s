@@ -494,3 +494,54 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// signBit is the float32 sign bit, broadcast by negV.
+DATA signBit<>+0(SB)/4, $0x80000000
+GLOBL signBit<>(SB), RODATA|NOPTR, $4
+
+// func negV(out, a *float32, n int)
+//
+// out[i] = −a[i]: the sign bit flipped (XOR), exactly what Go's unary
+// minus computes, NaNs and zeros included.
+TEXT ·negV(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS signBit<>(SB), Y4
+negloop32:
+	CMPQ CX, $32
+	JL   negloop8
+	VXORPS (SI), Y4, Y0
+	VXORPS 32(SI), Y4, Y1
+	VXORPS 64(SI), Y4, Y2
+	VXORPS 96(SI), Y4, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  negloop32
+negloop8:
+	CMPQ CX, $8
+	JL   negtail
+	VXORPS (SI), Y4, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  negloop8
+negtail:
+	CMPQ CX, $0
+	JE   negdone
+	VMOVSS (SI), X0
+	VXORPS X4, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  negtail
+negdone:
+	VZEROUPPER
+	RET
