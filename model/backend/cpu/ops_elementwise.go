@@ -541,6 +541,10 @@ func execConvert(b *Backend, _ *node, in []*Buffer, out *Buffer) error {
 	}
 	switch o := out.flat.(type) {
 	case []float32:
+		if x, ok := in[0].flat.([]bool); ok { // masks: LeakyReLU's, max-pool's
+			b.parallel(len(o), elementwiseChunk, func(lo, hi int) { boolsToFloat32(o[lo:hi], x[lo:hi]) })
+			return nil
+		}
 		return convertTo(o, in[0].flat)
 	case []float64:
 		return convertTo(o, in[0].flat)
@@ -565,6 +569,17 @@ func execConvert(b *Backend, _ *node, in []*Buffer, out *Buffer) error {
 		}
 	}
 	return nil
+}
+
+// boolsToFloat32 sets out[i] to 1 or 0: a Go bool is one byte, 0 or 1, and
+// its product with the bits of 1.0 are the bits of the result, so there is
+// no conversion per element.
+func boolsToFloat32(out []float32, x []bool) {
+	bits := raw[uint8](x)
+	bits = bits[:len(out)]
+	for i, v := range bits {
+		out[i] = math.Float32frombits(uint32(v) * 0x3f800000)
+	}
 }
 
 func toBool[T number](out []bool, x []T) {
