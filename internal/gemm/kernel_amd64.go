@@ -1,9 +1,32 @@
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"strings"
+
+	"golang.org/x/sys/cpu"
+)
 
 // haveAVX2FMA is fixed at start-up from the CPU's feature flags.
 var haveAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Features lists the vector features of this CPU that matter to the
+// kernels, for messages: "avx2 fma avx512f", or "none of avx2, fma,
+// avx512f".
+func Features() string {
+	var have []string
+	for _, f := range []struct {
+		name string
+		has  bool
+	}{{"avx2", cpu.X86.HasAVX2}, {"fma", cpu.X86.HasFMA}, {"avx512f", cpu.X86.HasAVX512F}} {
+		if f.has {
+			have = append(have, f.name)
+		}
+	}
+	if len(have) == 0 {
+		return "none of avx2, fma, avx512f"
+	}
+	return strings.Join(have, " ")
+}
 
 //go:noescape
 func kernel8x8AVX2(depth int, a, b, c *float32, ldc int, accumulate int)

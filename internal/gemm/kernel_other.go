@@ -4,6 +4,10 @@ package gemm
 
 const haveAVX2FMA = false
 
+// Features lists the vector features of this CPU that matter to the
+// kernels: none off amd64.
+func Features() string { return "no x86 vector extensions (not amd64)" }
+
 func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
 	kernelGo(depth, a, b, c, ldc, accumulate)
 }

@@ -3,7 +3,7 @@
 // networks need that it lacks.
 //
 // Names: "cpu" (the default: this project's CPU backend, package cpu, with
-// AVX2/FMA kernels), "cpu:OPTIONS" (workers=N, portable), "go" (SimpleGo,
+// AVX2/FMA kernels), "cpu:OPTIONS" (workers=N, kernel=avx2|portable), "go" (SimpleGo,
 // GoMLX's pure-Go backend, the reference in tests), "go:OPTIONS" (SimpleGo
 // with its own option string), "xla:cpu", "xla:cuda", "xla:/path/plugin.so"
 // (XLA through a PJRT plugin). The XLA plugins are never downloaded: a
@@ -82,7 +82,7 @@ func Label(spec string) string {
 	}
 	var rest []string
 	for _, o := range strings.Split(opts, ",") {
-		if o = strings.TrimSpace(o); o != "" && o != "portable" {
+		if o = strings.TrimSpace(o); o != "" && o != "portable" && !strings.HasPrefix(o, "kernel=") {
 			rest = append(rest, o)
 		}
 	}

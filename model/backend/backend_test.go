@@ -20,8 +20,12 @@ func TestCheckAndOpen(t *testing.T) {
 		{"cpu:workers=0", "workers"},
 		{"go:dotgeneral_small,parallelism=2", "parallelism option is not supported"},
 		{"cpu:turbo", `unknown option "turbo"`},
+		{"cpu:kernel=portable", ""},
+		{"cpu:kernel=avx512", "no AVX-512 kernel is built yet (this CPU has: "},
+		{"cpu:kernel=sse", `kernel="sse": unknown kernel; kernels this CPU can run: `},
 		{"xla", "name the PJRT plugin"},
 		{"tpu", "unknown; use cpu"},
+		{avx2Spec(), avx2Err()},
 		{"", "unknown; use cpu"},
 	}
 	for _, tc := range tests {
@@ -63,14 +67,17 @@ func TestCPURegisteredWithGoMLX(t *testing.T) {
 
 func TestLabel(t *testing.T) {
 	kernel := "portable"
+	avx2Label := "cpu:kernel=avx2" // refused without AVX2/FMA: Label keeps the spec
 	if gemm.Accelerated() {
-		kernel = "avx2"
+		kernel, avx2Label = "avx2", "cpu/avx2"
 	}
 	for spec, want := range map[string]string{
 		"cpu":                    "cpu/" + kernel,
 		"cpu:portable":           "cpu/portable",
 		"cpu:workers=1":          "cpu/" + kernel + ":workers=1",
 		"cpu:portable,workers=2": "cpu/portable:workers=2",
+		"cpu:kernel=portable":    "cpu/portable",
+		"cpu:kernel=avx2":        avx2Label,
 		"go":                     "go",
 		"xla:cuda":               "xla:cuda",
 		"cpu:bogus":              "cpu:bogus",
@@ -101,4 +108,15 @@ func TestWithWorkers(t *testing.T) {
 			t.Errorf("WithWorkers(%q, %d) = %q, want %q", tt.spec, tt.n, got, tt.want)
 		}
 	}
+}
+
+// avx2Spec and avx2Err: kernel=avx2 opens where the CPU has AVX2/FMA and
+// is refused, naming the CPU's features, where it has not.
+func avx2Spec() string { return "cpu:kernel=avx2" }
+
+func avx2Err() string {
+	if gemm.Accelerated() {
+		return ""
+	}
+	return "this CPU lacks AVX2/FMA (it has: "
 }

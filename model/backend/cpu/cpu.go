@@ -8,8 +8,13 @@
 // It is registered under the name "cpu". Its options, comma-separated after
 // "cpu:", are
 //
-//	workers=N   goroutines one operation may use (default: GOMAXPROCS)
-//	portable    the portable Go matrix kernel even where AVX2/FMA exist
+//	workers=N      goroutines one operation may use (default: GOMAXPROCS)
+//	kernel=K       the matrix micro-kernel: avx2 (AVX2/FMA assembly, the
+//	               default where the CPU has it) or portable (Go)
+//	portable       the same as kernel=portable
+//
+// kernel=avx512 is refused with the CPU's features: no AVX-512 kernel is
+// written yet.
 //
 // An operation it does not implement fails when the graph is built, with
 // the operation's name; nothing is silently computed another way.
@@ -65,12 +70,40 @@ func New(config string) (*Backend, error) {
 			b.workers = n
 		case key == "portable" && !hasValue:
 			b.gemmOpts.Portable = true
+		case key == "kernel" && hasValue:
+			portable, err := chooseKernel(value)
+			if err != nil {
+				return nil, err
+			}
+			b.gemmOpts.Portable = portable
 		default:
-			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, portable", opt)
+			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx2|portable, portable", opt)
 		}
 	}
 	b.gemmOpts.Workers = b.workers
 	return b, nil
+}
+
+// chooseKernel reports whether kernel=name selects the portable kernel, or
+// why this CPU cannot run it.
+func chooseKernel(name string) (portable bool, err error) {
+	can := "portable"
+	if gemm.Accelerated() {
+		can = "avx2, portable"
+	}
+	switch name {
+	case "portable":
+		return true, nil
+	case "avx2":
+		if !gemm.Accelerated() {
+			return false, fmt.Errorf("cpu backend option kernel=avx2: this CPU lacks AVX2/FMA (it has: %s); kernels it can run: %s", gemm.Features(), can)
+		}
+		return false, nil
+	case "avx512":
+		return false, fmt.Errorf("cpu backend option kernel=avx512: no AVX-512 kernel is built yet (this CPU has: %s); kernels it can run: %s", gemm.Features(), can)
+	default:
+		return false, fmt.Errorf("cpu backend option kernel=%q: unknown kernel; kernels this CPU can run: %s", name, can)
+	}
 }
 
 // Workers is the number of goroutines one operation may use.
