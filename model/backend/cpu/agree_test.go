@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -194,6 +195,10 @@ func TestOpsAgreeWithSimpleGo(t *testing.T) {
 		{"concatenate", func(in []*Node) *Node { return Concatenate([]*Node{in[0], in[1], in[0]}, 1) }},
 		{"pad-gradient", func(in []*Node) *Node { // Slice's gradient pads
 			return Gradient(ReduceAllSum(Mul(Slice(in[0], AxisRange(1, 3), AxisRange(), AxisRange(1, 4)), Slice(in[1], AxisRange(0, 2), AxisRange(), AxisRange(0, 3)))), in[0])[0]
+		}},
+		{"pad-fill", func(in []*Node) *Node { // a fill value that is not zero bits
+			fill := Scalar(in[0].Graph(), in[0].DType(), -1.5)
+			return Pad(in[0], fill, backends.PadAxis{Start: 1, End: 2}, backends.PadAxis{}, backends.PadAxis{Start: 0, End: 1})
 		}},
 		{"reduce-sum", func(in []*Node) *Node {
 			return Concatenate([]*Node{Reshape(ReduceSum(in[0], 0), -1), ReduceSum(in[0], 2, 0), Reshape(ReduceAllSum(in[0]), 1)}, 0)

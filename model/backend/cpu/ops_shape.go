@@ -198,7 +198,11 @@ func execConcatenate(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 
 func execPad(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 	cfg := n.attr.(padAttr)
-	stridedCopy(out.flat, []int{out.shape.Size()}, []int{1}, 0, in[1].flat, []int{0}, 0) // the fill value everywhere
+	if zeroBits(in[1].flat) { // the gradients of slices pad with +0: one memclr
+		clearFlat(out.flat)
+	} else {
+		stridedCopy(out.flat, []int{out.shape.Size()}, []int{1}, 0, in[1].flat, []int{0}, 0) // the fill value everywhere
+	}
 	outStrides := rowStrides(out.shape.Dimensions)
 	dst := make([]int, len(outStrides))
 	off := 0
@@ -208,6 +212,31 @@ func execPad(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 	}
 	stridedCopy(out.flat, in[0].shape.Dimensions, dst, off, in[0].flat, rowStrides(in[0].shape.Dimensions), 0)
 	return nil
+}
+
+// zeroBits reports whether the first element of flat is all zero bits (+0,
+// false), so that writing it is clearing memory.
+func zeroBits(flat any) bool {
+	switch elemSize(flat) {
+	case 1:
+		return raw[uint8](flat)[0] == 0
+	case 4:
+		return raw[uint32](flat)[0] == 0
+	default:
+		return raw[uint64](flat)[0] == 0
+	}
+}
+
+// clearFlat sets every element of flat to zero bits.
+func clearFlat(flat any) {
+	switch elemSize(flat) {
+	case 1:
+		clear(raw[uint8](flat))
+	case 4:
+		clear(raw[uint32](flat))
+	default:
+		clear(raw[uint64](flat))
+	}
 }
 
 func execIota(_ *Backend, n *node, _ []*Buffer, out *Buffer) error {
