@@ -12,8 +12,6 @@
 //	kernel=K       the matrix micro-kernel: avx2 (AVX2/FMA assembly, the
 //	               default where the CPU has it) or portable (Go)
 //	portable       the same as kernel=portable
-//	fusion=off     run every elementwise operation as its own pass (the
-//	               results are the same bit for bit; for comparison)
 //
 // kernel=avx512 is refused with the CPU's features: no AVX-512 kernel is
 // written yet.
@@ -49,7 +47,6 @@ func Register() {
 type Backend struct {
 	workers  int
 	gemmOpts gemm.Options
-	noFusion bool
 	pool     pool
 
 	mu        sync.Mutex
@@ -73,8 +70,6 @@ func New(config string) (*Backend, error) {
 			b.workers = n
 		case key == "portable" && !hasValue:
 			b.gemmOpts.Portable = true
-		case key == "fusion" && (value == "on" || value == "off"):
-			b.noFusion = value == "off"
 		case key == "kernel" && hasValue:
 			portable, err := chooseKernel(value)
 			if err != nil {
@@ -82,7 +77,7 @@ func New(config string) (*Backend, error) {
 			}
 			b.gemmOpts.Portable = portable
 		default:
-			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx2|portable, portable, fusion=on|off", opt)
+			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx2|portable, portable", opt)
 		}
 	}
 	b.gemmOpts.Workers = b.workers

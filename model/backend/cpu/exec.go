@@ -75,9 +75,7 @@ type Executable struct {
 	params  []*node
 	outputs []*node
 	numIDs  int
-	groups  map[int][]*node // fused group's root id → its members, root last (fuse.go)
-	reads   [][]*node       // node id → the nodes whose values it reads: its inputs, or its group's leaves
-	root    []int           // node id → id of the node whose storage it shares (Reshape, Identity)
+	root    []int   // node id → id of the node whose storage it shares (Reshape, Identity)
 	lastUse []int   // root id → step of its last use; len(nodes) for outputs
 	freeAt  [][]int // step → roots whose storage dies there
 }
@@ -109,28 +107,9 @@ func (b *Builder) Compile(outputs []backends.Op, _ []*backends.ShardingSpec) (ba
 		stack = append(stack, n.inputs...)
 	}
 	e := &Executable{backend: b.backend, name: b.name, params: b.params, outputs: outs, numIDs: len(b.nodes)}
-	var reachable []*node
 	for _, n := range b.nodes {
 		if reach[n.id] || n.op == backends.OpTypeParameter {
-			reachable = append(reachable, n)
-		}
-	}
-	e.groups, e.reads = map[int][]*node{}, make([][]*node, len(b.nodes))
-	into := make([]int, len(b.nodes))
-	for i := range into {
-		into[i] = -1
-	}
-	if !b.backend.noFusion {
-		e.groups, into = fuse(reachable, outs, len(b.nodes))
-	}
-	for _, n := range reachable {
-		if into[n.id] >= 0 {
-			continue // computed inside its group's root
-		}
-		e.nodes = append(e.nodes, n)
-		e.reads[n.id] = n.inputs
-		if g, ok := e.groups[n.id]; ok {
-			e.reads[n.id] = leaves(g)
+			e.nodes = append(e.nodes, n)
 		}
 	}
 	e.root = make([]int, len(b.nodes))
@@ -145,7 +124,7 @@ func (b *Builder) Compile(outputs []backends.Op, _ []*backends.ShardingSpec) (ba
 		e.lastUse[i] = -1
 	}
 	for step, n := range e.nodes {
-		for _, in := range e.reads[n.id] {
+		for _, in := range n.inputs {
 			r := e.root[in.id]
 			e.lastUse[r] = max(e.lastUse[r], step)
 		}
@@ -225,10 +204,9 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			for _, x := range n.inputs {
 				in = append(in, vals[x.id])
 			}
-			group, fused := e.groups[n.id]
 			var out *Buffer
-			if elementwise[n.op] || fused {
-				for _, x := range e.reads[n.id] {
+			if elementwise[n.op] {
+				for _, x := range n.inputs {
 					r := e.root[x.id]
 					if owned[r] && !moved[r] && e.lastUse[r] == step && x.shape.DType == n.shape.DType && x.shape.Size() == n.shape.Size() {
 						out = &Buffer{shape: n.shape, flat: vals[x.id].flat, valid: true}
@@ -240,13 +218,7 @@ func (e *Executable) Execute(inputs []backends.Buffer, donate []bool, _ backends
 			if out == nil {
 				out = b.newBuffer(n.shape)
 			}
-			var err error
-			if fused {
-				err = b.execFused(group, vals, out)
-			} else {
-				err = executors[n.op](b, n, in, out)
-			}
-			if err != nil {
+			if err := executors[n.op](b, n, in, out); err != nil {
 				return nil, fmt.Errorf("cpu backend: graph %q, op #%d %s → %s: %w", e.name, n.id, n.op, n.shape, err)
 			}
 			vals[n.id] = out
