@@ -186,6 +186,10 @@ func TestOpsAgreeWithSimpleGo(t *testing.T) {
 			m := And(GreaterThan(in[0], in[1]), Not(Equal(in[0], in[1])))
 			return Add(Where(m, in[0], in[1]), ConvertDType(Or(LessOrEqual(in[0], ZerosLike(in[0])), IsFinite(in[1])), in[0].DType()))
 		}},
+		{"where-scalars", func(in []*Node) *Node { // a choice between two values, as LeakyReLU's mask
+			g, dt := in[0].Graph(), in[0].DType()
+			return Where(GreaterThan(in[0], in[1]), Scalar(g, dt, 2.5), Scalar(g, dt, -1))
+		}},
 		{"transpose", func(in []*Node) *Node { return TransposeAllDims(in[0], 2, 0, 1) }},
 		{"broadcast-in-dim", func(in []*Node) *Node { return BroadcastToDims(in[2], 3, 4, 5) }},
 		{"slice-strided", func(in []*Node) *Node {
