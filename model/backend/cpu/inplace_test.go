@@ -75,3 +75,20 @@ func TestInPlacePatchesSameAsPacked(t *testing.T) {
 		}
 	}
 }
+
+// TestPaddedInputEmpty: an input with no elements (no channels, or no rows)
+// is not padded — it would divide by zero — and is left to the packed path.
+func TestPaddedInputEmpty(t *testing.T) {
+	be, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attr := convAttr{paddings: [][2]int{{1, 1}, {1, 1}}, strides: []int{1, 1}, kernelDilations: []int{1, 1}}
+	for _, d := range [][4]int{{2, 4, 4, 0}, {2, 0, 4, 3}} {
+		p := &patches{x: nil, h: d[1], w: d[2], c: d[3], oh: d[1], ow: d[2], kh: 3, kw: 3, sy: 1, sx: 1, py: 1, px: 1}
+		xb := &Buffer{shape: shapes.Make(dtypes.Float32, d[:]...), flat: []float32{}, valid: true}
+		if padded := be.paddedInput(xb, p, attr); padded != nil {
+			t.Errorf("input %v: padded to %s, want nil", d, padded.shape)
+		}
+	}
+}

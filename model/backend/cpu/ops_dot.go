@@ -295,14 +295,12 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 
 // paddedInput returns the convolution's input in canonical layout with its
 // padding written out as zeros, [batch, oh+kh−1, ow+kw−1, c], for stride 1
-// without dilation: every patch row is then interior — packed as kh runs
-// with no bookkeeping for the border (one pass over the input buys that for
-// kh·kw passes' worth of patches) — and read in place where a contraction
-// block lies within one kernel row (the long contractions of the kernel
-// gradients, whose "kernel" is the output gradient over a whole batch).
-// Otherwise nil, and the patches are packed from the input as it is.
+// without dilation: every patch row is then interior, and every block of
+// the patch matrix is read in place as runs of kw·c floats (one pass over
+// the input buys kh·kw passes' worth of packing). Otherwise nil — also for
+// an empty input — and the patches are packed from the input as it is.
 func (b *Backend) paddedInput(x *Buffer, p *patches, attr convAttr) *Buffer {
-	if p.dilated || p.sy != 1 || p.sx != 1 || attr.paddings[0][0] < 0 || attr.paddings[1][0] < 0 {
+	if p.dilated || p.sy != 1 || p.sx != 1 || attr.paddings[0][0] < 0 || attr.paddings[1][0] < 0 || p.h*p.w*p.c == 0 {
 		return nil
 	}
 	hp, wp := p.oh+p.kh-1, p.ow+p.kw-1

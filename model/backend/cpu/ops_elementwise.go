@@ -432,9 +432,6 @@ func binaryBool(op backends.OpType, out, a, c []bool) error {
 	return nil
 }
 
-// mapBinary sets out[i] = f(a[i], c[i]), where an operand of one element is
-// repeated. It is small enough to be inlined with f, so each call site
-// compiles to three plain loops.
 // mapBinary sets out[i] = f(a[i], c[i]), a one-element a or c standing for
 // every i. It is one small loop, so the compiler inlines it, and f in it,
 // into each caller: an indirect call per element costs more than a
