@@ -9,6 +9,8 @@
 // be a or b (an operation in place), but must not overlap them otherwise.
 package vec
 
+import "math"
+
 // Op is an arithmetic operation.
 type Op int
 
@@ -54,23 +56,16 @@ func ScalarVector(op Op, out []float32, s float32, b []float32) {
 	scalarVectorGo(op, out, s, b)
 }
 
-// Negate sets out[i] = −a[i] (the sign bit flipped, as Go's unary minus
-// does). a must be at least as long as out.
+// Negate sets out[i] = −a[i], computed as −0 − a[i]: the same bits as Go's
+// unary minus for every number, zeros and infinities included; a NaN stays
+// a NaN (its sign is not flipped, which the package allows of a NaN's
+// payload). a must be at least as long as out.
 func Negate(out, a []float32) {
-	n := len(out)
-	a = a[:n]
-	if n >= minAsm && haveAVX {
-		negV(&out[0], &a[0], n)
-		return
-	}
-	negateGo(out, a)
+	ScalarVector(Sub, out, negativeZero, a)
 }
 
-func negateGo(out, a []float32) {
-	for i, x := range a {
-		out[i] = -x
-	}
-}
+// negativeZero is −0, the subtraction that negates.
+var negativeZero = float32(math.Copysign(0, -1))
 
 // minAsm is the length from which the assembly is called; below it the
 // call costs more than it saves.

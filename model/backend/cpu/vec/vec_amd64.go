@@ -33,9 +33,6 @@ func mulVS(out, a *float32, s float32, n int)
 func divVS(out, a *float32, s float32, n int)
 
 //go:noescape
-func negV(out, a *float32, n int)
-
-//go:noescape
 func subSV(out *float32, s float32, b *float32, n int)
 
 //go:noescape

@@ -7,4 +7,3 @@ const haveAVX = false
 func vectorsAVX(Op, *float32, *float32, *float32, int)     { panic("vec: no assembly") }
 func vectorScalarAVX(Op, *float32, *float32, float32, int) { panic("vec: no assembly") }
 func scalarVectorAVX(Op, *float32, float32, *float32, int) { panic("vec: no assembly") }
-func negV(*float32, *float32, int)                         { panic("vec: no assembly") }
