@@ -107,31 +107,56 @@ def train_ncae_code(a, info, train, gen):
     eval-mode mean of f(x) with |μ_i| < 0.1 pushed to ±0.1. The
     schedulers step at the end of each epoch.
 
+    Each of these switches turns one difference between the code's step and
+    ours (package model, `ncae-code`) into ours, so a difference can be
+    measured alone and all of them together (--as-ours) must give our step:
     --bn-stats-recon-only lets only the reconstruction pass move the
-    running statistics, as our step does: the other passes still normalise
-    with their batch's statistics but leave the running ones (momentum 0)."""
+    running statistics (the other passes still normalise with their batch's
+    statistics but leave the running ones: momentum 0); --mu0-train takes μ₀
+    as the training-mode mean over the full batches without the ±0.1 push;
+    --ds-fake-before gives D_s the generator step's batch (made before the
+    generator's update) as its fake batch; --mu-once updates μ once per
+    batch from the reconstruction pass's f(x) (before the autoencoder's
+    update); --one-logit gives D_s and D_l one logit and the binary
+    cross-entropy, D_l taking N(μ, I) as real and f(x) as fake."""
     fm = info["dataset"] == "fmnist"
     d = 64 if fm else 32
     torch.manual_seed(a.seed)
     ae = nets.Autoencoder(fm, a.slope)
-    d_l, d_s = nets.CodeLatentDisc(d, a.slope), nets.CodeSampleDisc(fm, a.slope)
+    if a.one_logit:
+        d_l, d_s = nets.latent_disc(d, a.slope), nets.SampleDisc(fm, a.slope)
+    else:
+        d_l, d_s = nets.CodeLatentDisc(d, a.slope), nets.CodeSampleDisc(fm, a.slope)
     if a.conv_init:
         nets.conv_style_init(ae.decoder, gen)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(train), batch_size=a.batch,
                                          shuffle=True, drop_last=not a.keep_last, generator=gen)
-    ae.encoder.eval()
-    with torch.no_grad():
-        mu = torch.cat([ae.encoder(x) for (x,) in loader]).mean(0)
-    mu[(mu.abs() < 0.1) & (mu < 0)] = -0.1
-    mu[(mu.abs() < 0.1) & (mu > 0)] = 0.1
+    bns = [m for m in ae.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if a.mu0_train:
+        ae.encoder.train()
+        for m in bns:
+            m.momentum = 0.0
+        with torch.no_grad():
+            mu = torch.cat([ae.encoder(x) for (x,) in loader]).mean(0)
+        for m in bns:
+            m.momentum = 0.1
+    else:
+        ae.encoder.eval()
+        with torch.no_grad():
+            mu = torch.cat([ae.encoder(x) for (x,) in loader]).mean(0)
+        mu[(mu.abs() < 0.1) & (mu < 0)] = -0.1
+        mu[(mu.abs() < 0.1) & (mu > 0)] = 0.1
     ae.train()
     opt = torch.optim.Adam(ae.parameters(), lr=a.lr, weight_decay=a.weight_decay, eps=a.adam_eps)
     opt_g = torch.optim.Adam(ae.decoder.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
     opt_l = torch.optim.Adam(d_l.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
     opt_s = torch.optim.Adam(d_s.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
     scheds = [torch.optim.lr_scheduler.MultiStepLR(o, milestones=a.milestones, gamma=0.1) for o in (opt, opt_g, opt_l, opt_s)]
-    ce = F.cross_entropy
-    bns = [m for m in ae.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if a.one_logit:
+        def ce(logits, labels):
+            return F.binary_cross_entropy_with_logits(logits.flatten(), labels.float())
+    else:
+        ce = F.cross_entropy
 
     class frozen_stats:
         """Within it, ae's batch norms leave their running statistics."""
@@ -155,31 +180,42 @@ def train_ncae_code(a, info, train, gen):
             noise = mu + a.sigma * torch.randn(m, d)
             opt_g.zero_grad()
             with frozen_stats():
-                ce(d_s(ae.decoder(noise)), real).backward()
+                xg = ae.decoder(noise)
+            ce(d_s(xg), real).backward()
             opt_g.step()
             opt_s.zero_grad()
             ce(d_s(x), real).backward()
-            with frozen_stats():
-                xg = ae.decoder(noise)
+            if not a.ds_fake_before:
+                with frozen_stats():
+                    xg = ae.decoder(noise)
             ce(d_s(xg.detach()), fake).backward()
             opt_s.step()
             opt.zero_grad()
             err_e = ce(d_l(noise), real)
             with torch.no_grad(), frozen_stats():
                 ae.decoder(ae.encoder(xg.detach()))  # the code's re-encoding pass (moves BN statistics)
-            rec = ae(x)
+            z_rec = ae.encoder(x)
+            rec = ae.decoder(z_rec)
             loss = F.mse_loss(rec, x)
             (err_e + a.rec_weight * loss).backward()
             opt.step()
             opt_l.zero_grad()
-            with frozen_stats():
-                z = ae.encoder(x)
-            ce(d_l(z.detach()), real).backward()
-            ce(d_l(mu + torch.randn(m, d)), fake).backward()
+            if a.mu_once:
+                z = z_rec.detach()
+            else:
+                with frozen_stats():
+                    z = ae.encoder(x)
+            if a.one_logit:  # ours: the prior is real, f(x) fake
+                ce(d_l(mu + torch.randn(m, d)), real).backward()
+                ce(d_l(z.detach()), fake).backward()
+            else:
+                ce(d_l(z.detach()), real).backward()
+                ce(d_l(mu + torch.randn(m, d)), fake).backward()
             opt_l.step()
             with torch.no_grad():
                 mu = mu - mu_lr * (mu - z).mean()
-                mu = mu - mu_lr * (mu - z).mean()
+                if not a.mu_once:
+                    mu = mu - mu_lr * (mu - z).mean()
             total, n = total + loss.item(), n + 1
         for s in scheds:
             s.step()
@@ -207,12 +243,21 @@ def main():
     ap.add_argument("--keep-last", action="store_true")
     ap.add_argument("--bn-stats-recon-only", action="store_true",
                     help="ncae-code: only the reconstruction pass moves batch-norm running statistics (as our step)")
+    ap.add_argument("--mu0-train", action="store_true", help="ncae-code: μ₀ in training mode, no ±0.1 push (as ours)")
+    ap.add_argument("--ds-fake-before", action="store_true",
+                    help="ncae-code: D_s's fake batch is the one made before the generator's update (as ours)")
+    ap.add_argument("--mu-once", action="store_true",
+                    help="ncae-code: μ updated once per batch from the reconstruction pass's f(x) (as ours)")
+    ap.add_argument("--one-logit", action="store_true", help="ncae-code: D_s and D_l with one logit and BCE (as ours)")
+    ap.add_argument("--as-ours", action="store_true", help="ncae-code: all five switches above: our step")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init-seed-offset", type=int, default=0, help="added to --seed for the initial weights only")
     ap.add_argument("--init-from", help="folder of our initial tensors (.npy by name) to start from")
     ap.add_argument("--order-from", help="epochs × n .npy of our per-epoch permutations to batch by")
     a = ap.parse_args()
     a.milestones = [int(m) for m in a.milestones.split(",") if m]
+    if a.as_ours:
+        a.bn_stats_recon_only = a.mu0_train = a.ds_fake_before = a.mu_once = a.one_logit = True
     torch.set_num_threads(a.threads)
     info, train, test, labels = load(a.dir)
     gen = torch.Generator().manual_seed(a.seed + 1_000_003)
