@@ -99,6 +99,9 @@ func newDetector(ae AEParams, p *NCAEParams, env Env) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p != nil {
+		arch = arch.WithDiscLogits(p.DiscLogits)
+	}
 	return &Detector{env: env, arch: arch, ae: ae, ncae: p, info: map[string]string{}}, nil
 }
 

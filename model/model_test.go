@@ -294,6 +294,13 @@ func TestParamsValidate(t *testing.T) {
 		{"similarity", func(p *NCAEParams) { p.MiningSimilarity = "manhattan" }, "mining_similarity"},
 		{"reduction", func(p *NCAEParams) { p.NCRReduction = "median" }, "ncr_reduction"},
 		{"generator bn", func(p *NCAEParams) { p.GeneratorBN = "frozen" }, "generator_bn"},
+		{"bn stats", func(p *NCAEParams) { p.BNStats = "some" }, "bn_stats"},
+		{"mu init", func(p *NCAEParams) { p.MuInit = "zero" }, "mu_init"},
+		{"ds fake", func(p *NCAEParams) { p.DsFake = "after" }, "ds_fake"},
+		{"mu latent", func(p *NCAEParams) { p.MuLatent = "prior" }, "mu_latent"},
+		{"mu steps", func(p *NCAEParams) { p.MuSteps = 0 }, "mu_steps"},
+		{"mu steps high", func(p *NCAEParams) { p.MuSteps = 3 }, "mu_steps"},
+		{"disc logits", func(p *NCAEParams) { p.DiscLogits = 3 }, "disc_logits"},
 	}
 	for _, tt := range tests {
 		p := DefaultNCAEParams()

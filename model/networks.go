@@ -64,6 +64,18 @@ func latentDisc() nn.Seq {
 		nn.Dense(1)}
 }
 
+// WithDiscLogits returns a with n logits out of D_l and D_s (the released
+// code's two-logit discriminators for n = 2); the other networks are shared.
+func (a Arch) WithDiscLogits(n int) Arch {
+	withOut := func(s nn.Seq) nn.Seq {
+		s = s.Clone()
+		s[len(s)-1] = nn.Dense(n)
+		return s
+	}
+	a.LatentDisc, a.SampleDisc = withOut(a.LatentDisc), withOut(a.SampleDisc)
+	return a
+}
+
 // Tensor-name prefixes of the networks in a layout.
 const (
 	encPrefix = "enc/"
@@ -94,13 +106,14 @@ func (a Arch) declare(l *nn.Layout, discriminators bool) error {
 	}
 	if out, err = a.LatentDisc.Declare(l, dlPrefix, z); err != nil {
 		return err
-	} else if out[0] != 1 {
-		return fmt.Errorf("D_l output %v", out)
+	} else if len(out) != 1 || out[0] > 2 {
+		return fmt.Errorf("D_l output %v, want one or two logits", out)
 	}
+	logits := out[0]
 	if out, err = a.SampleDisc.Declare(l, dsPrefix, img); err != nil {
 		return err
-	} else if out[0] != 1 {
-		return fmt.Errorf("D_s output %v", out)
+	} else if len(out) != 1 || out[0] != logits {
+		return fmt.Errorf("D_s output %v, want %d logits as D_l", out, logits)
 	}
 	return nil
 }

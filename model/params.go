@@ -247,7 +247,75 @@ type NCAEParams struct {
 	// depends on neither μ nor σ) or "eval" (running statistics, so μ and σ
 	// matter). Left out of the config hash at its default.
 	GeneratorBN GeneratorBN `toml:"generator_bn" json:"-"`
+
+	// The released code's step differs from ours in five more ways the
+	// paper does not speak to; each is a key, ours the default, so that
+	// ncae-code can run the code's step (model/README.md, "Parity with
+	// PyTorch"). All are left out of the config hash at their defaults.
+
+	// BNStats says which passes move the autoencoder's batch-norm running
+	// statistics, the ones scoring uses: BNStatsReconstruction (the
+	// reconstruction pass on real data) or BNStatsEveryPass (the code:
+	// every training-mode pass through the encoder or decoder, generated
+	// batches and their re-encoding included, in the code's order).
+	BNStats BNStats `toml:"bn_stats" json:"-"`
+	// MuInit is how μ₀ is taken: MuInitTrain (the mean of f(x) over the
+	// full batches with batch statistics, as Eq. 4 then tracks it) or
+	// MuInitEval (the code: with running statistics, and coordinates
+	// closer to 0 than 0.1 pushed to ±0.1 by their sign).
+	MuInit MuInit `toml:"mu_init" json:"-"`
+	// DsFake is D_s's fake batch: DsFakeBeforeUpdate (the generator step's
+	// batch) or DsFakeRegenerated (the code: the same ω' decoded again by
+	// the decoder the generator step updated).
+	DsFake DsFake `toml:"ds_fake" json:"-"`
+	// MuLatent is the f(x) Eq. 4 (and D_l's fake side) uses:
+	// MuLatentReconstruction (the reconstruction pass's, before the
+	// autoencoder's update) or MuLatentUpdated (the code: x encoded again
+	// after the update). MuSteps applies Eq. 4 that many times per batch
+	// (1; the code 2).
+	MuLatent MuLatent `toml:"mu_latent" json:"-"`
+	MuSteps  int      `toml:"mu_steps" json:"-"`
+	// DiscLogits is the discriminators' output: 1 (one logit, binary
+	// cross-entropy) or 2 (the code: two logits, softmax cross-entropy,
+	// which is the binary one on the difference of the two).
+	DiscLogits int `toml:"disc_logits" json:"-"`
 }
+
+// BNStats is which passes move batch-norm running statistics.
+type BNStats string
+
+// The batch-norm statistics rules.
+const (
+	BNStatsReconstruction BNStats = "reconstruction" // the reconstruction pass on real data (ours)
+	BNStatsEveryPass      BNStats = "every_pass"     // every training-mode pass (the released code)
+)
+
+// MuInit is how μ₀ is taken.
+type MuInit string
+
+// The μ₀ rules.
+const (
+	MuInitTrain MuInit = "train" // batch statistics (ours)
+	MuInitEval  MuInit = "eval"  // running statistics, |μ_i| < 0.1 pushed to ±0.1 (the released code)
+)
+
+// DsFake is D_s's fake batch.
+type DsFake string
+
+// The D_s fake batches.
+const (
+	DsFakeBeforeUpdate DsFake = "before_update" // the generator step's batch (ours)
+	DsFakeRegenerated  DsFake = "regenerated"   // decoded again after the generator's update (the released code)
+)
+
+// MuLatent is the encoding Eq. 4 tracks.
+type MuLatent string
+
+// The encodings Eq. 4 can track.
+const (
+	MuLatentReconstruction MuLatent = "reconstruction" // the reconstruction pass's f(x) (ours)
+	MuLatentUpdated        MuLatent = "updated"        // x encoded after the autoencoder's update (the released code)
+)
 
 // MarshalJSON is what the configuration hash sees. Keys added after results
 // were recorded appear only when they differ from the paper's value, so the
@@ -260,7 +328,31 @@ func (p NCAEParams) MarshalJSON() ([]byte, error) {
 		MiningSimilarity Similarity  `json:"mining_similarity,omitempty"`
 		NCRReduction     Reduction   `json:"ncr_reduction,omitempty"`
 		GeneratorBN      GeneratorBN `json:"generator_bn,omitempty"`
+		BNStats          BNStats     `json:"bn_stats,omitempty"`
+		MuInit           MuInit      `json:"mu_init,omitempty"`
+		DsFake           DsFake      `json:"ds_fake,omitempty"`
+		MuLatent         MuLatent    `json:"mu_latent,omitempty"`
+		MuSteps          int         `json:"mu_steps,omitempty"`
+		DiscLogits       int         `json:"disc_logits,omitempty"`
 	}{plain: plain(p), aeAdded: p.hashAdded()}
+	if p.BNStats != BNStatsReconstruction {
+		added.BNStats = p.BNStats
+	}
+	if p.MuInit != MuInitTrain {
+		added.MuInit = p.MuInit
+	}
+	if p.DsFake != DsFakeBeforeUpdate {
+		added.DsFake = p.DsFake
+	}
+	if p.MuLatent != MuLatentReconstruction {
+		added.MuLatent = p.MuLatent
+	}
+	if p.MuSteps != 1 {
+		added.MuSteps = p.MuSteps
+	}
+	if p.DiscLogits != 1 {
+		added.DiscLogits = p.DiscLogits
+	}
 	if p.MiningSimilarity != MiningCosine {
 		added.MiningSimilarity = p.MiningSimilarity
 	}
@@ -278,7 +370,9 @@ func DefaultNCAEParams() *NCAEParams {
 	return &NCAEParams{AEParams: DefaultAEParams(), GANLR: 0.01, GANBeta1: 0.5,
 		Sigma: 0.1, Tau: 0.1, NCRMode: ModeCalibrate, NegateMargin: 0.1,
 		AdvWeight: 1, RecWeight: 1, MuUpdate: MuPerDimension, MiningSimilarity: MiningCosine,
-		NCRReduction: ReductionMean, GeneratorBN: GeneratorBNTrain}
+		NCRReduction: ReductionMean, GeneratorBN: GeneratorBNTrain,
+		BNStats: BNStatsReconstruction, MuInit: MuInitTrain, DsFake: DsFakeBeforeUpdate,
+		MuLatent: MuLatentReconstruction, MuSteps: 1, DiscLogits: 1}
 }
 
 // DefaultNCAECodeParams returns NCAE as the authors' released code runs
@@ -363,6 +457,18 @@ func (p *NCAEParams) Validate() error {
 		return fmt.Errorf("generator_bn = %q: must be \"train\" (paper and code) or \"eval\" (running statistics)", p.GeneratorBN)
 	case p.NCRReduction != ReductionMean && p.NCRReduction != ReductionSum:
 		return fmt.Errorf("ncr_reduction = %q: must be %q (per pixel) or %q (Eq. 7's ‖·‖²)", p.NCRReduction, ReductionMean, ReductionSum)
+	case p.BNStats != BNStatsReconstruction && p.BNStats != BNStatsEveryPass:
+		return fmt.Errorf("bn_stats = %q: must be %q (ours) or %q (the released code)", p.BNStats, BNStatsReconstruction, BNStatsEveryPass)
+	case p.MuInit != MuInitTrain && p.MuInit != MuInitEval:
+		return fmt.Errorf("mu_init = %q: must be %q (ours) or %q (the released code)", p.MuInit, MuInitTrain, MuInitEval)
+	case p.DsFake != DsFakeBeforeUpdate && p.DsFake != DsFakeRegenerated:
+		return fmt.Errorf("ds_fake = %q: must be %q (ours) or %q (the released code)", p.DsFake, DsFakeBeforeUpdate, DsFakeRegenerated)
+	case p.MuLatent != MuLatentReconstruction && p.MuLatent != MuLatentUpdated:
+		return fmt.Errorf("mu_latent = %q: must be %q (ours) or %q (the released code)", p.MuLatent, MuLatentReconstruction, MuLatentUpdated)
+	case p.MuSteps < 1 || p.MuSteps > 2:
+		return fmt.Errorf("mu_steps = %d: must be 1 (ours) or 2 (the released code)", p.MuSteps)
+	case p.DiscLogits != 1 && p.DiscLogits != 2:
+		return fmt.Errorf("disc_logits = %d: must be 1 (ours) or 2 (the released code)", p.DiscLogits)
 	}
 	return nil
 }

@@ -214,7 +214,9 @@ func squaredDistance(z, c *Node) *Node {
 
 // ncae is one NCAE step on a batch, in the released code's order:
 // (1) generator, (2) D_s, (3) autoencoder with the latent-adversarial and
-// NCR terms, (4) D_l, (5) μ.
+// NCR terms, (4) D_l, (5) μ. The keys bn_stats, ds_fake, mu_latent,
+// mu_steps and disc_logits switch it to the code's step where the two
+// differ (NCAEParams).
 func (s *stepGraph) ncae(inputs []*Node) []*Node {
 	p, a := s.d.ncae, s.d.arch
 	in, x := s.bind(inputs)
@@ -229,25 +231,67 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 		}
 		return ReduceAllMean(Softplus(logits))
 	}
-	ds := func(v nn.Vars, img *Node) *Node { return a.SampleDisc.Apply(s.frame(v, true, nil), dsPrefix, img) }
-	dl := func(v nn.Vars, z *Node) *Node { return a.LatentDisc.Apply(s.frame(v, true, nil), dlPrefix, z) }
+	// logit is a discriminator's output as one logit: with two (the code's
+	// softmax over fake, real), their difference, on which the binary
+	// cross-entropy is the softmax cross-entropy.
+	logit := func(out *Node) *Node {
+		if p.DiscLogits == 2 {
+			return Sub(Slice(out, AxisRange(), AxisElem(1)), Slice(out, AxisRange(), AxisElem(0)))
+		}
+		return out
+	}
+	ds := func(v nn.Vars, img *Node) *Node { return logit(a.SampleDisc.Apply(s.frame(v, true, nil), dsPrefix, img)) }
+	dl := func(v nn.Vars, z *Node) *Node { return logit(a.LatentDisc.Apply(s.frame(v, true, nil), dlPrefix, z)) }
+
+	// Batch-norm running statistics moved so far in this step, by name. A
+	// pass that moves them (moving) reads the latest and records its own.
+	// bn_stats = reconstruction: only the reconstruction pass on real data
+	// moves them; every_pass: every training-mode pass through the encoder
+	// or decoder, in the code's order.
+	stats := nn.Vars{}
+	everyPass := p.BNStats == BNStatsEveryPass
+	frameOver := func(v nn.Vars, train, moving bool) *nn.Frame {
+		fv := copyVars(v)
+		for k, n := range stats {
+			fv[k] = n
+		}
+		if train && moving {
+			return s.frame(fv, true, stats)
+		}
+		return s.frame(fv, train, nil)
+	}
+	genTrain := p.GeneratorBN != GeneratorBNEval
 
 	// (1) Generator (Eq. 5): g(ω'), ω' ~ N(μ, σ²I), learns to fool D_s;
 	// batch norm in the decoder per generator_bn.
 	omega := Add(muRow, MulScalar(x.EpsGen, p.sigmaStd()))
-	xg := a.Decoder.Apply(s.frame(vars, p.GeneratorBN != GeneratorBNEval, nil), decPrefix, omega)
+	xg := a.Decoder.Apply(frameOver(vars, genTrain, everyPass), decPrefix, omega)
 	genLoss := bce(ds(vars, xg), true)
 	dsVars := copyVars(vars) // D_s weights before any update, for step 2
 	s.adamStep(s.adamGAN, genSlot, genLoss, s.st.weights(decPrefix), vars, in, x.SchedGAN, changed)
 
-	// (2) D_s (Eq. 5's discriminator): real x against the generated batch.
+	// (2) D_s (Eq. 5's discriminator): real x against the generated batch,
+	// or (ds_fake = regenerated) the same ω' decoded by the updated decoder.
 	xg = StopGradient(xg)
+	if p.DsFake == DsFakeRegenerated {
+		xg = StopGradient(a.Decoder.Apply(frameOver(vars, genTrain, everyPass), decPrefix, omega))
+	}
 	dsLoss := Add(bce(ds(dsVars, x.X), true), bce(ds(dsVars, xg), false))
 	s.adamStep(s.adamGAN, dsSlot, dsLoss, s.st.weights(dsPrefix), dsVars, in, x.SchedGAN, changed)
 
+	// The generated batch re-encoded: mining's f(g(ω')); with every_pass
+	// also decoded again, as the code does, for the statistics it moves.
+	var zg *Node
+	if s.mined > 0 || everyPass {
+		zg = a.Encoder.Apply(frameOver(vars, true, everyPass), encPrefix, xg)
+		if everyPass {
+			a.Decoder.Apply(frameOver(vars, true, true), decPrefix, StopGradient(zg))
+		}
+		zg = StopGradient(zg)
+	}
+
 	// (3) Autoencoder (Eq. 7), with the generator's decoder update applied.
-	updates := nn.Vars{}
-	f := s.frame(vars, true, updates)
+	f := frameOver(vars, true, true)
 	z := a.Encoder.Apply(f, encPrefix, x.X)
 	xr := a.Decoder.Apply(f, decPrefix, z)
 	// Eq. 3, the encoder's side: f(x) learns to fool D_l. With
@@ -264,7 +308,6 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 	if s.mined == 0 {
 		ncr = ReduceAllMean(errOwn)
 	} else {
-		zg := StopGradient(a.Encoder.Apply(s.frame(vars, true, nil), encPrefix, xg))
 		var target *Node
 		minedMask, target = mine(StopGradient(z), zg, xg, StopGradient(errOwn), s.mined, p.MiningSimilarity)
 		var errMined *Node
@@ -285,14 +328,17 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 		aeLoss = Add(MulScalar(advLoss, p.AdvWeight), aeLoss)
 	}
 	s.adamStep(s.adamAE, aeSlot, aeLoss, s.st.weights(encPrefix, decPrefix), vars, in, x.SchedAE, changed)
-	for k, v := range updates {
-		changed[k] = v
+
+	// The f(x) that D_l and μ see: the reconstruction pass's, or
+	// (mu_latent = updated) x encoded by the updated encoder.
+	zc := StopGradient(z)
+	if p.MuLatent == MuLatentUpdated {
+		zc = StopGradient(a.Encoder.Apply(frameOver(vars, true, everyPass), encPrefix, x.X))
 	}
 
 	// (4) D_l (Eq. 3, the discriminator's side): ω ~ N(μ, I) real, f(x)
 	// (held constant) fake. Without D_l, ε for its prior is still drawn, so
 	// the noise stream stays the paper's.
-	zc := StopGradient(z)
 	dlLoss := Scalar(g, dtypes.Float32, 0)
 	if useDl {
 		dlVars := copyVars(in)
@@ -300,8 +346,15 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 		s.adamStep(s.adamGAN, dlSlot, dlLoss, s.st.weights(dlPrefix), dlVars, in, x.SchedGAN, changed)
 	}
 
-	// (5) Eq. 4: μ ← μ − γ·mean(μ − f(x)), γ the autoencoder's rate.
-	newMu := updateMu(x.Mu, zc, Reshape(Slice(x.SchedAE, AxisElem(0))), p.MuUpdate == MuScalar)
+	// (5) Eq. 4: μ ← μ − γ·mean(μ − f(x)), γ the autoencoder's rate,
+	// mu_steps times.
+	newMu := x.Mu
+	for range p.MuSteps {
+		newMu = updateMu(newMu, zc, Reshape(Slice(x.SchedAE, AxisElem(0))), p.MuUpdate == MuScalar)
+	}
+	for k, v := range stats {
+		changed[k] = v
+	}
 
 	losses := Concatenate([]*Node{Reshape(genLoss, 1), Reshape(dsLoss, 1), Reshape(advLoss, 1), Reshape(ncr, 1), Reshape(dlLoss, 1)}, 0)
 	return s.results(changed, stepResults[*Node]{Losses: losses, Mask: minedMask, Mu: newMu})

@@ -275,13 +275,16 @@ func (t *trainer) normals(m, d int) *tensors.Tensor {
 
 // initialMu is μ₀: the mean encoder output of the untrained network over
 // the training set's full batches, in training mode (batch statistics, as
-// the μ update then tracks).
+// the μ update then tracks); with mu_init = eval, the released code's: in
+// inference mode (running statistics), coordinates closer to 0 than 0.1
+// pushed to ±0.1 by their sign (an exact 0 stays 0).
 func (t *trainer) initialMu(pixels []float32, train protocol.Samples) ([]float32, error) {
 	d := t.d
 	m, dim := d.ae.BatchSize, train.Dim()
+	evalMode := d.ncae.MuInit == MuInitEval
 	exec, err := NewExec(d.b, func(inputs []*Node) *Node {
 		vars := t.st.vars(inputs[:t.st.layout.Len()])
-		z := d.arch.Encoder.Apply(t.graph.frame(vars, true, nil), encPrefix, inputs[len(inputs)-1])
+		z := d.arch.Encoder.Apply(t.graph.frame(vars, !evalMode, nil), encPrefix, inputs[len(inputs)-1])
 		return ReduceSum(z, 0)
 	})
 	if err != nil {
@@ -305,6 +308,9 @@ func (t *trainer) initialMu(pixels []float32, train protocol.Samples) ([]float32
 	mu := make([]float32, len(sum))
 	for i, s := range sum {
 		mu[i] = float32(s / float64(batches*m))
+		if evalMode && mu[i] != 0 && math.Abs(float64(mu[i])) < 0.1 {
+			mu[i] = float32(math.Copysign(0.1, float64(mu[i])))
+		}
 	}
 	return mu, nil
 }
