@@ -240,7 +240,9 @@ func (s *stepGraph) ncae(inputs []*Node) []*Node {
 		}
 		return out
 	}
-	ds := func(v nn.Vars, img *Node) *Node { return logit(a.SampleDisc.Apply(s.frame(v, true, nil), dsPrefix, img)) }
+	ds := func(v nn.Vars, img *Node) *Node {
+		return logit(a.SampleDisc.Apply(s.frame(v, true, nil), dsPrefix, img))
+	}
 	dl := func(v nn.Vars, z *Node) *Node { return logit(a.LatentDisc.Apply(s.frame(v, true, nil), dlPrefix, z)) }
 
 	// Batch-norm running statistics moved so far in this step, by name. A
