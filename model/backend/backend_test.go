@@ -26,6 +26,8 @@ func TestCheckAndOpen(t *testing.T) {
 		{"xla", "name the PJRT plugin"},
 		{"tpu", "unknown; use cpu"},
 		{avx2Spec(), avx2Err()},
+		{"cpu:portable,kernel=portable", ""},
+		{"cpu:portable," + strings.TrimPrefix(avx2Spec(), "cpu:"), conflictErr()},
 		{"", "unknown; use cpu"},
 	}
 	for _, tc := range tests {
@@ -113,6 +115,15 @@ func TestWithWorkers(t *testing.T) {
 // avx2Spec and avx2Err: kernel=avx2 opens where the CPU has AVX2/FMA and
 // is refused, naming the CPU's features, where it has not.
 func avx2Spec() string { return "cpu:kernel=avx2" }
+
+// conflictErr is the error of portable with kernel=avx2: the conflict
+// where the CPU has AVX2, else the missing AVX2.
+func conflictErr() string {
+	if gemm.Accelerated() {
+		return `cpu backend options "portable" and "kernel=avx2" choose different kernels; give one`
+	}
+	return avx2Err()
+}
 
 func avx2Err() string {
 	if gemm.Accelerated() {

@@ -58,6 +58,14 @@ var _ backends.Backend = (*Backend)(nil)
 // New opens a backend with the options in config (see the package comment).
 func New(config string) (*Backend, error) {
 	b := &Backend{workers: runtime.GOMAXPROCS(0)}
+	kernelOpt := "" // the option that chose the kernel, to refuse a second that disagrees
+	setKernel := func(opt string, portable bool) error {
+		if kernelOpt != "" && portable != b.gemmOpts.Portable {
+			return fmt.Errorf("cpu backend options %q and %q choose different kernels; give one", kernelOpt, opt)
+		}
+		kernelOpt, b.gemmOpts.Portable = opt, portable
+		return nil
+	}
 	for _, opt := range strings.Split(config, ",") {
 		key, value, hasValue := strings.Cut(strings.TrimSpace(opt), "=")
 		switch {
@@ -69,13 +77,17 @@ func New(config string) (*Backend, error) {
 			}
 			b.workers = n
 		case key == "portable" && !hasValue:
-			b.gemmOpts.Portable = true
+			if err := setKernel(opt, true); err != nil {
+				return nil, err
+			}
 		case key == "kernel" && hasValue:
 			portable, err := chooseKernel(value)
 			if err != nil {
 				return nil, err
 			}
-			b.gemmOpts.Portable = portable
+			if err := setKernel(opt, portable); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx2|portable, portable", opt)
 		}
