@@ -66,8 +66,8 @@ func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float
 		panic("gemm: runs the matrix-vector kernel cannot read")
 	}
 	span := runs.Index(depth-1) + 1
-	for _, o := range offs {
-		_ = a[o : o+span]
+	for _, o := range offs { // indexes, not a[o:o+span], which checks against cap(a)
+		_, _ = a[o], a[o+span-1]
 	}
 	_ = b[depth-1]
 	depth8 := depth &^ 7
@@ -113,8 +113,8 @@ func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []flo
 		panic("gemm: invalid runs")
 	}
 	span := runs.Index(depth-1) + 1
-	for _, o := range offs {
-		_ = a[o : o+span]
+	for _, o := range offs { // indexes, not a[o:o+span], which checks against cap(a)
+		_, _ = a[o], a[o+span-1]
 	}
 	_ = b[depth*NR-1]
 	_ = c[(MR-1)*ldc+NR-1]
