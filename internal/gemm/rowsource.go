@@ -53,6 +53,9 @@ type offsKernel func(depth int, a []float32, offs *[MR]int, runs Runs, b, c []fl
 // kernelOffsGo is kernelGo reading row r of A from a[offs[r]:], laid out
 // as runs.
 func kernelOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool) {
+	if depth > 0 && !runs.valid() { // as the assembly's wrapper: wrong runs would read the wrong floats
+		panic("gemm: invalid runs")
+	}
 	var acc [MR][NR]float32
 	b = b[:depth*NR]
 	for r := range MR {
@@ -90,6 +93,9 @@ type offsDot func(depth int, a []float32, offs *[MR]int, runs Runs, b []float32,
 // dotRowsOffsGo is dotRowsGo reading row r of A from a[offs[r]:], laid out
 // as runs.
 func dotRowsOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, out *[MR]float32) {
+	if depth > 0 && !runs.valid() {
+		panic("gemm: invalid runs")
+	}
 	b = b[:depth]
 	for r := range MR {
 		var s float32

@@ -99,3 +99,29 @@ func TestRowSourceSameAsPacked(t *testing.T) {
 		}
 	}
 }
+
+// TestOffsKernelsRefuseInvalidRuns checks that every kernel reading A by
+// runs refuses runs that cannot describe a row, whichever kernel runs.
+func TestOffsKernelsRefuseInvalidRuns(t *testing.T) {
+	const depth = 16
+	a := make([]float32, MR*depth)
+	offs := panelOffsets(depth)
+	b := make([]float32, depth*NR)
+	c := make([]float32, MR*NR)
+	var out [MR]float32
+	for _, runs := range []Runs{{First: 0, Len: 4}, {First: 4, Len: 0}, {First: 4, Len: 4, Gap: -1}} {
+		for name, call := range map[string]func(){
+			"kernelOffsGo":  func() { kernelOffsGo(depth, a, &offs, runs, b, c, NR, false) },
+			"dotRowsOffsGo": func() { dotRowsOffsGo(depth, a, &offs, runs, b[:depth], &out) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s(%+v) ran", name, runs)
+					}
+				}()
+				call()
+			}()
+		}
+	}
+}
