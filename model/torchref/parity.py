@@ -19,6 +19,12 @@ side only (--sides) is paired with the other side's "default" rows.
 --shared-start makes PyTorch start from our initial weights and batch
 order (`experiments export --start cae`), so the two sides differ in their
 training code only.
+
+    python3 model/torchref/parity.py --summary FILE
+    python3 model/torchref/parity.py --contrast BASE FILE
+
+print the Go − PyTorch table of FILE, or every PyTorch variant's paired
+difference from the PyTorch variant BASE (same seeds and cells).
 """
 import argparse
 import csv
@@ -188,8 +194,33 @@ def summarise(path):
             k[0], k[1], k[2], k[3], n, 100 * sum(g for g, _ in pairs) / n, 100 * sum(t for _, t in pairs) / n, mean, se))
 
 
+def contrast(path, base, side="torch"):
+    """Prints, for every variant of side, its paired AUC difference from the
+    variant base on the same side, seeds and cells (the effect of what the
+    two variants' settings differ in)."""
+    rows = [r for r in csv.DictReader(open(path)) if r["side"] == side]
+    auc = {(r["variant"],) + tuple(r[k] for k in ("dataset", "normal", "rho", "seed")): float(r["auc"]) for r in rows}
+    cells = {}
+    for (v, *rest), a in auc.items():
+        b = auc.get((base,) + tuple(rest))
+        if v != base and b is not None:
+            cells.setdefault((v,) + tuple(rest[:3]), []).append((a, b))
+    print("| %s variant | data set | class | ρ | n | variant mean | %s mean | paired variant − %s (points) ± SE |" % (side, base, base))
+    print("|---|---|---|---|---|---|---|---|")
+    for k in sorted(cells):
+        pairs = cells[k]
+        n = len(pairs)
+        d = [100 * (a - b) for a, b in pairs]
+        mean = sum(d) / n
+        se = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1) / n) if n > 1 else float("nan")
+        print("| %s | %s | %s | %s | %d | %.2f | %.2f | %+.2f ± %.2f |" % (
+            k[0], k[1], k[2], k[3], n, 100 * sum(a for a, _ in pairs) / n, 100 * sum(b for _, b in pairs) / n, mean, se))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--summary":
         summarise(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "--contrast":
+        contrast(sys.argv[3], sys.argv[2])
     else:
         main()
