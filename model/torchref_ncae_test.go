@@ -1,0 +1,142 @@
+package model
+
+import (
+	"context"
+	"encoding/json"
+	execpkg "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/ncae-repro/ncae/internal/npy"
+	"github.com/ncae-repro/ncae/protocol"
+)
+
+// TestNCAECodeStepsMatchPyTorch is TestCAEStepsMatchPyTorch for NCAE with
+// the released code's step (ncae-code with bn_stats, mu_init, ds_fake,
+// mu_latent, mu_steps and disc_logits at the code's values): from the same
+// weights, μ₀ taken both ways over the same images, the same prior noise
+// and batches, model/torchref/check_steps.py --ncae-code takes the steps as
+// the code's trainer does (train_ref.py's loop) and compares μ₀, every loss,
+// the autoencoder's and D_s's weights, the batch-norm running statistics
+// that every pass moved, μ after the steps and the inference scores. D_l is
+// not built (adv_weight = 0: it influences nothing), nor compared.
+func TestNCAECodeStepsMatchPyTorch(t *testing.T) {
+	py := torchPython(t)
+	dir := t.TempDir()
+	const steps, m, seed = 3, 16, 7
+	p := DefaultNCAECodeParams()
+	codeStep(p)
+	p.BatchSize = m
+	d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: seed, Backend: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.open(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := newState(d.arch, true, protocol.NewRand(seed, "model/init"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(sub string) {
+		for i, name := range st.layout.Names() {
+			if strings.HasPrefix(name, "opt.") {
+				continue
+			}
+			spec := st.layout.Specs()[i]
+			v := tensors.MustCopyFlatData[float32](st.tensors[i])
+			if err := npy.Write(filepath.Join(dir, sub, strings.ReplaceAll(name, "/", "_")+".npy"), npy.Float32s(v, spec.Dims...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	save("init")
+	tr, err := newTrainer(d, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.close()
+	r := protocol.NewRand(11, "batches")
+	pixels := make([]float32, (steps+1)*m*784)
+	for i := range pixels {
+		pixels[i] = float32(r.Float64()) * float32(r.Float64())
+	}
+	train := protocol.Samples{N: steps * m, Rows: 28, Cols: 28}
+	if tr.mu, err = tr.initialMu(pixels[:steps*m*784], train); err != nil {
+		t.Fatal(err)
+	}
+	mu0 := append([]float32(nil), tr.mu...)
+	// The trainer's noise stream, drawn again in the same order (EpsGen,
+	// EpsLat per step) by a twin, so PyTorch gets the same ω'.
+	twin := &trainer{noise: protocol.NewRand(seed, "model/noise")}
+	var epsGen, losses []float32
+	for s := range steps {
+		eg := twin.normals(m, d.arch.Latent)
+		epsGen = append(epsGen, tensors.MustCopyFlatData[float32](eg)...)
+		twin.normals(m, d.arch.Latent)
+		l, _, err := tr.trainStep(pixels[s*m*784:(s+1)*m*784], 28, 28, 0, s+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		losses = append(losses, l[lossGen], l[lossDs], l[lossNCR])
+	}
+	save("after")
+	d.state = st
+	bytes := make([]byte, m*784)
+	for i, v := range pixels[steps*m*784:] {
+		bytes[i] = byte(v * 255)
+	}
+	scores, err := d.Score(context.Background(), protocol.Samples{N: m, Rows: 28, Cols: 28, Pixels: bytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := make([]float32, len(scores))
+	for i, s := range scores {
+		sc[i] = float32(s)
+	}
+	lat := d.arch.Latent
+	for name, a := range map[string]npy.Array{
+		"batches.npy":   npy.Float32s(pixels[:steps*m*784], steps, m, 1, 28, 28),
+		"eps_gen.npy":   npy.Float32s(epsGen, steps, m, lat),
+		"test.npy":      npy.Uint8s(bytes, m, 1, 28, 28),
+		"go_losses.npy": npy.Float32s(losses, steps, 3),
+		"go_mu0.npy":    npy.Float32s(mu0, lat),
+		"go_mu.npy":     npy.Float32s(tr.mu, lat),
+		"go_scores.npy": npy.Float32s(sc, m),
+	} {
+		if err := npy.Write(filepath.Join(dir, name), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := execpkg.Command(py, "model/torchref/check_steps.py", dir, "--method", "ncae-code", "--lr", "1e-3",
+		"--gan-lr", "5e-4", "--weight-decay", "5e-7", "--slope", "0.01", "--sigma", "0.1", "--rec-weight", "0.1")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("check_steps.py: %v\n%s", err, out)
+	}
+	var res struct {
+		Mu0, Loss, Mu, Scores float64
+		Weights               map[string]float64
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	t.Logf("relative differences Go vs PyTorch: %s", out)
+	for what, rel := range map[string]float64{"μ₀": res.Mu0, "losses": res.Loss, "μ": res.Mu, "scores": res.Scores} {
+		if rel > 1e-4 {
+			t.Errorf("%s differ by %.2g (relative)", what, rel)
+		}
+	}
+	for name, rel := range res.Weights { // looser, as in TestCAEStepsMatchPyTorch (Adam's first steps)
+		if rel > 1e-2 {
+			t.Errorf("%s after %d steps differs by %.2g (relative RMS)", name, steps, rel)
+		}
+	}
+	if len(res.Weights) == 0 {
+		t.Error("no tensors compared")
+	}
+}
