@@ -7,10 +7,17 @@ import (
 	"testing"
 )
 
-// codeStep sets every key of the released code's step on p.
+// codeStep sets every key of the released code's step on p (ncae-code's
+// defaults).
 func codeStep(p *NCAEParams) {
 	p.BNStats, p.MuInit, p.DsFake = BNStatsEveryPass, MuInitEval, DsFakeRegenerated
 	p.MuLatent, p.MuSteps, p.DiscLogits = MuLatentUpdated, 2, 2
+}
+
+// ourStep sets every such key to ours (the other methods' defaults).
+func ourStep(p *NCAEParams) {
+	p.BNStats, p.MuInit, p.DsFake = BNStatsReconstruction, MuInitTrain, DsFakeBeforeUpdate
+	p.MuLatent, p.MuSteps, p.DiscLogits = MuLatentReconstruction, 1, 1
 }
 
 // fitNCAE trains an NCAE with p on the synthetic set and returns its info
@@ -29,6 +36,7 @@ func fitNCAE(t *testing.T, p *NCAEParams, backend string) (map[string]string, []
 // released code's, each by what it must and must not change.
 func TestCodeStepKeys(t *testing.T) {
 	base := DefaultNCAECodeParams()
+	ourStep(base)
 	base.AEParams = smallAE()
 	info0, scores0 := fitNCAE(t, base, "cpu")
 	tests := []struct {
@@ -79,15 +87,13 @@ func TestCodeStepKeysLeaveHashes(t *testing.T) {
 		}
 		return string(b)
 	}
-	ours := js(DefaultNCAECodeParams())
+	ours := js(DefaultNCAEParams())
 	for _, key := range []string{"bn_stats", "mu_init", "ds_fake", "mu_latent", "mu_steps", "disc_logits"} {
 		if strings.Contains(ours, key) {
 			t.Errorf("%s is in the hash at our value: %s", key, ours)
 		}
 	}
-	p := DefaultNCAECodeParams()
-	codeStep(p)
-	code := js(p)
+	code := js(DefaultNCAECodeParams())
 	for _, want := range []string{`"bn_stats":"every_pass"`, `"mu_init":"eval"`, `"ds_fake":"regenerated"`, `"mu_latent":"updated"`, `"mu_steps":2`, `"disc_logits":2`} {
 		if !strings.Contains(code, want) {
 			t.Errorf("%s missing from %s", want, code)

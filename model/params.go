@@ -382,8 +382,11 @@ func DefaultNCAEParams() *NCAEParams {
 // adversarial gradient into the encoder (the code computes that term on the
 // prior noise: adv_weight 0), μ updated by one mean over every element,
 // and the rates ×0.1 every 20 epochs (the code's milestones 20/50/70/90
-// agree up to epoch 50). Where our step still differs from the code's is
-// listed in model/README.md ("Parity with PyTorch").
+// agree up to epoch 50); and the code's step where the paper is silent:
+// every pass moves the batch-norm statistics, μ₀ in inference mode with
+// the ±0.1 push, D_s's fake batch regenerated, μ updated twice from the
+// updated encoder, two-logit discriminators (TestNCAECodeStepsMatchPyTorch
+// pins this step to the code's, model/README.md "Parity with PyTorch").
 func DefaultNCAECodeParams() *NCAEParams {
 	p := DefaultNCAEParams()
 	p.Tau = 0
@@ -391,6 +394,8 @@ func DefaultNCAECodeParams() *NCAEParams {
 	p.RecWeight, p.AdvWeight = 0.1, 0
 	p.MuUpdate = MuScalar
 	p.LRDecayEvery = 20
+	p.BNStats, p.MuInit, p.DsFake = BNStatsEveryPass, MuInitEval, DsFakeRegenerated
+	p.MuLatent, p.MuSteps, p.DiscLogits = MuLatentUpdated, 2, 2
 	return p
 }
 

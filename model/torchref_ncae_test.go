@@ -27,8 +27,7 @@ func TestNCAECodeStepsMatchPyTorch(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
 	const steps, m, seed = 3, 16, 7
-	p := DefaultNCAECodeParams()
-	codeStep(p)
+	p := DefaultNCAECodeParams() // the code's step: TestCodeStepKeysLeaveHashes checks its keys
 	p.BatchSize = m
 	d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: seed, Backend: "cpu"})
 	if err != nil {

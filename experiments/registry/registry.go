@@ -122,7 +122,7 @@ func ncaeMethod(name, summary string, defaults func() *model.NCAEParams) Method 
 func defaultMethods() []Method {
 	return []Method{
 		ncaeMethod("ncae", "Normality-Calibrated Autoencoder (the paper's method, GoMLX)", model.DefaultNCAEParams),
-		ncaeMethod("ncae-code", "NCAE as the authors' released code runs it (τ = 0, its rates, slope and loss weights)", model.DefaultNCAECodeParams),
+		ncaeMethod("ncae-code", "NCAE as the authors' released code runs it (τ = 0, its rates, slope, loss weights and step)", model.DefaultNCAECodeParams),
 		ncaeMethod("ncae-ganlr", "the paper's NCAE with the released code's GAN learning rate 5e-4 (the paper's 0.01 collapses it): a variant, not the paper's method", model.DefaultNCAEGANLRParams),
 		ncaeMethod("ncae-noadv", "NCAE without the latent adversary (adv_weight = 0): a variant, not the paper's method", model.DefaultNCAENoAdvParams),
 		ncaeMethod("ncae-noadv-euclid", "ncae-noadv with Euclidean mining (mining_similarity = euclidean): a variant, not the paper's method", model.DefaultNCAENoAdvEuclidParams),
