@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"encoding/json"
+	"math"
 	execpkg "os/exec"
 	"path/filepath"
 	"strings"
@@ -25,11 +26,17 @@ import (
 // not built (adv_weight = 0: it influences nothing), nor compared.
 func TestNCAECodeStepsMatchPyTorch(t *testing.T) {
 	py := torchPython(t)
+	for _, dataset := range []string{"mnist", "fmnist"} {
+		t.Run(dataset, func(t *testing.T) { checkNCAECodeSteps(t, py, dataset) })
+	}
+}
+
+func checkNCAECodeSteps(t *testing.T, py, dataset string) {
 	dir := t.TempDir()
 	const steps, m, seed = 3, 16, 7
 	p := DefaultNCAECodeParams() // the code's step: TestCodeStepKeysLeaveHashes checks its keys
 	p.BatchSize = m
-	d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: seed, Backend: "cpu"})
+	d, err := NewNCAE(p, Env{Dataset: dataset, Seed: seed, Backend: "cpu"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +117,7 @@ func TestNCAECodeStepsMatchPyTorch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := execpkg.Command(py, "model/torchref/check_steps.py", dir, "--method", "ncae-code", "--lr", "1e-3",
+	cmd := execpkg.Command(py, "model/torchref/check_steps.py", dir, "--method", "ncae-code", "--dataset", dataset, "--lr", "1e-3",
 		"--gan-lr", "5e-4", "--weight-decay", "5e-7", "--slope", "0.01", "--sigma", "0.1", "--rec-weight", "0.1")
 	cmd.Dir = ".."
 	out, err := cmd.Output()
@@ -120,13 +127,35 @@ func TestNCAECodeStepsMatchPyTorch(t *testing.T) {
 	var res struct {
 		Mu0, Loss, Mu, Scores float64
 		Weights               map[string]float64
+		LossesTorch           [][]float64 `json:"losses_torch"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	t.Logf("relative differences Go vs PyTorch: %s", out)
+	// The first step's losses come from the same weights on both sides:
+	// equal but for float rounding.
+	if len(res.LossesTorch) != steps {
+		t.Fatalf("PyTorch took %d steps", len(res.LossesTorch))
+	}
+	for i, want := range res.LossesTorch[0] {
+		if got := float64(losses[i]); math.Abs(got-want) > 1e-6*math.Abs(want) {
+			t.Errorf("first step, loss %d: %.8g here, %.8g in PyTorch", i, got, want)
+		}
+	}
+	// After it, F-MNIST's longer sums drift as in TestCAEStepsMatchPyTorch
+	// (Adam moves a weight ±lr whatever its gradient's size, so a near-zero
+	// gradient rounded to the other sign moves it 2·lr): seen 2e-5 in the
+	// losses and 3e-4 in the scores after 3 steps, where MNIST agrees to
+	// 1e-7. A wrong key is caught on MNIST (μ twice: 2e-3 in μ; every
+	// pass's statistics: 1e-2 in the scores; the regenerated batch: 9e-3
+	// in the losses).
+	tol := 1e-4
+	if dataset == "fmnist" {
+		tol = 1e-3
+	}
 	for what, rel := range map[string]float64{"μ₀": res.Mu0, "losses": res.Loss, "μ": res.Mu, "scores": res.Scores} {
-		if rel > 1e-4 {
+		if rel > tol {
 			t.Errorf("%s differ by %.2g (relative)", what, rel)
 		}
 	}
