@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -136,5 +137,17 @@ func TestTwoLogitDiscriminators(t *testing.T) {
 	}
 	if changed != 2 { // the last dense layer of D_l and of D_s
 		t.Errorf("%d tensors changed, want 2", changed)
+	}
+}
+
+func TestPushFromZero(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	v := []float32{0.05, -0.05, 0, negZero, 0.2, -0.2, 0.1, -0.1, 0.0999}
+	want := []float32{0.1, -0.1, 0, negZero, 0.2, -0.2, 0.1, -0.1, 0.1}
+	pushFromZero(v, 0.1)
+	for i := range v {
+		if v[i] != want[i] || math.Signbit(float64(v[i])) != math.Signbit(float64(want[i])) {
+			t.Errorf("v[%d] = %v, want %v", i, v[i], want[i])
+		}
 	}
 }

@@ -106,7 +106,7 @@ func (a Arch) declare(l *nn.Layout, discriminators bool) error {
 	}
 	if out, err = a.LatentDisc.Declare(l, dlPrefix, z); err != nil {
 		return err
-	} else if len(out) != 1 || out[0] > 2 {
+	} else if len(out) != 1 || out[0] < 1 || out[0] > 2 {
 		return fmt.Errorf("D_l output %v, want one or two logits", out)
 	}
 	logits := out[0]

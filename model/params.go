@@ -248,10 +248,10 @@ type NCAEParams struct {
 	// matter). Left out of the config hash at its default.
 	GeneratorBN GeneratorBN `toml:"generator_bn" json:"-"`
 
-	// The released code's step differs from ours in five more ways the
-	// paper does not speak to; each is a key, ours the default, so that
-	// ncae-code can run the code's step (model/README.md, "Parity with
-	// PyTorch"). All are left out of the config hash at their defaults.
+	// The released code's step differs from ours in more ways, where the
+	// paper is silent or (μ twice) states otherwise; each is a key, ours
+	// the default, so that ncae-code runs the code's step (model/README.md,
+	// "Parity with PyTorch"). All are left out of the config hash at ours.
 
 	// BNStats says which passes move the autoencoder's batch-norm running
 	// statistics, the ones scoring uses: BNStatsReconstruction (the
@@ -266,18 +266,23 @@ type NCAEParams struct {
 	MuInit MuInit `toml:"mu_init" json:"-"`
 	// DsFake is D_s's fake batch: DsFakeBeforeUpdate (the generator step's
 	// batch) or DsFakeRegenerated (the code: the same ω' decoded again by
-	// the decoder the generator step updated).
+	// the decoder the generator step updated). Mining (τ > 0; the code
+	// mines nothing) uses the same batch as its generated samples.
 	DsFake DsFake `toml:"ds_fake" json:"-"`
 	// MuLatent is the f(x) Eq. 4 (and D_l's fake side) uses:
 	// MuLatentReconstruction (the reconstruction pass's, before the
 	// autoencoder's update) or MuLatentUpdated (the code: x encoded again
-	// after the update). MuSteps applies Eq. 4 that many times per batch
-	// (1; the code 2).
+	// after the update).
 	MuLatent MuLatent `toml:"mu_latent" json:"-"`
-	MuSteps  int      `toml:"mu_steps" json:"-"`
+	// MuSteps is how many times Eq. 4 is applied per batch: 1 (the paper)
+	// or 2 (the code).
+	MuSteps int `toml:"mu_steps" json:"-"`
 	// DiscLogits is the discriminators' output: 1 (one logit, binary
 	// cross-entropy) or 2 (the code: two logits, softmax cross-entropy,
-	// which is the binary one on the difference of the two).
+	// which is the binary one on the difference of the two). D_l keeps our
+	// labels either way (the prior real, f(x) fake; the code has them the
+	// other way round, which matters only with adv_weight > 0, where the
+	// code has no gradient to copy).
 	DiscLogits int `toml:"disc_logits" json:"-"`
 }
 

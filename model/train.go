@@ -308,9 +308,22 @@ func (t *trainer) initialMu(pixels []float32, train protocol.Samples) ([]float32
 	mu := make([]float32, len(sum))
 	for i, s := range sum {
 		mu[i] = float32(s / float64(batches*m))
-		if evalMode && mu[i] != 0 && math.Abs(float64(mu[i])) < 0.1 {
-			mu[i] = float32(math.Copysign(0.1, float64(mu[i])))
-		}
+	}
+	if evalMode {
+		pushFromZero(mu, 0.1)
 	}
 	return mu, nil
+}
+
+// pushFromZero moves every coordinate of v closer to 0 than eps out to ±eps
+// by its sign, as the released code does to μ₀; an exact 0 stays 0.
+func pushFromZero(v []float32, eps float32) {
+	for i, x := range v {
+		switch {
+		case x > 0 && x < eps:
+			v[i] = eps
+		case x < 0 && x > -eps:
+			v[i] = -eps
+		}
+	}
 }

@@ -23,8 +23,12 @@ training code only.
     python3 model/torchref/parity.py --summary FILE
     python3 model/torchref/parity.py --contrast BASE FILE
 
-print the Go − PyTorch table of FILE, or every PyTorch variant's paired
-difference from the PyTorch variant BASE (same seeds and cells).
+    python3 model/torchref/parity.py --pair SIDE/VARIANT SIDE/VARIANT FILE
+
+print the Go − PyTorch table of FILE (each variant against the other
+side's "default" where it ran one side only), every PyTorch variant's
+paired difference from the PyTorch variant BASE, or the paired difference
+of any two variants (same seeds and cells).
 """
 import argparse
 import csv
@@ -217,10 +221,38 @@ def contrast(path, base, side="torch"):
             k[0], k[1], k[2], k[3], n, 100 * sum(a for a, _ in pairs) / n, 100 * sum(b for _, b in pairs) / n, mean, se))
 
 
+def pair(path, a, b):
+    """Prints the paired AUC difference a − b per cell, a and b each
+    "side/variant" (e.g. go/go-code-step torch/torch-code-step), paired by
+    data set, class, ρ and seed."""
+    rows = list(csv.DictReader(open(path)))
+    auc = {(r["side"] + "/" + r["variant"],) + tuple(r[k] for k in ("dataset", "normal", "rho", "seed")): float(r["auc"])
+           for r in rows}
+    cells = {}
+    for (v, *rest), x in auc.items():
+        y = auc.get((b,) + tuple(rest))
+        if v == a and y is not None:
+            cells.setdefault(tuple(rest[:3]), []).append((x, y))
+    if not cells:
+        sys.exit("parity: no pairs of %s and %s in %s (name them side/variant)" % (a, b, path))
+    print("| %s − %s | data set | class | ρ | n | mean | mean | paired difference (points) ± SE |" % (a, b))
+    print("|---|---|---|---|---|---|---|---|")
+    for k in sorted(cells):
+        pairs = cells[k]
+        n = len(pairs)
+        d = [100 * (x - y) for x, y in pairs]
+        mean = sum(d) / n
+        se = math.sqrt(sum((z - mean) ** 2 for z in d) / (n - 1) / n) if n > 1 else float("nan")
+        print("| | %s | %s | %s | %d | %.2f | %.2f | %+.2f ± %.2f |" % (
+            k[0], k[1], k[2], n, 100 * sum(x for x, _ in pairs) / n, 100 * sum(y for _, y in pairs) / n, mean, se))
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--summary":
         summarise(sys.argv[2])
     elif len(sys.argv) == 4 and sys.argv[1] == "--contrast":
         contrast(sys.argv[3], sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "--pair":
+        pair(sys.argv[4], sys.argv[2], sys.argv[3])
     else:
         main()
