@@ -15,26 +15,34 @@ import (
 	"github.com/ncae-repro/ncae/protocol"
 )
 
-// TestNCAECodeStepsMatchPyTorch is TestCAEStepsMatchPyTorch for NCAE with
-// the released code's step (ncae-code with bn_stats, mu_init, ds_fake,
-// mu_latent, mu_steps and disc_logits at the code's values): from the same
-// weights, μ₀ taken both ways over the same images, the same prior noise
-// and batches, model/torchref/check_steps.py --ncae-code takes the steps as
-// the code's trainer does (train_ref.py's loop) and compares μ₀, every loss,
-// the autoencoder's and D_s's weights, the batch-norm running statistics
-// that every pass moved, μ after the steps and the inference scores. D_l is
-// not built (adv_weight = 0: it influences nothing), nor compared.
-func TestNCAECodeStepsMatchPyTorch(t *testing.T) {
+// TestNCAEStepsMatchPyTorch is TestCAEStepsMatchPyTorch for NCAE's step,
+// ours and the released code's (ncae-code's defaults: bn_stats, mu_init,
+// ds_fake, mu_latent, mu_steps and disc_logits at the code's values), each
+// on τ = 0 and without the encoder's adversarial gradient, as ncae-code
+// runs: from the same weights, μ₀ taken both ways over the same images,
+// the same prior noise and batches, model/torchref/check_steps.py takes the
+// steps with train_ref.py's NCAE step (the code's; --as-ours, ours) and
+// compares μ₀, every loss, the autoencoder's and D_s's weights, the
+// batch-norm running statistics the passes moved, μ after the steps and
+// the inference scores. D_l is not built (adv_weight = 0: it influences
+// nothing), nor compared. Mining and Eq. 4 per dimension, which these
+// steps leave out, have their own tests (TestMine, TestUpdateMu).
+func TestNCAEStepsMatchPyTorch(t *testing.T) {
 	py := torchPython(t)
-	for _, dataset := range []string{"mnist", "fmnist"} {
-		t.Run(dataset, func(t *testing.T) { checkNCAECodeSteps(t, py, dataset) })
+	for _, step := range []string{"ours", "code"} {
+		for _, dataset := range []string{"mnist", "fmnist"} {
+			t.Run(step+"/"+dataset, func(t *testing.T) { checkNCAESteps(t, py, dataset, step == "ours") })
+		}
 	}
 }
 
-func checkNCAECodeSteps(t *testing.T, py, dataset string) {
+func checkNCAESteps(t *testing.T, py, dataset string, ours bool) {
 	dir := t.TempDir()
 	const steps, m, seed = 3, 16, 7
 	p := DefaultNCAECodeParams() // the code's step: TestCodeStepKeysLeaveHashes checks its keys
+	if ours {
+		ourStep(p)
+	}
 	p.BatchSize = m
 	d, err := NewNCAE(p, Env{Dataset: dataset, Seed: seed, Backend: "cpu"})
 	if err != nil {
@@ -117,8 +125,12 @@ func checkNCAECodeSteps(t *testing.T, py, dataset string) {
 			t.Fatal(err)
 		}
 	}
-	cmd := execpkg.Command(py, "model/torchref/check_steps.py", dir, "--method", "ncae-code", "--dataset", dataset, "--lr", "1e-3",
-		"--gan-lr", "5e-4", "--weight-decay", "5e-7", "--slope", "0.01", "--sigma", "0.1", "--rec-weight", "0.1")
+	args := []string{"model/torchref/check_steps.py", dir, "--method", "ncae-code", "--dataset", dataset, "--lr", "1e-3",
+		"--gan-lr", "5e-4", "--weight-decay", "5e-7", "--slope", "0.01", "--sigma", "0.1", "--rec-weight", "0.1"}
+	if ours {
+		args = append(args, "--as-ours")
+	}
+	cmd := execpkg.Command(py, args...)
 	cmd.Dir = ".."
 	out, err := cmd.Output()
 	if err != nil {

@@ -6,7 +6,8 @@ DIR holds init/ and after/ (our tensors by name, .npy, NHWC layouts),
 batches.npy (steps × m × 1 × 28 × 28 floats), test.npy (uint8 images to
 score), go_losses.npy and go_scores.npy; with --method ncae-code (the
 released code's NCAE step, TestNCAECodeStepsMatchPyTorch) also
-eps_gen.npy (steps × m × d prior draws), go_mu0.npy and go_mu.npy. The weights are loaded into the
+eps_gen.npy (steps × m × d prior draws), go_mu0.npy and go_mu.npy; the
+step is train_ref.py's (NCAEStep), with --as-ours our step in PyTorch. The weights are loaded into the
 networks of nets.py with the layouts converted (golayout.py).
 """
 import argparse
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
+import train_ref  # noqa: E402
 from golayout import Mapping, bn_pairs, conv, load_into, ours  # noqa: E402
 
 
@@ -43,16 +45,19 @@ def load_sample_disc(d_s, fm, d):
     return pairs
 
 
-def check_ncae_code(a):
-    """The steps TestNCAECodeStepsMatchPyTorch took, as the released code's
-    trainer takes them (train_ref.py's train_ncae_code, its defaults: every
-    pass moves the batch-norm statistics, μ₀ in eval mode with the ±0.1
-    push, D_s's fake batch regenerated, μ twice from the updated encoder,
-    two-logit discriminators). D_l is left out: its term has no gradient
-    into the autoencoder (the code computes it on the prior noise)."""
+def check_ncae(a):
+    """The steps TestNCAEStepsMatchPyTorch took, with train_ref.py's NCAE
+    step: the released code's (its defaults) or, with --as-ours, ours. D_l
+    is left out: its terms have no gradient into the autoencoder in either
+    step (the code computes the encoder's term on the prior noise; ours has
+    adv_weight = 0 in these checks)."""
     fm = a.dataset == "fmnist"
+    a.adam_eps = 1e-8
+    a.bn_stats_recon_only = a.mu0_train = a.ds_fake_before = a.mu_once = a.one_logit = False
+    if a.as_ours:
+        train_ref.switches_as_ours(a)
     ae = nets.Autoencoder(fm, a.slope)
-    d_s = nets.CodeSampleDisc(fm, a.slope)
+    _, d_s = train_ref.discriminators(a, fm)
     load_into(ae, fm, os.path.join(a.dir, "init"))
     load_sample_disc(d_s, fm, os.path.join(a.dir, "init"))
     batches = torch.from_numpy(np.load(os.path.join(a.dir, "batches.npy")))
@@ -61,55 +66,23 @@ def check_ncae_code(a):
     # our to_torch[j].
     to_torch = Mapping(fm).unflat if not fm else np.arange(64)
     eps_gen = torch.from_numpy(np.load(os.path.join(a.dir, "eps_gen.npy"))[..., to_torch].copy())
-    ae.encoder.eval()
-    with torch.no_grad():
-        mu = torch.cat([ae.encoder(x) for x in batches]).mean(0)
-    mu[(mu.abs() < 0.1) & (mu < 0)] = -0.1
-    mu[(mu.abs() < 0.1) & (mu > 0)] = 0.1
+    mu = train_ref.initial_mu(a, ae, batches)
     mu0 = mu.clone()
-    ae.train()
-    opt = torch.optim.Adam(ae.parameters(), lr=a.lr, weight_decay=a.weight_decay)
-    opt_g = torch.optim.Adam(ae.decoder.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
-    opt_s = torch.optim.Adam(d_s.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
-    ce = F.cross_entropy
+    step = train_ref.NCAEStep(a, ae, d_s, None)
     losses = []
     for x, eps in zip(batches, eps_gen):
-        m = x.size(0)
-        real, fake = torch.ones(m, dtype=torch.long), torch.zeros(m, dtype=torch.long)
-        noise = mu + a.sigma * eps
-        opt_g.zero_grad()
-        gen_loss = ce(d_s(ae.decoder(noise)), real)
-        gen_loss.backward()
-        opt_g.step()
-        opt_s.zero_grad()
-        ds_real = ce(d_s(x), real)
-        ds_real.backward()
-        xg = ae.decoder(noise)
-        ds_fake = ce(d_s(xg.detach()), fake)
-        ds_fake.backward()
-        opt_s.step()
-        opt.zero_grad()
-        with torch.no_grad():
-            ae.decoder(ae.encoder(xg.detach()))
-        loss = F.mse_loss(ae(x), x)
-        (a.rec_weight * loss).backward()
-        opt.step()
-        with torch.no_grad():
-            z = ae.encoder(x)
-            mu = mu - a.lr * (mu - z).mean()
-            mu = mu - a.lr * (mu - z).mean()
-        losses.append([gen_loss.item(), ds_real.item() + ds_fake.item(), loss.item()])
+        loss, mu = step(x, mu + a.sigma * eps, mu, a.lr, None)
+        losses.append(list(loss))
     after = os.path.join(a.dir, "after")
     weights = {}
     named = dict(list(ae.named_parameters()) + list(ae.named_buffers()))
     for param, value in Mapping(fm).pairs(ae, ours(after, "enc/"), ours(after, "dec/")):
         name = [n for n, p in named.items() if p is param][0]
         weights["ae." + name] = rel(value, param.detach().numpy())
-    d_s_after = nets.CodeSampleDisc(fm, a.slope)  # our D_s after the steps, in PyTorch's layouts
+    _, d_s_after = train_ref.discriminators(a, fm)  # our D_s after the steps, in PyTorch's layouts
     load_sample_disc(d_s_after, fm, after)
-    named_s = dict(list(d_s.named_parameters()))
-    named_after = dict(list(d_s_after.named_parameters()))
-    for name, param in named_s.items():
+    named_after = dict(d_s_after.named_parameters())
+    for name, param in d_s.named_parameters():
         weights["ds." + name] = rel(named_after[name].detach().numpy(), param.detach().numpy())
     ae.eval()
     test = torch.from_numpy(np.load(os.path.join(a.dir, "test.npy")).astype(np.float32) / 255)
@@ -132,10 +105,11 @@ def main():
     ap.add_argument("--slope", type=float, default=0.01)
     ap.add_argument("--sigma", type=float, default=0.1)
     ap.add_argument("--rec-weight", type=float, default=0.1)
+    ap.add_argument("--as-ours", action="store_true", help="ncae-code: train_ref.py's step with every switch to ours")
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.method == "ncae-code":
-        check_ncae_code(a)
+        check_ncae(a)
         return
     fm = a.dataset == "fmnist"
     ae = nets.Autoencoder(fm, a.slope)

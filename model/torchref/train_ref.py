@@ -123,104 +123,157 @@ def train_ncae_code(a, info, train, gen):
     d = 64 if fm else 32
     torch.manual_seed(a.seed)
     ae = nets.Autoencoder(fm, a.slope)
-    if a.one_logit:
-        d_l, d_s = nets.latent_disc(d, a.slope), nets.SampleDisc(fm, a.slope)
-    else:
-        d_l, d_s = nets.CodeLatentDisc(d, a.slope), nets.CodeSampleDisc(fm, a.slope)
+    d_l, d_s = discriminators(a, fm)
     if a.conv_init:
         nets.conv_style_init(ae.decoder, gen)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(train), batch_size=a.batch,
                                          shuffle=True, drop_last=not a.keep_last, generator=gen)
-    bns = [m for m in ae.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if a.mu0_train:
-        ae.encoder.train()
-        for m in bns:
-            m.momentum = 0.0
-        with torch.no_grad():
-            mu = torch.cat([ae.encoder(x) for (x,) in loader]).mean(0)
-        for m in bns:
-            m.momentum = 0.1
-    else:
-        ae.encoder.eval()
-        with torch.no_grad():
-            mu = torch.cat([ae.encoder(x) for (x,) in loader]).mean(0)
-        mu[(mu.abs() < 0.1) & (mu < 0)] = -0.1
-        mu[(mu.abs() < 0.1) & (mu > 0)] = 0.1
-    ae.train()
-    opt = torch.optim.Adam(ae.parameters(), lr=a.lr, weight_decay=a.weight_decay, eps=a.adam_eps)
-    opt_g = torch.optim.Adam(ae.decoder.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
-    opt_l = torch.optim.Adam(d_l.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
-    opt_s = torch.optim.Adam(d_s.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
-    scheds = [torch.optim.lr_scheduler.MultiStepLR(o, milestones=a.milestones, gamma=0.1) for o in (opt, opt_g, opt_l, opt_s)]
-    if a.one_logit:
-        def ce(logits, labels):
-            return F.binary_cross_entropy_with_logits(logits.flatten(), labels.float())
-    else:
-        ce = F.cross_entropy
-
-    class frozen_stats:
-        """Within it, ae's batch norms leave their running statistics."""
-
-        def __enter__(self):
-            if a.bn_stats_recon_only:
-                for m in bns:
-                    m.momentum = 0.0
-
-        def __exit__(self, *_):
-            for m in bns:
-                m.momentum = 0.1
-
+    mu = initial_mu(a, ae, [x for (x,) in loader])
+    step = NCAEStep(a, ae, d_s, d_l)
+    scheds = [torch.optim.lr_scheduler.MultiStepLR(o, milestones=a.milestones, gamma=0.1) for o in step.optimisers]
     losses = []
     for _ in range(a.epochs):
         mu_lr = scheds[0].get_last_lr()[0]
         total, n = 0.0, 0
         for (x,) in loader:
             m = x.size(0)
-            real, fake = torch.ones(m, dtype=torch.long), torch.zeros(m, dtype=torch.long)
             noise = mu + a.sigma * torch.randn(m, d)
-            opt_g.zero_grad()
-            with frozen_stats():
-                xg = ae.decoder(noise)
-            ce(d_s(xg), real).backward()
-            opt_g.step()
-            opt_s.zero_grad()
-            ce(d_s(x), real).backward()
-            if not a.ds_fake_before:
-                with frozen_stats():
-                    xg = ae.decoder(noise)
-            ce(d_s(xg.detach()), fake).backward()
-            opt_s.step()
-            opt.zero_grad()
-            err_e = ce(d_l(noise), real)
-            with torch.no_grad(), frozen_stats():
-                ae.decoder(ae.encoder(xg.detach()))  # the code's re-encoding pass (moves BN statistics)
-            z_rec = ae.encoder(x)
-            rec = ae.decoder(z_rec)
-            loss = F.mse_loss(rec, x)
-            (err_e + a.rec_weight * loss).backward()
-            opt.step()
-            opt_l.zero_grad()
-            if a.mu_once:
-                z = z_rec.detach()
-            else:
-                with frozen_stats():
-                    z = ae.encoder(x)
-            if a.one_logit:  # ours: the prior is real, f(x) fake
-                ce(d_l(mu + torch.randn(m, d)), real).backward()
-                ce(d_l(z.detach()), fake).backward()
-            else:
-                ce(d_l(z.detach()), real).backward()
-                ce(d_l(mu + torch.randn(m, d)), fake).backward()
-            opt_l.step()
-            with torch.no_grad():
-                mu = mu - mu_lr * (mu - z).mean()
-                if not a.mu_once:
-                    mu = mu - mu_lr * (mu - z).mean()
-            total, n = total + loss.item(), n + 1
+            (_, _, loss), mu = step(x, noise, mu, mu_lr, lambda: torch.randn(m, d))
+            total, n = total + loss, n + 1
         for s in scheds:
             s.step()
         losses.append(total / n)
     return ae, losses
+
+
+def switches_as_ours(a):
+    """Sets every switch that turns the code's step into ours."""
+    a.bn_stats_recon_only = a.mu0_train = a.ds_fake_before = a.mu_once = a.one_logit = True
+
+
+def discriminators(a, fm):
+    """D_l and D_s: the code's two-logit ones, or (--one-logit) ours."""
+    d = 64 if fm else 32
+    if a.one_logit:
+        return nets.latent_disc(d, a.slope), nets.SampleDisc(fm, a.slope)
+    return nets.CodeLatentDisc(d, a.slope), nets.CodeSampleDisc(fm, a.slope)
+
+
+def ae_batch_norms(ae):
+    return [m for m in ae.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def initial_mu(a, ae, batches):
+    """μ₀ over the batches: the code's (inference mode, |μ_i| < 0.1 pushed
+    to ±0.1) or, with --mu0-train, ours (training mode, the running
+    statistics left as they are). Leaves ae in training mode."""
+    bns = ae_batch_norms(ae)
+    if a.mu0_train:
+        ae.encoder.train()
+        for m in bns:
+            m.momentum = 0.0
+        with torch.no_grad():
+            mu = torch.cat([ae.encoder(x) for x in batches]).mean(0)
+        for m in bns:
+            m.momentum = 0.1
+    else:
+        ae.encoder.eval()
+        with torch.no_grad():
+            mu = torch.cat([ae.encoder(x) for x in batches]).mean(0)
+        mu[(mu.abs() < 0.1) & (mu < 0)] = -0.1
+        mu[(mu.abs() < 0.1) & (mu > 0)] = 0.1
+    ae.train()
+    return mu
+
+
+class NCAEStep:
+    """One NCAE step as the released code's trainer takes it, or with the
+    switches of a (see train_ncae_code) as ours. With d_l None, D_l is left
+    out (its terms have no gradient into the autoencoder when the encoder
+    gets no adversarial gradient, as in both steps here)."""
+
+    def __init__(self, a, ae, d_s, d_l):
+        self.a, self.ae, self.d_s, self.d_l = a, ae, d_s, d_l
+        self.opt = torch.optim.Adam(ae.parameters(), lr=a.lr, weight_decay=a.weight_decay, eps=a.adam_eps)
+        self.opt_g = torch.optim.Adam(ae.decoder.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
+        self.opt_s = torch.optim.Adam(d_s.parameters(), lr=a.gan_lr, betas=(0.5, 0.999))
+        self.opt_l = torch.optim.Adam(d_l.parameters(), lr=a.gan_lr, betas=(0.5, 0.999)) if d_l is not None else None
+        # The schedulers' order: the autoencoder's first (μ follows its rate).
+        self.optimisers = [o for o in (self.opt, self.opt_g, self.opt_l, self.opt_s) if o is not None]
+        self.bns = ae_batch_norms(ae)
+        if a.one_logit:
+            def ce(logits, labels):
+                return F.binary_cross_entropy_with_logits(logits.flatten(), labels.float())
+            self.ce = ce
+        else:
+            self.ce = F.cross_entropy
+
+    def frozen(self):
+        """Within it, the autoencoder's batch norms leave their running
+        statistics (with --bn-stats-recon-only)."""
+        step = self
+
+        class frozen:
+            def __enter__(self):
+                if step.a.bn_stats_recon_only:
+                    for m in step.bns:
+                        m.momentum = 0.0
+
+            def __exit__(self, *_):
+                for m in step.bns:
+                    m.momentum = 0.1
+        return frozen()
+
+    def __call__(self, x, noise, mu, mu_lr, prior_draw):
+        """Takes the step on batch x with the generator's prior draws noise
+        (μ + σε); prior_draw() gives D_l's N(0, I) draws. Returns the
+        generator's, D_s's and the reconstruction loss, and the new μ."""
+        a, ae, d_s, d_l, ce = self.a, self.ae, self.d_s, self.d_l, self.ce
+        m = x.size(0)
+        real, fake = torch.ones(m, dtype=torch.long), torch.zeros(m, dtype=torch.long)
+        self.opt_g.zero_grad()
+        with self.frozen():
+            xg = ae.decoder(noise)
+        gen_loss = ce(d_s(xg), real)
+        gen_loss.backward()
+        self.opt_g.step()
+        self.opt_s.zero_grad()
+        ds_real = ce(d_s(x), real)
+        ds_real.backward()
+        if not a.ds_fake_before:
+            with self.frozen():
+                xg = ae.decoder(noise)
+        ds_fake = ce(d_s(xg.detach()), fake)
+        ds_fake.backward()
+        self.opt_s.step()
+        self.opt.zero_grad()
+        err_e = ce(d_l(noise), real) if d_l is not None else 0.0  # no gradient into the autoencoder
+        with torch.no_grad(), self.frozen():
+            ae.decoder(ae.encoder(xg.detach()))  # the code's re-encoding pass (moves BN statistics)
+        z_rec = ae.encoder(x)
+        rec = ae.decoder(z_rec)
+        loss = F.mse_loss(rec, x)
+        (err_e + a.rec_weight * loss).backward()
+        self.opt.step()
+        if a.mu_once:
+            z = z_rec.detach()
+        else:
+            with self.frozen():
+                z = ae.encoder(x)
+        if d_l is not None:
+            self.opt_l.zero_grad()
+            if a.one_logit:  # ours: the prior is real, f(x) fake
+                ce(d_l(mu + prior_draw()), real).backward()
+                ce(d_l(z.detach()), fake).backward()
+            else:
+                ce(d_l(z.detach()), real).backward()
+                ce(d_l(mu + prior_draw()), fake).backward()
+            self.opt_l.step()
+        with torch.no_grad():
+            mu = mu - mu_lr * (mu - z).mean()
+            if not a.mu_once:
+                mu = mu - mu_lr * (mu - z).mean()
+        return (gen_loss.item(), ds_real.item() + ds_fake.item(), loss.item()), mu
 
 
 def main():
@@ -257,7 +310,7 @@ def main():
     a = ap.parse_args()
     a.milestones = [int(m) for m in a.milestones.split(",") if m]
     if a.as_ours:
-        a.bn_stats_recon_only = a.mu0_train = a.ds_fake_before = a.mu_once = a.one_logit = True
+        switches_as_ours(a)
     torch.set_num_threads(a.threads)
     info, train, test, labels = load(a.dir)
     gen = torch.Generator().manual_seed(a.seed + 1_000_003)
