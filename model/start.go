@@ -23,6 +23,12 @@ type Start struct {
 	// Order holds one permutation of 0..n−1 per epoch; an epoch's batches
 	// are its consecutive runs of batch_size, the last partial one dropped.
 	Order [][]int
+	// EpsGen holds, for NCAE, the N(0, 1) draws of the generator's prior
+	// ω' = μ + σ·ε of every step (epochs × batches × batch_size × latent,
+	// flat, in our latent order), the draws Fit makes; nil for other methods.
+	EpsGen []float32
+	// EpsGenDims are EpsGen's dimensions.
+	EpsGenDims []int
 }
 
 // StartTensor is one named tensor of a Start.
@@ -51,11 +57,26 @@ func (d *Detector) StartingPoint(n int) (*Start, error) {
 	for range d.ae.Epochs {
 		s.Order = append(s.Order, permutation(order, n))
 	}
+	if d.ncae != nil {
+		// The trainer's noise stream, drawn in its order: per step ε for
+		// the generator, then ε for D_l's prior (drawn, not kept).
+		m, lat := d.ae.BatchSize, d.arch.Latent
+		batches := n / m
+		t := &trainer{noise: protocol.NewRand(d.env.Seed, "model/noise")}
+		for range d.ae.Epochs * batches {
+			eps := t.normals(m, lat)
+			s.EpsGen = append(s.EpsGen, tensors.MustCopyFlatData[float32](eps)...)
+			eps.FinalizeAll()
+			t.normals(m, lat).FinalizeAll()
+		}
+		s.EpsGenDims = []int{d.ae.Epochs, batches, m, lat}
+	}
 	return s, nil
 }
 
 // Write writes s into dir as model/torchref reads it: one .npy per tensor,
-// named after it with "/" → "_", and order.npy (epochs × n, int64).
+// named after it with "/" → "_", order.npy (epochs × n, int64) and, for
+// NCAE, eps_gen.npy.
 func (s *Start) Write(dir string) error {
 	for _, t := range s.Tensors {
 		if err := npy.Write(filepath.Join(dir, strings.ReplaceAll(t.Name, "/", "_")+".npy"), npy.Float32s(t.Values, t.Dims...)); err != nil {
@@ -67,5 +88,11 @@ func (s *Start) Write(dir string) error {
 	for _, p := range s.Order {
 		order, n = append(order, p...), len(p)
 	}
-	return npy.Write(filepath.Join(dir, "order.npy"), npy.Int64s(order, len(s.Order), n))
+	if err := npy.Write(filepath.Join(dir, "order.npy"), npy.Int64s(order, len(s.Order), n)); err != nil {
+		return err
+	}
+	if s.EpsGen == nil {
+		return nil
+	}
+	return npy.Write(filepath.Join(dir, "eps_gen.npy"), npy.Float32s(s.EpsGen, s.EpsGenDims...))
 }

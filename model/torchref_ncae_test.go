@@ -13,6 +13,7 @@ import (
 
 	"github.com/ncae-repro/ncae/internal/npy"
 	"github.com/ncae-repro/ncae/protocol"
+	"github.com/ncae-repro/ncae/protocol/export"
 )
 
 // TestNCAEStepsMatchPyTorch is TestCAEStepsMatchPyTorch for NCAE's step,
@@ -178,5 +179,77 @@ func checkNCAESteps(t *testing.T, py, dataset string, ours bool) {
 	}
 	if len(res.Weights) == 0 {
 		t.Error("no tensors compared")
+	}
+}
+
+// TestNCAEFitFromStartMatchesPyTorch is TestFitFromStartMatchesPyTorch for
+// NCAE's step, ours and the code's: Fit, then train_ref.py --method
+// ncae-code from our StartingPoint (weights, μ₀'s batches, batch order and
+// every step's prior draws) on the same images, two epochs; the epoch
+// losses and the AUC must agree, so the whole loop (μ₀, batches, noise,
+// schedule, steps, scoring) is the reference's, not only single steps.
+func TestNCAEFitFromStartMatchesPyTorch(t *testing.T) {
+	py := torchPython(t)
+	for _, step := range []string{"ours", "code"} {
+		t.Run(step, func(t *testing.T) {
+			dir := t.TempDir()
+			exp := fitFromStartExperiment()
+			p := DefaultNCAECodeParams()
+			if step == "ours" {
+				ourStep(p)
+			}
+			p.Epochs, p.BatchSize = 2, 32
+			var losses []float64
+			d, err := NewNCAE(p, Env{Dataset: "mnist", Seed: 3, Backend: "cpu",
+				Progress: func(e EpochReport) { losses = append(losses, e.Loss) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start, err := d.StartingPoint(exp.Train.N)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := protocol.Evaluate(context.Background(), d, exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := export.Write(dir, exp, protocol.Options{}, export.Options{TestLabels: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := start.Write(filepath.Join(dir, "start")); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"model/torchref/train_ref.py", dir, "--method", "ncae-code", "--epochs", "2", "--batch", "32",
+				"--lr", "1e-3", "--gan-lr", "5e-4", "--weight-decay", "5e-7", "--slope", "0.01", "--milestones", "20",
+				"--init-from", filepath.Join(dir, "start"), "--order-from", filepath.Join(dir, "start", "order.npy")}
+			if step == "ours" {
+				args = append(args, "--as-ours")
+			}
+			cmd := execpkg.Command(py, args...)
+			cmd.Dir = ".."
+			b, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("train_ref.py: %v\n%s", err, b)
+			}
+			var ref struct {
+				AUC    float64   `json:"auc"`
+				Losses []float64 `json:"losses"`
+			}
+			if err := json.Unmarshal(b, &ref); err != nil {
+				t.Fatalf("%v: %s", err, b)
+			}
+			t.Logf("Go: AUC %.5f, losses %v; PyTorch: AUC %.5f, losses %v", out.AUC, losses, ref.AUC, ref.Losses)
+			if len(losses) != 2 || len(ref.Losses) != 2 {
+				t.Fatalf("epoch losses: Go %v, PyTorch %v", losses, ref.Losses)
+			}
+			for i := range losses {
+				if rel := math.Abs(losses[i]-ref.Losses[i]) / ref.Losses[i]; rel > 1e-3 {
+					t.Errorf("epoch %d: loss %.6f here, %.6f in PyTorch", i+1, losses[i], ref.Losses[i])
+				}
+			}
+			if math.Abs(out.AUC-ref.AUC) > 2e-3 {
+				t.Errorf("AUC %.5f here, %.5f in PyTorch", out.AUC, ref.AUC)
+			}
+		})
 	}
 }

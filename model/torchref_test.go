@@ -163,33 +163,7 @@ func TestCAEStepsMatchPyTorch(t *testing.T) {
 func TestFitFromStartMatchesPyTorch(t *testing.T) {
 	py := torchPython(t)
 	dir := t.TempDir()
-	const n, nTest = 320, 200
-	r := protocol.NewRand(5, "images")
-	images := func(k int) []byte {
-		b := make([]byte, k*784)
-		for i := range b {
-			if r.Float64() < 0.2 {
-				b[i] = byte(r.IntN(256))
-			}
-		}
-		return b
-	}
-	exp := &protocol.Experiment{Key: protocol.Key{Dataset: "mnist", Normal: 0, Anomaly: 1},
-		Train: protocol.Samples{N: n, Rows: 28, Cols: 28, Pixels: images(n)},
-		Test:  protocol.Samples{N: nTest, Rows: 28, Cols: 28, Pixels: images(nTest)}}
-	for i := range nTest {
-		exp.TestIsAnomaly = append(exp.TestIsAnomaly, i%3 == 0)
-	}
-	// Anomalous test images get extra white pixels, so the AUC is not chance.
-	for i := range nTest {
-		if exp.TestIsAnomaly[i] {
-			for j := i * 784; j < (i+1)*784; j++ {
-				if r.Float64() < 0.01 {
-					exp.Test.Pixels[j] = 255
-				}
-			}
-		}
-	}
+	exp := fitFromStartExperiment()
 	p := DefaultAEParams()
 	p.Epochs, p.BatchSize, p.LR, p.WeightDecay, p.LeakySlope = 2, 32, 1e-3, 1e-6, 0.01
 	var losses []float64
@@ -198,7 +172,7 @@ func TestFitFromStartMatchesPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start, err := d.StartingPoint(n)
+	start, err := d.StartingPoint(exp.Train.N)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,4 +213,38 @@ func TestFitFromStartMatchesPyTorch(t *testing.T) {
 	if math.Abs(out.AUC-ref.AUC) > 2e-3 || out.AUC < 0.6 {
 		t.Errorf("AUC %.5f here, %.5f in PyTorch (want equal, above 0.6)", out.AUC, ref.AUC)
 	}
+}
+
+// fitFromStartExperiment is a small MNIST-shaped experiment (320 training,
+// 200 test images) whose anomalous test images carry extra white pixels,
+// so an AUC is not chance.
+func fitFromStartExperiment() *protocol.Experiment {
+	const n, nTest = 320, 200
+	r := protocol.NewRand(5, "images")
+	images := func(k int) []byte {
+		b := make([]byte, k*784)
+		for i := range b {
+			if r.Float64() < 0.2 {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		return b
+	}
+	exp := &protocol.Experiment{Key: protocol.Key{Dataset: "mnist", Normal: 0, Anomaly: 1},
+		Train: protocol.Samples{N: n, Rows: 28, Cols: 28, Pixels: images(n)},
+		Test:  protocol.Samples{N: nTest, Rows: 28, Cols: 28, Pixels: images(nTest)}}
+	for i := range nTest {
+		exp.TestIsAnomaly = append(exp.TestIsAnomaly, i%3 == 0)
+	}
+	// Anomalous test images get extra white pixels, so the AUC is not chance.
+	for i := range nTest {
+		if exp.TestIsAnomaly[i] {
+			for j := i * 784; j < (i+1)*784; j++ {
+				if r.Float64() < 0.01 {
+					exp.Test.Pixels[j] = 255
+				}
+			}
+		}
+	}
+	return exp
 }

@@ -22,27 +22,12 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
 import train_ref  # noqa: E402
-from golayout import Mapping, bn_pairs, conv, load_into, ours  # noqa: E402
+from golayout import Mapping, load_into, load_sample_disc, ours  # noqa: E402
 
 
 def rel(a, b):
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.sqrt(np.mean((a - b) ** 2)) / max(np.sqrt(np.mean(b ** 2)), 1e-12))
-
-
-def load_sample_disc(d_s, fm, d):
-    """Copies our D_s tensors ("ds/") in folder d into d_s (nets.SampleDisc
-    or CodeSampleDisc): the encoder's trunk layouts, then two dense layers."""
-    t = ours(d, "ds/")
-    flat = Mapping(fm).flat
-    pairs = [(d_s.trunk.conv1.weight, conv(t["conv"][0])), (d_s.trunk.conv2.weight, conv(t["conv"][1])),
-             (d_s.fc1.weight, t["dense"][0][flat].T), (d_s.fc2.weight, t["dense"][1].T)]
-    pairs += bn_pairs(d_s.trunk.bn1, t["bn"][0]) + bn_pairs(d_s.trunk.bn2, t["bn"][1])
-    with torch.no_grad():
-        for param, value in pairs:
-            assert tuple(param.shape) == value.shape, (tuple(param.shape), value.shape)
-            param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
-    return pairs
 
 
 def check_ncae(a):

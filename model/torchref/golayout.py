@@ -86,3 +86,18 @@ def load_into(ae, fm, d):
         for param, value in Mapping(fm).pairs(ae, ours(d, "enc/"), ours(d, "dec/")):
             assert tuple(param.shape) == value.shape, (tuple(param.shape), value.shape)
             param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+
+
+def load_sample_disc(d_s, fm, d):
+    """Copies our D_s tensors ("ds/") in folder d into d_s (nets.SampleDisc
+    or CodeSampleDisc): the encoder's trunk layouts, then two dense layers."""
+    t = ours(d, "ds/")
+    flat = Mapping(fm).flat
+    pairs = [(d_s.trunk.conv1.weight, conv(t["conv"][0])), (d_s.trunk.conv2.weight, conv(t["conv"][1])),
+             (d_s.fc1.weight, t["dense"][0][flat].T), (d_s.fc2.weight, t["dense"][1].T)]
+    pairs += bn_pairs(d_s.trunk.bn1, t["bn"][0]) + bn_pairs(d_s.trunk.bn2, t["bn"][1])
+    with torch.no_grad():
+        for param, value in pairs:
+            assert tuple(param.shape) == value.shape, (tuple(param.shape), value.shape)
+            param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return pairs

@@ -35,7 +35,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
-from golayout import load_into  # noqa: E402
+from golayout import Mapping, load_into, load_sample_disc  # noqa: E402
 
 
 def load(dirname):
@@ -128,16 +128,30 @@ def train_ncae_code(a, info, train, gen):
         nets.conv_style_init(ae.decoder, gen)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(train), batch_size=a.batch,
                                          shuffle=True, drop_last=not a.keep_last, generator=gen)
-    mu = initial_mu(a, ae, [x for (x,) in loader])
+    mu_batches = [x for (x,) in loader]
+    eps_gen = None
+    if a.init_from:  # our starting point: weights, μ₀'s batches (storage order), order, prior draws
+        load_into(ae, fm, a.init_from)
+        load_sample_disc(d_s, fm, a.init_from)
+        nb = len(train) // a.batch
+        mu_batches = [train[b * a.batch:(b + 1) * a.batch] for b in range(nb)]
+        perms = np.load(a.order_from)
+        loader = [[(train[torch.from_numpy(perms[e, b * a.batch:(b + 1) * a.batch])],) for b in range(nb)]
+                  for e in range(a.epochs)]
+        # Our latent is PyTorch's permuted on MNIST (golayout): PyTorch's j is our to_torch[j].
+        to_torch = Mapping(fm).unflat if not fm else np.arange(d)
+        eps_gen = torch.from_numpy(np.load(os.path.join(a.init_from, "eps_gen.npy"))[..., to_torch].copy())
+    mu = initial_mu(a, ae, mu_batches)
     step = NCAEStep(a, ae, d_s, d_l)
     scheds = [torch.optim.lr_scheduler.MultiStepLR(o, milestones=a.milestones, gamma=0.1) for o in step.optimisers]
     losses = []
-    for _ in range(a.epochs):
+    for epoch in range(a.epochs):
         mu_lr = scheds[0].get_last_lr()[0]
         total, n = 0.0, 0
-        for (x,) in loader:
+        for b, (x,) in enumerate(loader[epoch] if a.init_from else loader):
             m = x.size(0)
-            noise = mu + a.sigma * torch.randn(m, d)
+            eps = eps_gen[epoch, b] if eps_gen is not None else torch.randn(m, d)
+            noise = mu + a.sigma * eps
             (_, _, loss), mu = step(x, noise, mu, mu_lr, lambda: torch.randn(m, d))
             total, n = total + loss, n + 1
         for s in scheds:
