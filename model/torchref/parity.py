@@ -17,8 +17,9 @@ Go − PyTorch with its standard error.
 --variant names the result rows of such a change; a variant that runs one
 side only (--sides) is paired with the other side's "default" rows.
 --shared-start makes PyTorch start from our initial weights and batch
-order (`experiments export --start cae`), so the two sides differ in their
-training code only.
+order (`experiments export --start METHOD`; for NCAE also μ₀'s batches and
+every step's prior draws), so the two sides differ in their training code
+only.
 
     python3 model/torchref/parity.py --summary FILE
     python3 model/torchref/parity.py --contrast BASE FILE
