@@ -219,37 +219,13 @@ func TestNCAEFitFromStartMatchesPyTorch(t *testing.T) {
 			if err := start.Write(filepath.Join(dir, "start")); err != nil {
 				t.Fatal(err)
 			}
-			args := []string{"model/torchref/train_ref.py", dir, "--method", "ncae-code", "--epochs", "2", "--batch", "32",
+			args := []string{"--method", "ncae-code", "--epochs", "2", "--batch", "32",
 				"--lr", "1e-3", "--gan-lr", "5e-4", "--weight-decay", "5e-7", "--slope", "0.01", "--milestones", "20",
 				"--init-from", filepath.Join(dir, "start"), "--order-from", filepath.Join(dir, "start", "order.npy")}
 			if step == "ours" {
 				args = append(args, "--as-ours")
 			}
-			cmd := execpkg.Command(py, args...)
-			cmd.Dir = ".."
-			b, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("train_ref.py: %v\n%s", err, b)
-			}
-			var ref struct {
-				AUC    float64   `json:"auc"`
-				Losses []float64 `json:"losses"`
-			}
-			if err := json.Unmarshal(b, &ref); err != nil {
-				t.Fatalf("%v: %s", err, b)
-			}
-			t.Logf("Go: AUC %.5f, losses %v; PyTorch: AUC %.5f, losses %v", out.AUC, losses, ref.AUC, ref.Losses)
-			if len(losses) != 2 || len(ref.Losses) != 2 {
-				t.Fatalf("epoch losses: Go %v, PyTorch %v", losses, ref.Losses)
-			}
-			for i := range losses {
-				if rel := math.Abs(losses[i]-ref.Losses[i]) / ref.Losses[i]; rel > 1e-3 {
-					t.Errorf("epoch %d: loss %.6f here, %.6f in PyTorch", i+1, losses[i], ref.Losses[i])
-				}
-			}
-			if math.Abs(out.AUC-ref.AUC) > 2e-3 {
-				t.Errorf("AUC %.5f here, %.5f in PyTorch", out.AUC, ref.AUC)
-			}
+			compareFitWithTrainRef(t, py, out.AUC, losses, dir, args...)
 		})
 	}
 }

@@ -168,6 +168,22 @@ def main():
     summarise(a.out)
 
 
+def print_pairs(header, cells):
+    """Prints a Markdown table under header (a list of column names): one
+    row per cell key (its fields first), with n, both means and the mean
+    paired difference in points ± its standard error."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for k in sorted(cells):
+        pairs = cells[k]
+        n = len(pairs)
+        d = [100 * (x - y) for x, y in pairs]
+        mean = sum(d) / n
+        se = math.sqrt(sum((z - mean) ** 2 for z in d) / (n - 1) / n) if n > 1 else float("nan")
+        print("| %s | %d | %.2f | %.2f | %+.2f ± %.2f |" % (
+            " | ".join(k), n, 100 * sum(x for x, _ in pairs) / n, 100 * sum(y for _, y in pairs) / n, mean, se))
+
+
 def summarise(path):
     """Prints the paired Go − PyTorch AUC difference per variant and cell.
     A variant with one side only is paired with the other side's default."""
@@ -187,16 +203,7 @@ def summarise(path):
                 continue
             g, t = (float(r["auc"]), o) if r["side"] == "go" else (o, float(r["auc"]))
             cells.setdefault((v,) + rest[:3], []).append((g, t))
-    print("| variant | data set | class | ρ | n | Go mean | PyTorch mean | paired Go − PyTorch (points) ± SE |")
-    print("|---|---|---|---|---|---|---|---|")
-    for k in sorted(cells):
-        pairs = cells[k]
-        n = len(pairs)
-        d = [100 * (g - t) for g, t in pairs]
-        mean = sum(d) / n
-        se = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1) / n) if n > 1 else float("nan")
-        print("| %s | %s | %s | %s | %d | %.2f | %.2f | %+.2f ± %.2f |" % (
-            k[0], k[1], k[2], k[3], n, 100 * sum(g for g, _ in pairs) / n, 100 * sum(t for _, t in pairs) / n, mean, se))
+    print_pairs(["variant", "data set", "class", "ρ", "n", "Go mean", "PyTorch mean", "paired Go − PyTorch (points) ± SE"], cells)
 
 
 def contrast(path, base, side="torch"):
@@ -210,16 +217,8 @@ def contrast(path, base, side="torch"):
         b = auc.get((base,) + tuple(rest))
         if v != base and b is not None:
             cells.setdefault((v,) + tuple(rest[:3]), []).append((a, b))
-    print("| %s variant | data set | class | ρ | n | variant mean | %s mean | paired variant − %s (points) ± SE |" % (side, base, base))
-    print("|---|---|---|---|---|---|---|---|")
-    for k in sorted(cells):
-        pairs = cells[k]
-        n = len(pairs)
-        d = [100 * (a - b) for a, b in pairs]
-        mean = sum(d) / n
-        se = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1) / n) if n > 1 else float("nan")
-        print("| %s | %s | %s | %s | %d | %.2f | %.2f | %+.2f ± %.2f |" % (
-            k[0], k[1], k[2], k[3], n, 100 * sum(a for a, _ in pairs) / n, 100 * sum(b for _, b in pairs) / n, mean, se))
+    print_pairs(["%s variant" % side, "data set", "class", "ρ", "n", "variant mean", "%s mean" % base,
+                 "paired variant − %s (points) ± SE" % base], cells)
 
 
 def pair(path, a, b):
@@ -236,16 +235,7 @@ def pair(path, a, b):
             cells.setdefault(tuple(rest[:3]), []).append((x, y))
     if not cells:
         sys.exit("parity: no pairs of %s and %s in %s (name them side/variant)" % (a, b, path))
-    print("| %s − %s | data set | class | ρ | n | mean | mean | paired difference (points) ± SE |" % (a, b))
-    print("|---|---|---|---|---|---|---|---|")
-    for k in sorted(cells):
-        pairs = cells[k]
-        n = len(pairs)
-        d = [100 * (x - y) for x, y in pairs]
-        mean = sum(d) / n
-        se = math.sqrt(sum((z - mean) ** 2 for z in d) / (n - 1) / n) if n > 1 else float("nan")
-        print("| | %s | %s | %s | %d | %.2f | %.2f | %+.2f ± %.2f |" % (
-            k[0], k[1], k[2], n, 100 * sum(x for x, _ in pairs) / n, 100 * sum(y for _, y in pairs) / n, mean, se))
+    print_pairs(["data set", "class", "ρ", "n", a + " mean", b + " mean", "paired %s − %s (points) ± SE" % (a, b)], cells)
 
 
 if __name__ == "__main__":
