@@ -13,7 +13,6 @@ import (
 
 	"github.com/ncae-repro/ncae/internal/npy"
 	"github.com/ncae-repro/ncae/protocol"
-	"github.com/ncae-repro/ncae/protocol/export"
 )
 
 // TestNCAEStepsMatchPyTorch is TestCAEStepsMatchPyTorch for NCAE's step,
@@ -205,27 +204,14 @@ func TestNCAEFitFromStartMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start, err := d.StartingPoint(exp.Train.N)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := protocol.Evaluate(context.Background(), d, exp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := export.Write(dir, exp, protocol.Options{}, export.Options{TestLabels: true}); err != nil {
-				t.Fatal(err)
-			}
-			if err := start.Write(filepath.Join(dir, "start")); err != nil {
-				t.Fatal(err)
-			}
+			auc := fitAndExportStart(t, d, exp, dir)
 			args := []string{"--method", "ncae-code", "--epochs", "2", "--batch", "32",
 				"--lr", "1e-3", "--gan-lr", "5e-4", "--weight-decay", "5e-7", "--slope", "0.01", "--milestones", "20",
 				"--init-from", filepath.Join(dir, "start"), "--order-from", filepath.Join(dir, "start", "order.npy")}
 			if step == "ours" {
 				args = append(args, "--as-ours")
 			}
-			compareFitWithTrainRef(t, py, out.AUC, losses, dir, args...)
+			compareFitWithTrainRef(t, py, auc, losses, dir, args...)
 		})
 	}
 }

@@ -172,21 +172,8 @@ func TestFitFromStartMatchesPyTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start, err := d.StartingPoint(exp.Train.N)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := protocol.Evaluate(context.Background(), d, exp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := export.Write(dir, exp, protocol.Options{}, export.Options{TestLabels: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := start.Write(filepath.Join(dir, "start")); err != nil {
-		t.Fatal(err)
-	}
-	compareFitWithTrainRef(t, py, out.AUC, losses, dir, "--epochs", "2", "--batch", "32", "--lr", "1e-3",
+	auc := fitAndExportStart(t, d, exp, dir)
+	compareFitWithTrainRef(t, py, auc, losses, dir, "--epochs", "2", "--batch", "32", "--lr", "1e-3",
 		"--weight-decay", "1e-6", "--slope", "0.01", "--init-from", filepath.Join(dir, "start"),
 		"--order-from", filepath.Join(dir, "start", "order.npy"))
 }
@@ -256,4 +243,26 @@ func compareFitWithTrainRef(t *testing.T, py string, auc float64, losses []float
 	if math.Abs(auc-ref.AUC) > 2e-3 || auc < 0.6 {
 		t.Errorf("AUC %.5f here, %.5f in PyTorch (want equal, above 0.6)", auc, ref.AUC)
 	}
+}
+
+// fitAndExportStart writes d's StartingPoint for exp and exp itself into
+// dir (as `experiments export --start` does), then fits and scores d on
+// exp and returns the AUC.
+func fitAndExportStart(t *testing.T, d *Detector, exp *protocol.Experiment, dir string) float64 {
+	t.Helper()
+	start, err := d.StartingPoint(exp.Train.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := protocol.Evaluate(context.Background(), d, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := export.Write(dir, exp, protocol.Options{}, export.Options{TestLabels: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := start.Write(filepath.Join(dir, "start")); err != nil {
+		t.Fatal(err)
+	}
+	return out.AUC
 }
