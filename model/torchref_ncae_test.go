@@ -1,12 +1,10 @@
 package model
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	execpkg "os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -55,29 +53,14 @@ func checkNCAESteps(t *testing.T, py, dataset string, ours bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	save := func(sub string) {
-		for i, name := range st.layout.Names() {
-			if strings.HasPrefix(name, "opt.") {
-				continue
-			}
-			spec := st.layout.Specs()[i]
-			v := tensors.MustCopyFlatData[float32](st.tensors[i])
-			if err := npy.Write(filepath.Join(dir, sub, strings.ReplaceAll(name, "/", "_")+".npy"), npy.Float32s(v, spec.Dims...)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	save := func(sub string) { saveStateTensors(t, st, filepath.Join(dir, sub)) }
 	save("init")
 	tr, err := newTrainer(d, st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.close()
-	r := protocol.NewRand(11, "batches")
-	pixels := make([]float32, (steps+1)*m*784)
-	for i := range pixels {
-		pixels[i] = float32(r.Float64()) * float32(r.Float64())
-	}
+	pixels := darkPixels((steps + 1) * m * 784)
 	train := protocol.Samples{N: steps * m, Rows: 28, Cols: 28}
 	if tr.mu, err = tr.initialMu(pixels[:steps*m*784], train); err != nil {
 		t.Fatal(err)
@@ -99,18 +82,7 @@ func checkNCAESteps(t *testing.T, py, dataset string, ours bool) {
 	}
 	save("after")
 	d.state = st
-	bytes := make([]byte, m*784)
-	for i, v := range pixels[steps*m*784:] {
-		bytes[i] = byte(v * 255)
-	}
-	scores, err := d.Score(context.Background(), protocol.Samples{N: m, Rows: 28, Cols: 28, Pixels: bytes})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := make([]float32, len(scores))
-	for i, s := range scores {
-		sc[i] = float32(s)
-	}
+	bytes, sc := scoreQuantised(t, d, pixels[steps*m*784:], m)
 	lat := d.arch.Latent
 	for name, a := range map[string]npy.Array{
 		"batches.npy":   npy.Float32s(pixels[:steps*m*784], steps, m, 1, 28, 28),

@@ -57,19 +57,7 @@ func TestCAEStepsMatchPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			save := func(sub string) {
-				for i, name := range st.layout.Names() {
-					if strings.HasPrefix(name, "opt.") {
-						continue
-					}
-					spec := st.layout.Specs()[i]
-					v := tensors.MustCopyFlatData[float32](st.tensors[i])
-					file := filepath.Join(dir, sub, strings.ReplaceAll(name, "/", "_")+".npy")
-					if err := npy.Write(file, npy.Float32s(v, spec.Dims...)); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			save := func(sub string) { saveStateTensors(t, st, filepath.Join(dir, sub)) }
 			save("init")
 			tr, err := newTrainer(d, st)
 			if err != nil {
@@ -77,11 +65,7 @@ func TestCAEStepsMatchPyTorch(t *testing.T) {
 			}
 			defer tr.close()
 			const steps, m = 3, 16
-			r := protocol.NewRand(11, "batches")
-			pixels := make([]float32, (steps+1)*m*784)
-			for i := range pixels {
-				pixels[i] = float32(r.Float64()) * float32(r.Float64()) // skewed to dark, like digits
-			}
+			pixels := darkPixels((steps + 1) * m * 784)
 			var losses []float32
 			for s := range steps {
 				l, _, err := tr.trainStep(pixels[s*m*784:(s+1)*m*784], 28, 28, 0, s+1)
@@ -93,18 +77,7 @@ func TestCAEStepsMatchPyTorch(t *testing.T) {
 			save("after")
 			d.state = st
 			// Score takes uint8 pixels: both sides score the quantised batch.
-			bytes := make([]byte, m*784)
-			for i, v := range pixels[steps*m*784:] {
-				bytes[i] = byte(v * 255)
-			}
-			scores, err := d.Score(context.Background(), protocol.Samples{N: m, Rows: 28, Cols: 28, Pixels: bytes})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sc := make([]float32, len(scores))
-			for i, s := range scores {
-				sc[i] = float32(s)
-			}
+			bytes, sc := scoreQuantised(t, d, pixels[steps*m*784:], m)
 			for name, a := range map[string]npy.Array{
 				"batches.npy":   npy.Float32s(pixels[:steps*m*784], steps, m, 1, 28, 28),
 				"test.npy":      npy.Uint8s(bytes, m, 1, 28, 28),
@@ -265,4 +238,50 @@ func fitAndExportStart(t *testing.T, d *Detector, exp *protocol.Experiment, dir 
 		t.Fatal(err)
 	}
 	return out.AUC
+}
+
+// saveStateTensors writes st's tensors but the optimiser slots into dir,
+// one .npy per tensor named as model/torchref reads them.
+func saveStateTensors(t *testing.T, st *state, dir string) {
+	t.Helper()
+	for i, name := range st.layout.Names() {
+		if strings.HasPrefix(name, "opt.") {
+			continue
+		}
+		spec := st.layout.Specs()[i]
+		v := tensors.MustCopyFlatData[float32](st.tensors[i])
+		if err := npy.Write(filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".npy"), npy.Float32s(v, spec.Dims...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// darkPixels returns n pixels in [0, 1), skewed to dark like digits.
+func darkPixels(n int) []float32 {
+	r := protocol.NewRand(11, "batches")
+	pixels := make([]float32, n)
+	for i := range pixels {
+		pixels[i] = float32(r.Float64()) * float32(r.Float64())
+	}
+	return pixels
+}
+
+// scoreQuantised scores the m 28×28 images of pixels with d, quantised to
+// uint8 as Score takes them (both sides score the quantised images), and
+// returns the bytes and the scores.
+func scoreQuantised(t *testing.T, d *Detector, pixels []float32, m int) ([]byte, []float32) {
+	t.Helper()
+	bytes := make([]byte, m*784)
+	for i, v := range pixels[:m*784] {
+		bytes[i] = byte(v * 255)
+	}
+	scores, err := d.Score(context.Background(), protocol.Samples{N: m, Rows: 28, Cols: 28, Pixels: bytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := make([]float32, len(scores))
+	for i, s := range scores {
+		sc[i] = float32(s)
+	}
+	return bytes, sc
 }
