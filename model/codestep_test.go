@@ -11,8 +11,9 @@ import (
 // codeStep sets every key of the released code's step on p (ncae-code's
 // defaults).
 func codeStep(p *NCAEParams) {
-	p.BNStats, p.MuInit, p.DsFake = BNStatsEveryPass, MuInitEval, DsFakeRegenerated
-	p.MuLatent, p.MuSteps, p.DiscLogits = MuLatentUpdated, 2, 2
+	c := DefaultNCAECodeParams()
+	p.BNStats, p.MuInit, p.DsFake = c.BNStats, c.MuInit, c.DsFake
+	p.MuLatent, p.MuSteps, p.DiscLogits = c.MuLatent, c.MuSteps, c.DiscLogits
 }
 
 // ourStep sets every such key to ours (the other methods' defaults).
