@@ -7,6 +7,10 @@
 // patches of a convolution, never materialised) is multiplied the same way.
 // C is a dense row-major m×n slice and is overwritten.
 //
+// KernelGrad sums the kernel gradient of a few-channel convolution straight
+// from its two operands (a stencil over the pixels) with Mul's arithmetic
+// bit for bit.
+//
 // It serves the cpu GoMLX backend (model/backend/cpu) and the distance
 // matrices of the shallow baselines (baselines/internal/pairwise).
 package gemm

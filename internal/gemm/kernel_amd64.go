@@ -124,3 +124,42 @@ func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []flo
 	}
 	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], &c[0], ldc, acc, runs.First, runs.Len, 4*runs.Gap)
 }
+
+//go:noescape
+func tapsVecXAVX2(n int, x *float32, xstep, tapBytes int, y *float32, ystep int, passes *gradPass, npass int, acc *float32)
+
+//go:noescape
+func tapsVecYAVX2(n int, x *float32, xstep, tapBytes int, y *float32, ystep int, passes *gradPass, npass int, acc *float32)
+
+//go:noescape
+func phasesVecXAVX2(n8 int, x *float32, xstep int, y *float32, ystep int, passes *gradPass, npass int, acc *float32)
+
+//go:noescape
+func sumPhasesAVX2(n int, acc *float32, out *float32)
+
+// gradKernels are the assembly kernels of KernelGrad. The wrappers check
+// the bounds the assembly cannot: every pass's last floats of x and y.
+var gradKernels = &stencilKernels{
+	tapsVecX: func(n int, x []float32, xstep, tap int, y []float32, ystep int, passes []gradPass, acc [][5][8]float32) {
+		span := passSpan(passes)
+		_, _ = x[span.x+(n-1)*xstep+4*tap+7], y[span.y+(n-1)*ystep]
+		_ = acc[len(passes)-1]
+		tapsVecXAVX2(n, &x[0], 4*xstep, 4*tap, &y[0], 4*ystep, &passes[0], len(passes), &acc[0][0][0])
+	},
+	tapsVecY: func(n int, x []float32, xstep, tap int, y []float32, ystep int, passes []gradPass, acc [][5][8]float32) {
+		span := passSpan(passes)
+		_, _ = x[span.x+(n-1)*xstep+4*tap], y[span.y+(n-1)*ystep+7]
+		_ = acc[len(passes)-1]
+		tapsVecYAVX2(n, &x[0], 4*xstep, 4*tap, &y[0], 4*ystep, &passes[0], len(passes), &acc[0][0][0])
+	},
+	phasesVecX: func(n8 int, x []float32, xstep int, y []float32, ystep int, passes []gradPass, acc [][8][8]float32) {
+		span := passSpan(passes)
+		_, _ = x[span.x+(8*n8-1)*xstep+7], y[span.y+(8*n8-1)*ystep]
+		_ = acc[len(passes)-1]
+		phasesVecXAVX2(n8, &x[0], 4*xstep, &y[0], 4*ystep, &passes[0], len(passes), &acc[0][0][0])
+	},
+	sumPhases: func(acc [][8][8]float32, out [][8]float32) {
+		_ = out[len(acc)-1]
+		sumPhasesAVX2(len(acc), &acc[0][0][0], &out[0][0])
+	},
+}

@@ -239,3 +239,202 @@ dotoffsnext:
 	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET
+
+// The kernels below serve KernelGrad (convgrad.go): the kernel gradient of
+// a convolution summed straight from the padded input x and the output
+// gradient dy. Each step does what the matrix kernels do to one element of
+// C — one FMA into a chain that started from zero — so the sums are theirs
+// bit for bit. Each call runs a list of passes over the same n pixels:
+// pass p starts at x+passes[p].x and y+passes[p].y (bytes) and has its own
+// accumulators at acc+p·size, read first and written back.
+
+// func tapsVecXAVX2(n int, x *float32, xstep, tapBytes int, y *float32, ystep int, passes *gradPass, npass int, acc *float32)
+//
+// Per pass, for i < n: acc[t] += x[i·xstep + t·tapBytes : +8 floats] ·
+// y[i·ystep] (broadcast), t < 5; strides in bytes. Lanes are eight input
+// channels, one accumulator chain per tap (acc: [npass][5][8]). n, npass > 0.
+TEXT ·tapsVecXAVX2(SB), NOSPLIT, $0-72
+	MOVQ xstep+16(FP), R8
+	MOVQ tapBytes+24(FP), R9
+	MOVQ ystep+40(FP), R10
+	MOVQ passes+48(FP), BX
+	MOVQ npass+56(FP), R12
+	MOVQ acc+64(FP), DX
+	LEAQ (R9)(R9*2), R11
+
+tapsxpass:
+	MOVQ    n+0(FP), CX
+	MOVQ    x+8(FP), SI
+	ADDQ    0(BX), SI
+	MOVQ    y+32(FP), DI
+	ADDQ    8(BX), DI
+	VMOVUPS 0(DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+
+tapsxloop:
+	VBROADCASTSS (DI), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VFMADD231PS  (SI)(R9*1), Y15, Y1
+	VFMADD231PS  (SI)(R9*2), Y15, Y2
+	VFMADD231PS  (SI)(R11*1), Y15, Y3
+	VFMADD231PS  (SI)(R9*4), Y15, Y4
+	ADDQ         R8, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          tapsxloop
+
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	ADDQ    $160, DX
+	ADDQ    $16, BX
+	DECQ    R12
+	JNZ     tapsxpass
+	VZEROUPPER
+	RET
+
+// func tapsVecYAVX2(n int, x *float32, xstep, tapBytes int, y *float32, ystep int, passes *gradPass, npass int, acc *float32)
+//
+// Per pass, for i < n: acc[t] += x[i·xstep + t·tapBytes] (broadcast) ·
+// y[i·ystep : +8 floats], t < 5; strides in bytes. Lanes are eight output
+// channels (acc: [npass][5][8]). n, npass > 0.
+TEXT ·tapsVecYAVX2(SB), NOSPLIT, $0-72
+	MOVQ xstep+16(FP), R8
+	MOVQ tapBytes+24(FP), R9
+	MOVQ ystep+40(FP), R10
+	MOVQ passes+48(FP), BX
+	MOVQ npass+56(FP), R12
+	MOVQ acc+64(FP), DX
+	LEAQ (R9)(R9*2), R11
+
+tapsypass:
+	MOVQ    n+0(FP), CX
+	MOVQ    x+8(FP), SI
+	ADDQ    0(BX), SI
+	MOVQ    y+32(FP), DI
+	ADDQ    8(BX), DI
+	VMOVUPS 0(DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+
+tapsyloop:
+	VMOVUPS      (DI), Y15
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y10, Y15, Y0
+	VBROADCASTSS (SI)(R9*1), Y11
+	VFMADD231PS  Y11, Y15, Y1
+	VBROADCASTSS (SI)(R9*2), Y12
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (SI)(R11*1), Y13
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (SI)(R9*4), Y14
+	VFMADD231PS  Y14, Y15, Y4
+	ADDQ         R8, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNZ          tapsyloop
+
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	ADDQ    $160, DX
+	ADDQ    $16, BX
+	DECQ    R12
+	JNZ     tapsypass
+	VZEROUPPER
+	RET
+
+// func phasesVecXAVX2(n8 int, x *float32, xstep int, y *float32, ystep int, passes *gradPass, npass int, acc *float32)
+//
+// The matrix-vector kernel's arithmetic (dot8x8OffsAVX2: eight partial sums
+// per row, pixel i into sum i mod 8), one tap per pass: for i < 8·n8,
+// acc[i mod 8] += x[i·xstep : +8 floats] · y[i·ystep] (broadcast); strides
+// in bytes, lanes eight input channels (acc: [npass][8][8]). n8, npass > 0.
+TEXT ·phasesVecXAVX2(SB), NOSPLIT, $0-64
+	MOVQ xstep+16(FP), R8
+	MOVQ ystep+32(FP), R10
+	MOVQ passes+40(FP), BX
+	MOVQ npass+48(FP), R12
+	MOVQ acc+56(FP), DX
+
+#define PHASE(acc, bc) \
+	VBROADCASTSS (DI), bc; VFMADD231PS (SI), bc, acc; ADDQ R8, SI; ADDQ R10, DI
+
+phasespass:
+	MOVQ    n8+0(FP), CX
+	MOVQ    x+8(FP), SI
+	ADDQ    0(BX), SI
+	MOVQ    y+24(FP), DI
+	ADDQ    8(BX), DI
+	VMOVUPS 0(DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+	VMOVUPS 160(DX), Y5
+	VMOVUPS 192(DX), Y6
+	VMOVUPS 224(DX), Y7
+
+phasesloop:
+	PHASE(Y0, Y8)
+	PHASE(Y1, Y9)
+	PHASE(Y2, Y10)
+	PHASE(Y3, Y11)
+	PHASE(Y4, Y12)
+	PHASE(Y5, Y13)
+	PHASE(Y6, Y14)
+	PHASE(Y7, Y15)
+	DECQ CX
+	JNZ  phasesloop
+
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	VMOVUPS Y5, 160(DX)
+	VMOVUPS Y6, 192(DX)
+	VMOVUPS Y7, 224(DX)
+	ADDQ    $256, DX
+	ADDQ    $16, BX
+	DECQ    R12
+	JNZ     phasespass
+	VZEROUPPER
+	RET
+
+// func sumPhasesAVX2(n int, acc *float32, out *float32)
+//
+// For each of n [8][8] blocks of acc: out[8 lanes] = ((0 + acc[0]) +
+// acc[1]) + … + acc[7], lane by lane — dotRowsOffsAVX2's sum of the eight
+// partial sums, in its order. n > 0.
+TEXT ·sumPhasesAVX2(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ acc+8(FP), SI
+	MOVQ out+16(FP), DI
+
+sumphases:
+	VXORPS  Y0, Y0, Y0
+	VADDPS  0(SI), Y0, Y0
+	VADDPS  32(SI), Y0, Y0
+	VADDPS  64(SI), Y0, Y0
+	VADDPS  96(SI), Y0, Y0
+	VADDPS  128(SI), Y0, Y0
+	VADDPS  160(SI), Y0, Y0
+	VADDPS  192(SI), Y0, Y0
+	VADDPS  224(SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $256, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     sumphases
+	VZEROUPPER
+	RET

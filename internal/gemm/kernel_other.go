@@ -25,3 +25,6 @@ func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []flo
 func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, out *[MR]float32) {
 	dotRowsOffsGo(depth, a, offs, runs, b, out)
 }
+
+// gradKernels is nil: KernelGrad needs the AVX2 kernels' arithmetic.
+var gradKernels *stencilKernels

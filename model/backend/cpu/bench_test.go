@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
@@ -97,6 +98,62 @@ func BenchmarkTranspose(b *testing.B) {
 			for b.Loop() {
 				stridedCopy(dst, od, rowStrides(od), 0, src, ss, 0)
 			}
+		})
+	}
+}
+
+// BenchmarkKernelGradientOp times whole kernel-gradient convolutions of
+// the networks (batch 128) in the axes GoMLX's autodiff gives them: the
+// direct path (gemm.KernelGrad on the NHWC operands) against the general
+// one (transposes into canonical layout, the patch product, the transpose
+// back), with the backend's default workers.
+func BenchmarkKernelGradientOp(b *testing.B) {
+	gradAxes := backends.ConvolveAxesConfig{InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
+		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
+		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1}}
+	canonAxes := backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
+	be, err := New("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, s := range []struct {
+		name                  string
+		h, cin, oh, cout, pad int
+	}{
+		{"mnist-5x5x8x1", 28, 8, 28, 1, 2}, {"mnist-5x5x1x8", 28, 1, 28, 8, 2},
+		{"mnist-5x5x8x4", 14, 8, 14, 4, 2}, {"mnist-5x5x4x8", 16, 4, 14, 8, 1},
+		{"fmnist-5x5x16x1", 28, 16, 28, 1, 2}, {"fmnist-5x5x1x16", 28, 1, 28, 16, 2},
+		{"fmnist-5x5x16x32", 14, 16, 14, 32, 2}, {"fmnist-5x5x32x16", 16, 32, 14, 16, 1},
+	} {
+		x := randomBuffer(r, 128, s.h, s.h, s.cin)
+		dy := randomBuffer(r, 128, s.oh, s.oh, s.cout)
+		k := s.h + 2*s.pad - s.oh + 1
+		attr := convAttr{axes: gradAxes, strides: []int{1, 1}, kernelDilations: []int{1, 1}, paddings: [][2]int{{s.pad, s.pad}, {s.pad, s.pad}}}
+		flops := 2 * float64(k*k*s.cin*s.cout*s.oh*s.oh*128)
+		b.Run(s.name+"/direct", func(b *testing.B) {
+			out := be.newBuffer(shapes.Make(dtypes.Float32, k, k, s.cin, s.cout))
+			for b.Loop() {
+				if err := execConvGeneral(be, &node{op: backends.OpTypeConvGeneral, attr: attr}, []*Buffer{x, dy}, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(s.name+"/general", func(b *testing.B) {
+			canon := attr
+			canon.axes = canonAxes
+			out := be.newBuffer(shapes.Make(dtypes.Float32, s.cin, k, k, s.cout))
+			for b.Loop() {
+				in := []*Buffer{transposed(x, 3, 1, 2, 0), transposed(dy, 1, 2, 0, 3)}
+				if err := execConvGeneral(be, &node{op: backends.OpTypeConvGeneral, attr: canon}, in, out); err != nil {
+					b.Fatal(err)
+				}
+				_ = transposed(out, 1, 2, 0, 3)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
@@ -91,4 +92,91 @@ func TestPaddedInputEmpty(t *testing.T) {
 			t.Errorf("input %v: padded to %s, want nil", d, padded.shape)
 		}
 	}
+}
+
+// TestKernelGradientSameAsCanonical checks the direct kernel gradient
+// (gemm.KernelGrad on the NHWC operands, in the axes GoMLX's autodiff
+// gives it) bit for bit against the same convolution on operands already
+// transposed to canonical layout, which takes the general path — for every
+// kernel-gradient shape of the networks, a partial batch, asymmetric
+// padding and one worker or two; and that shapes KernelGrad does not serve
+// fall through to the general path.
+func TestKernelGradientSameAsCanonical(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	gradAxes := backends.ConvolveAxesConfig{InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
+		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
+		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1}}
+	canonAxes := backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
+	for _, s := range []struct {
+		batch, h, w, cin, oh, ow, cout, pyLo, pyHi, pxLo, pxHi int
+		direct                                                 bool
+	}{
+		{128, 28, 28, 8, 28, 28, 1, 2, 2, 2, 2, true}, // decoder's last layer
+		{128, 28, 28, 1, 28, 28, 8, 2, 2, 2, 2, true}, // encoder's first
+		{128, 14, 14, 8, 14, 14, 4, 2, 2, 2, 2, true}, // encoder's second
+		{128, 16, 16, 4, 14, 14, 8, 1, 1, 1, 1, true}, // a decoder layer
+		{35, 28, 28, 1, 28, 28, 16, 2, 2, 2, 2, true}, // a partial last batch
+		{16, 13, 12, 8, 13, 11, 2, 1, 3, 1, 2, true},  // asymmetric padding
+		{128, 8, 8, 2, 8, 8, 4, 2, 2, 2, 2, false},    // no eight-lane channels
+		{20, 12, 12, 8, 12, 12, 1, 2, 2, 2, 2, false}, // one output channel, batch not a multiple of 8
+	} {
+		for _, workers := range []string{"workers=1", "workers=2"} {
+			be, err := New(workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kh, kw := s.h+s.pyLo+s.pyHi-s.oh+1, s.w+s.pxLo+s.pxHi-s.ow+1
+			x := randomBuffer(r, s.batch, s.h, s.w, s.cin)
+			dy := randomBuffer(r, s.batch, s.oh, s.ow, s.cout)
+			attr := convAttr{axes: gradAxes, strides: []int{1, 1}, kernelDilations: []int{1, 1},
+				paddings: [][2]int{{s.pyLo, s.pyHi}, {s.pxLo, s.pxHi}}}
+			got := be.newBuffer(shapes.Make(dtypes.Float32, kh, kw, s.cin, s.cout))
+			if err := execConvGeneral(be, &node{op: backends.OpTypeConvGeneral, attr: attr}, []*Buffer{x, dy}, got); err != nil {
+				t.Fatal(err)
+			}
+			xc, dyc := transposed(x, 3, 1, 2, 0), transposed(dy, 1, 2, 0, 3) // [cin, h, w, batch], [oh, ow, batch, cout]
+			attr.axes = canonAxes
+			want := be.newBuffer(shapes.Make(dtypes.Float32, s.cin, kh, kw, s.cout))
+			if err := execConvGeneral(be, &node{op: backends.OpTypeConvGeneral, attr: attr}, []*Buffer{xc, dyc}, want); err != nil {
+				t.Fatal(err)
+			}
+			wantT := transposed(want, 1, 2, 0, 3)
+			for i, v := range wantT.flat.([]float32) {
+				if g := got.flat.([]float32)[i]; math.Float32bits(g) != math.Float32bits(v) {
+					t.Fatalf("%+v %s: out[%d] = %g, canonical path %g", s, workers, i, g, v)
+				}
+			}
+			sh := gemm.KernelGradShape{Batch: s.batch, InH: kh + s.oh - 1, InW: kw + s.ow - 1, InC: s.cin,
+				OutH: s.oh, OutW: s.ow, OutC: s.cout, KH: kh, KW: kw}
+			if direct := gemm.KernelGradOK(sh, be.gemmOpts); direct != (s.direct && gemm.Accelerated()) {
+				t.Errorf("%+v: direct path %v, want %v", s, direct, s.direct)
+			}
+		}
+	}
+}
+
+// randomBuffer returns a float32 buffer of normal draws.
+func randomBuffer(r *rand.Rand, dims ...int) *Buffer {
+	sh := shapes.Make(dtypes.Float32, dims...)
+	flat := make([]float32, sh.Size())
+	for i := range flat {
+		flat[i] = float32(r.NormFloat64())
+	}
+	return &Buffer{shape: sh, flat: flat, valid: true}
+}
+
+// transposed returns x with its axes in the given order (result axis i is
+// x's axis order[i]).
+func transposed(x *Buffer, order ...int) *Buffer {
+	dims := make([]int, len(order))
+	strides := rowStrides(x.shape.Dimensions)
+	src := make([]int, len(order))
+	for i, a := range order {
+		dims[i], src[i] = x.shape.Dimensions[a], strides[a]
+	}
+	out := &Buffer{shape: shapes.Make(x.shape.DType, dims...), flat: make([]float32, x.shape.Size()), valid: true}
+	stridedCopy(out.flat, dims, rowStrides(dims), 0, x.flat, src, 0)
+	return out
 }
