@@ -144,14 +144,6 @@ func (opts Options) KernelName() string {
 // otherwise the contraction (each worker then sums into a private C, added
 // at the end).
 func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
-	workers := opts.Workers
-	kernel, dot, okern, odot := kernelGo, dotRowsGo, offsKernel(kernelOffsGo), offsDot(dotRowsOffsGo)
-	if haveAVX2FMA && !opts.Portable {
-		kernel, dot, okern, odot = kernelAVX2, dotRowsAVX2, kernelOffsAVX2, dotRowsOffsAVX2
-	}
-	if n == 1 {
-		kernel = nil // mulRows takes the matrix-vector path
-	}
 	c = c[:m*n]
 	if m == 0 || n == 0 {
 		return
@@ -159,6 +151,24 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	if k == 0 {
 		clear(c)
 		return
+	}
+	if k == 1 {
+		mulOuter(c, m, n, a, b, opts)
+		return
+	}
+	mulBlocked(c, m, n, k, a, b, opts)
+}
+
+// mulBlocked is Mul for k > 0 through the micro-kernels: the matrix-vector
+// kernel for a single row, else panels of A and B.
+func mulBlocked(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
+	workers := opts.Workers
+	kernel, dot, okern, odot := kernelGo, dotRowsGo, offsKernel(kernelOffsGo), offsDot(dotRowsOffsGo)
+	if haveAVX2FMA && !opts.Portable {
+		kernel, dot, okern, odot = kernelAVX2, dotRowsAVX2, kernelOffsAVX2, dotRowsOffsAVX2
+	}
+	if n == 1 {
+		kernel = nil // mulRows takes the matrix-vector path
 	}
 	if am, bm, ok := vecMatOK(m, n, a, b); ok {
 		mulVecMat(c, n, k, am, bm, opts)

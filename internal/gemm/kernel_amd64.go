@@ -163,3 +163,24 @@ var gradKernels = &stencilKernels{
 		sumPhasesAVX2(len(acc), &acc[0][0][0], &out[0][0])
 	},
 }
+
+//go:noescape
+func outerAVX2(rows int, a *float32, lda int, b *float32, n8, n4 int, c *float32, ldc int)
+
+// outerRowsAVX2 sets C[i, j] = fma(a[i·lda], b[j], +0) for i < rows, j < n
+// (c row-major, ldc floats a row), the multiple-of-4 part of each row in
+// assembly, the rest in Go with the same single rounding. It checks the
+// bounds the assembly cannot.
+func outerRowsAVX2(rows int, a []float32, lda int, b []float32, n int, c []float32, ldc int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_, _, _ = a[(rows-1)*lda], b[n-1], c[(rows-1)*ldc+n-1]
+	n8, n4 := n/8, n%8/4
+	if n8+n4 > 0 {
+		outerAVX2(rows, &a[0], lda, &b[0], n8, n4, &c[0], ldc)
+	}
+	if done := 8*n8 + 4*n4; done < n {
+		outerRowsFMAGo(rows, a, lda, b[done:], n-done, c[done:], ldc)
+	}
+}

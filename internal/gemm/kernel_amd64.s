@@ -438,3 +438,52 @@ sumphases:
 	JNZ     sumphases
 	VZEROUPPER
 	RET
+
+// func outerAVX2(rows int, a *float32, lda int, b *float32, n8, n4 int, c *float32, ldc int)
+//
+// The product of a column and a row (a contraction of length 1): for
+// i < rows, C[i, j] = fma(a[i·lda], b[j], +0) for j < 8·n8 (+ 4 more when
+// n4 = 1); lda and ldc in floats. That is the micro-kernel's first step
+// (its chains start from +0): a product of −0 comes out +0, one that
+// underflows keeps its sign. rows > 0.
+TEXT ·outerAVX2(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), BX
+	MOVQ n8+32(FP), R9
+	MOVQ n4+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+
+outerrow:
+	VBROADCASTSS (SI), Y0
+	MOVQ         R9, DX
+	XORQ         AX, AX
+	TESTQ        DX, DX
+	JZ           outerfour
+
+outer8:
+	VXORPS      Y1, Y1, Y1
+	VFMADD231PS (BX)(AX*1), Y0, Y1
+	VMOVUPS     Y1, (DI)(AX*1)
+	ADDQ    $32, AX
+	DECQ    DX
+	JNZ     outer8
+
+outerfour:
+	TESTQ   R10, R10
+	JZ      outernext
+	VXORPS      X1, X1, X1
+	VFMADD231PS (BX)(AX*1), X0, X1
+	VMOVUPS     X1, (DI)(AX*1)
+
+outernext:
+	ADDQ R8, SI
+	ADDQ R11, DI
+	DECQ CX
+	JNZ  outerrow
+	VZEROUPPER
+	RET

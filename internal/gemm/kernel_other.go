@@ -28,3 +28,7 @@ func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float
 
 // gradKernels is nil: KernelGrad needs the AVX2 kernels' arithmetic.
 var gradKernels *stencilKernels
+
+func outerRowsAVX2(rows int, a []float32, lda int, b []float32, n int, c []float32, ldc int) {
+	outerRowsGo(rows, a, lda, b, n, c, ldc)
+}
