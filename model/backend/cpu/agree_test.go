@@ -190,6 +190,20 @@ func TestOpsAgreeWithSimpleGo(t *testing.T) {
 			g, dt := in[0].Graph(), in[0].DType()
 			return Where(GreaterThan(in[0], in[1]), Scalar(g, dt, 2.5), Scalar(g, dt, -1))
 		}},
+		{"compare-masks", func(in []*Node) *Node { // fused into opCompareMask: vector-scalar, vector-vector, scalar-vector, broadcast
+			g, dt := in[0].Graph(), in[0].DType()
+			f := func(b *Node) *Node { return ConvertDType(b, dt) }
+			zero, one := ScalarZero(g, dt), Scalar(g, dt, 1)
+			sum := Add(f(GreaterThan(in[0], zero)), MulScalar(f(GreaterOrEqual(in[0], in[1])), 2))
+			sum = Add(sum, MulScalar(f(LessThan(one, Round(MulScalar(in[0], 2)))), 4)) // ties with 1 are common
+			sum = Add(sum, MulScalar(f(LessOrEqual(in[0], in[2])), 8))
+			sum = Add(sum, MulScalar(f(Equal(Round(in[0]), Round(in[1]))), 16))
+			return Add(sum, MulScalar(f(NotEqual(Round(in[0]), zero)), 32))
+		}},
+		{"compare-mask-shared", func(in []*Node) *Node { // the comparison has a second reader: not fused
+			b := GreaterThan(in[0], in[1])
+			return Add(ConvertDType(b, in[0].DType()), Where(b, in[0], in[1]))
+		}},
 		{"transpose", func(in []*Node) *Node { return TransposeAllDims(in[0], 2, 0, 1) }},
 		{"broadcast-in-dim", func(in []*Node) *Node { return BroadcastToDims(in[2], 3, 4, 5) }},
 		{"slice-strided", func(in []*Node) *Node {

@@ -50,6 +50,7 @@ func tables() (map[backends.OpType]executor, map[backends.OpType]bool) {
 	ex[backends.OpTypeArgMinMax] = execArgMinMax
 	ex[backends.OpTypeDotGeneral] = execDotGeneral
 	ex[backends.OpTypeConvGeneral] = execConvGeneral
+	ex[opCompareMask], ew[opCompareMask] = execCompareMask, true
 	return ex, ew
 }
 
@@ -112,6 +113,7 @@ func (b *Builder) Compile(outputs []backends.Op, _ []*backends.ShardingSpec) (ba
 			e.nodes = append(e.nodes, n)
 		}
 	}
+	e.nodes = fuseCompareMasks(e.nodes, outs)
 	e.root = make([]int, len(b.nodes))
 	for _, n := range e.nodes {
 		e.root[n.id] = n.id

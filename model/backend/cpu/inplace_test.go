@@ -180,3 +180,61 @@ func transposed(x *Buffer, order ...int) *Buffer {
 	stridedCopy(out.flat, dims, rowStrides(dims), 0, x.flat, src, 0)
 	return out
 }
+
+// TestCompareMaskFused checks that Compile puts one opCompareMask in place
+// of a float32 comparison converted to float32 that nothing else reads,
+// leaves a comparison with a second reader alone, and that the fused graph
+// computes the masks (values pinned to Go's comparisons in package vec).
+func TestCompareMaskFused(t *testing.T) {
+	be, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bld := be.Builder("masks")
+	sh := shapes.Make(dtypes.Float32, 40)
+	x, _ := bld.Parameter("x", sh, nil)
+	zero, _ := bld.Constant([]float32{0})
+	zeroS, _ := bld.Reshape(zero)
+	gt, _ := bld.GreaterThan(x, zeroS)
+	mask, _ := bld.ConvertDType(gt, dtypes.Float32) // fused
+	ge, _ := bld.GreaterOrEqual(x, zeroS)
+	kept, _ := bld.ConvertDType(ge, dtypes.Float32) // ge is an output too: kept
+	exe, err := bld.Compile([]backends.Op{mask, kept, ge}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[backends.OpType]int{}
+	for _, n := range exe.(*Executable).nodes {
+		ops[n.op]++
+	}
+	if ops[opCompareMask] != 1 || ops[backends.OpTypeGreaterThan] != 0 || ops[backends.OpTypeGreaterOrEqual] != 1 || ops[backends.OpTypeConvertDType] != 1 {
+		t.Fatalf("compiled ops %v: want one mask, GreaterOrEqual and its conversion kept", ops)
+	}
+	in := make([]float32, 40)
+	for i := range in {
+		in[i] = float32(i%5) - 2
+	}
+	in[7] = float32(math.NaN())
+	in[9] = float32(math.Copysign(0, -1))
+	xb, err := be.BufferFromFlatData(0, in, sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := exe.Execute([]backends.Buffer{xb}, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotGE := outs[0].(*Buffer).flat.([]float32), outs[1].(*Buffer).flat.([]float32)
+	for i, v := range in {
+		want, wantGE := float32(0), float32(0)
+		if v > 0 {
+			want = 1
+		}
+		if v >= 0 {
+			wantGE = 1
+		}
+		if math.Float32bits(got[i]) != math.Float32bits(want) || gotGE[i] != wantGE {
+			t.Errorf("x = %g: mask %g, GreaterOrEqual %g; want %g, %g", v, got[i], gotGE[i], want, wantGE)
+		}
+	}
+}

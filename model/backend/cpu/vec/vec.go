@@ -1,7 +1,7 @@
 // Package vec computes elementwise float32 arithmetic — out = a op b for
-// op one of +, −, ×, ÷, with either operand possibly one scalar, and out =
-// −a — in AVX assembly on amd64 CPUs that have it and in plain Go
-// elsewhere.
+// op one of +, −, ×, ÷, with either operand possibly one scalar, out = −a,
+// and comparisons as float32 masks of 1 and 0 — in AVX assembly on amd64
+// CPUs that have it and in plain Go elsewhere.
 //
 // Every result is bit-for-bit the one plain Go computes: each element is
 // one IEEE-754 single-precision operation, correctly rounded whichever

@@ -152,3 +152,51 @@ func itoa(n int) string {
 	}
 	return "1M"
 }
+
+// TestMaskSameAsGo checks the masks' assembly against Go's comparisons,
+// every predicate, both forms, on lengths around the vector width and on
+// NaN, ±0, ±Inf and subnormals.
+func TestMaskSameAsGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	special := []float32{float32(math.NaN()), 0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)),
+		float32(math.Inf(-1)), 1e-40, -1e-40}
+	draw := func() float32 {
+		if r.IntN(3) == 0 {
+			return special[r.IntN(len(special))]
+		}
+		return float32(r.IntN(5) - 2) // ties are common
+	}
+	for pred := Equal; pred <= GreaterOrEqual; pred++ {
+		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 31, 33, 100, 1000} {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i], b[i] = draw(), draw()
+			}
+			for _, s := range special {
+				got, gotS := make([]float32, n), make([]float32, n)
+				Mask(pred, got, a, b)
+				MaskScalar(pred, gotS, a, s)
+				for i := range a {
+					if want := one(holds(pred, a[i], b[i])); math.Float32bits(got[i]) != math.Float32bits(want) {
+						t.Fatalf("pred %d n %d: Mask(%g, %g) = %g, want %g", pred, n, a[i], b[i], got[i], want)
+					}
+					if want := one(holds(pred, a[i], s)); math.Float32bits(gotS[i]) != math.Float32bits(want) {
+						t.Fatalf("pred %d n %d: MaskScalar(%g, %g) = %g, want %g", pred, n, a[i], s, gotS[i], want)
+					}
+				}
+			}
+		}
+	}
+	// the Go side of the reference: its semantics, not only its agreement
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		pred Pred
+		x, y float32
+		want bool
+	}{{Equal, nan, nan, false}, {NotEqual, nan, nan, true}, {Less, nan, 1, false}, {GreaterOrEqual, 1, nan, false},
+		{Equal, 0, float32(math.Copysign(0, -1)), true}, {Greater, 1e-40, 0, true}} {
+		if holds(c.pred, c.x, c.y) != c.want {
+			t.Errorf("holds(%d, %g, %g) = %v", c.pred, c.x, c.y, !c.want)
+		}
+	}
+}
