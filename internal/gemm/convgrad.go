@@ -1,7 +1,5 @@
 package gemm
 
-import "sync"
-
 // KernelGradShape describes the kernel gradient of a stride-1, undilated
 // 2-D convolution with the batch inside the pixels: the input x, zero
 // padding written out, is [InH, InW, Batch, InC] with InH = OutH+KH−1 and
@@ -90,31 +88,13 @@ func KernelGrad(dst, x, dy []float32, s KernelGradShape, opts Options) {
 	if 2*size*k < parallelFlops {
 		workers = 1
 	}
-	partial := make([][]float32, chunks)
-	var wg sync.WaitGroup
-	for j := range workers {
-		run := func() {
-			sc := g.scratch()
-			for i := j; i < chunks; i += workers {
-				out := dst
-				if i > 0 {
-					partial[i] = make([]float32, size)
-					out = partial[i]
-				}
-				g.chunk(out, sc, i*chunkDepth, min((i+1)*chunkDepth, k))
-			}
+	scratch := make([]*gradScratch, workers)
+	sumChunks(dst, chunks, workers, func(out []float32, i, j int) {
+		if scratch[j] == nil {
+			scratch[j] = g.scratch()
 		}
-		if workers == 1 {
-			run()
-			break
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); run() }()
-	}
-	wg.Wait()
-	for _, p := range partial[1:] {
-		addInto(dst, p)
-	}
+		g.chunk(out, scratch[j], i*chunkDepth, min((i+1)*chunkDepth, k))
+	})
 }
 
 // gradTask is one KernelGrad product: its operands, and its passes and

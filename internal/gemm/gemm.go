@@ -193,49 +193,56 @@ func mulBlocked(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options
 			w = 1
 		}
 		w = min(w, panels)
-		var wg sync.WaitGroup
-		for j := range w {
+		fanOut(w, func(j int) {
 			lo, hi := split(panels, w, j)
 			m0, m1 := lo*MR, min(hi*MR, m)
-			run := func() {
-				chunk(c, 0, 0, m0, m1)
-				if chunks > 1 {
-					tmp := make([]float32, (m1-m0)*n)
-					for i := 1; i < chunks; i++ {
-						chunk(tmp, m0, i, m0, m1)
-						addInto(c[m0*n:m1*n], tmp)
-					}
+			chunk(c, 0, 0, m0, m1)
+			if chunks > 1 {
+				tmp := make([]float32, (m1-m0)*n)
+				for i := 1; i < chunks; i++ {
+					chunk(tmp, m0, i, m0, m1)
+					addInto(c[m0*n:m1*n], tmp)
 				}
 			}
-			if w == 1 {
-				run()
-				break
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); run() }()
-		}
-		wg.Wait()
+		})
 	default: // few rows and a long contraction: the chunks are computed in parallel
-		partial := make([][]float32, chunks)
-		var wg sync.WaitGroup
-		for j := range min(workers, chunks) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := j; i < chunks; i += workers {
-					dst := c
-					if i > 0 {
-						partial[i] = make([]float32, m*n)
-						dst = partial[i]
-					}
-					chunk(dst, 0, i, 0, m)
-				}
-			}()
+		sumChunks(c, chunks, workers, func(dst []float32, i, _ int) { chunk(dst, 0, i, 0, m) })
+	}
+}
+
+// fanOut runs fn(0), …, fn(w−1) at once, fn(0) on the calling goroutine,
+// and returns when all have.
+func fanOut(w int, fn func(j int)) {
+	var wg sync.WaitGroup
+	for j := 1; j < w; j++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(j) }()
+	}
+	if w >= 1 {
+		fn(0)
+	}
+	wg.Wait()
+}
+
+// sumChunks sets dst to chunk 0 + chunk 1 + … + chunk chunks−1, added in
+// that order whatever the number of workers: chunk(out, i, j) writes chunk
+// i's sum to out (dst itself for chunk 0) on worker j, the chunks dealt to
+// min(workers, chunks) workers in turn.
+func sumChunks(dst []float32, chunks, workers int, chunk func(out []float32, i, worker int)) {
+	partial := make([][]float32, chunks)
+	w := max(1, min(workers, chunks))
+	fanOut(w, func(j int) {
+		for i := j; i < chunks; i += w {
+			out := dst
+			if i > 0 {
+				partial[i] = make([]float32, len(dst))
+				out = partial[i]
+			}
+			chunk(out, i, j)
 		}
-		wg.Wait()
-		for _, p := range partial[1:] {
-			addInto(c, p)
-		}
+	})
+	for _, p := range partial[1:] {
+		addInto(dst, p)
 	}
 }
 

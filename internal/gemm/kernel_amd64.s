@@ -1,5 +1,23 @@
 #include "textflag.h"
 
+// TAPS_ARGS loads the taps kernels' strides, passes, pass count and
+// accumulators (R8 xstep, R9 tapBytes, R11 3·tapBytes, R10 ystep, BX
+// passes, R12 npass, DX acc).
+#define TAPS_ARGS \
+	MOVQ xstep+16(FP), R8; MOVQ tapBytes+24(FP), R9; MOVQ ystep+40(FP), R10; \
+	MOVQ passes+48(FP), BX; MOVQ npass+56(FP), R12; MOVQ acc+64(FP), DX; LEAQ (R9)(R9*2), R11
+
+// TAPS_PASS starts a pass: CX = n, SI and DI at the pass's x and y, its
+// five accumulators into Y0–Y4.
+#define TAPS_PASS \
+	MOVQ n+0(FP), CX; MOVQ x+8(FP), SI; ADDQ 0(BX), SI; MOVQ y+32(FP), DI; ADDQ 8(BX), DI; \
+	VMOVUPS 0(DX), Y0; VMOVUPS 32(DX), Y1; VMOVUPS 64(DX), Y2; VMOVUPS 96(DX), Y3; VMOVUPS 128(DX), Y4
+
+// TAPS_NEXT stores a pass's accumulators and moves to the next pass.
+#define TAPS_NEXT \
+	VMOVUPS Y0, 0(DX); VMOVUPS Y1, 32(DX); VMOVUPS Y2, 64(DX); VMOVUPS Y3, 96(DX); VMOVUPS Y4, 128(DX); \
+	ADDQ $160, DX; ADDQ $16, BX; DECQ R12
+
 // LOAD_ROW_OFFSETS reads the 8 row offsets at DX (in floats) into AX, BX,
 // R8–R13 (in bytes).
 #define LOAD_ROW_OFFSETS \
@@ -254,25 +272,10 @@ dotoffsnext:
 // y[i·ystep] (broadcast), t < 5; strides in bytes. Lanes are eight input
 // channels, one accumulator chain per tap (acc: [npass][5][8]). n, npass > 0.
 TEXT ·tapsVecXAVX2(SB), NOSPLIT, $0-72
-	MOVQ xstep+16(FP), R8
-	MOVQ tapBytes+24(FP), R9
-	MOVQ ystep+40(FP), R10
-	MOVQ passes+48(FP), BX
-	MOVQ npass+56(FP), R12
-	MOVQ acc+64(FP), DX
-	LEAQ (R9)(R9*2), R11
+	TAPS_ARGS
 
 tapsxpass:
-	MOVQ    n+0(FP), CX
-	MOVQ    x+8(FP), SI
-	ADDQ    0(BX), SI
-	MOVQ    y+32(FP), DI
-	ADDQ    8(BX), DI
-	VMOVUPS 0(DX), Y0
-	VMOVUPS 32(DX), Y1
-	VMOVUPS 64(DX), Y2
-	VMOVUPS 96(DX), Y3
-	VMOVUPS 128(DX), Y4
+	TAPS_PASS
 
 tapsxloop:
 	VBROADCASTSS (DI), Y15
@@ -286,14 +289,7 @@ tapsxloop:
 	DECQ         CX
 	JNZ          tapsxloop
 
-	VMOVUPS Y0, 0(DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	VMOVUPS Y3, 96(DX)
-	VMOVUPS Y4, 128(DX)
-	ADDQ    $160, DX
-	ADDQ    $16, BX
-	DECQ    R12
+	TAPS_NEXT
 	JNZ     tapsxpass
 	VZEROUPPER
 	RET
@@ -304,25 +300,10 @@ tapsxloop:
 // y[i·ystep : +8 floats], t < 5; strides in bytes. Lanes are eight output
 // channels (acc: [npass][5][8]). n, npass > 0.
 TEXT ·tapsVecYAVX2(SB), NOSPLIT, $0-72
-	MOVQ xstep+16(FP), R8
-	MOVQ tapBytes+24(FP), R9
-	MOVQ ystep+40(FP), R10
-	MOVQ passes+48(FP), BX
-	MOVQ npass+56(FP), R12
-	MOVQ acc+64(FP), DX
-	LEAQ (R9)(R9*2), R11
+	TAPS_ARGS
 
 tapsypass:
-	MOVQ    n+0(FP), CX
-	MOVQ    x+8(FP), SI
-	ADDQ    0(BX), SI
-	MOVQ    y+32(FP), DI
-	ADDQ    8(BX), DI
-	VMOVUPS 0(DX), Y0
-	VMOVUPS 32(DX), Y1
-	VMOVUPS 64(DX), Y2
-	VMOVUPS 96(DX), Y3
-	VMOVUPS 128(DX), Y4
+	TAPS_PASS
 
 tapsyloop:
 	VMOVUPS      (DI), Y15
@@ -341,14 +322,7 @@ tapsyloop:
 	DECQ         CX
 	JNZ          tapsyloop
 
-	VMOVUPS Y0, 0(DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	VMOVUPS Y3, 96(DX)
-	VMOVUPS Y4, 128(DX)
-	ADDQ    $160, DX
-	ADDQ    $16, BX
-	DECQ    R12
+	TAPS_NEXT
 	JNZ     tapsypass
 	VZEROUPPER
 	RET

@@ -1,7 +1,5 @@
 package gemm
 
-import "sync"
-
 // mulOuter sets c (m×n) to A·B for a contraction of length 1 — the outer
 // product of A's column and B's row — with no packing of panels, at the
 // speed of writing C, in the micro-kernels' arithmetic: the first step of
@@ -19,18 +17,10 @@ func mulOuter(c []float32, m, n int, a RowPacker, b ColPacker, opts Options) {
 		w = 1
 	}
 	w = min(w, m)
-	var wg sync.WaitGroup
-	for j := range w {
+	fanOut(w, func(j int) {
 		lo, hi := split(m, w, j)
-		run := func() { rows(hi-lo, col[lo*lda:], lda, row, n, c[lo*n:], n) }
-		if w == 1 {
-			run()
-			break
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); run() }()
-	}
-	wg.Wait()
+		rows(hi-lo, col[lo*lda:], lda, row, n, c[lo*n:], n)
+	})
 }
 
 // columnOf returns A's only column as a slice and the stride of its

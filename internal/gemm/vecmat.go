@@ -1,7 +1,5 @@
 package gemm
 
-import "sync"
-
 // A product with one row, c = a·B (a 1×k, B k×n), is a stream over B: the
 // 8×8 micro-kernel would run it at one useful row in eight after packing
 // all of B. mulVecMat reads B in place instead, with the same arithmetic
@@ -77,36 +75,9 @@ func mulVecMat(c []float32, n, k int, a, b Matrix, opts Options) {
 			}
 		}
 	}
-	workers := max(1, min(opts.Workers, chunks))
-	if workers == 1 || 2*n*k < parallelFlops {
-		chunk(c, 0)
-		if chunks > 1 {
-			tmp := make([]float32, n)
-			for i := 1; i < chunks; i++ {
-				chunk(tmp, i)
-				addInto(c[:n], tmp)
-			}
-		}
-		return
+	workers := opts.Workers
+	if 2*n*k < parallelFlops {
+		workers = 1
 	}
-	partial := make([][]float32, chunks)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < chunks; i += workers {
-				dst := c
-				if i > 0 {
-					partial[i] = make([]float32, n)
-					dst = partial[i]
-				}
-				chunk(dst, i)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, p := range partial[1:] {
-		addInto(c[:n], p)
-	}
+	sumChunks(c[:n], chunks, workers, func(dst []float32, i, _ int) { chunk(dst, i) })
 }

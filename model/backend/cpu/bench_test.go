@@ -108,12 +108,7 @@ func BenchmarkTranspose(b *testing.B) {
 // one (transposes into canonical layout, the patch product, the transpose
 // back), with the backend's default workers.
 func BenchmarkKernelGradientOp(b *testing.B) {
-	gradAxes := backends.ConvolveAxesConfig{InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
-		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
-		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1}}
-	canonAxes := backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
-		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
-		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
+	gradAxes, canonAxes := kernelGradientAxes()
 	be, err := New("")
 	if err != nil {
 		b.Fatal(err)

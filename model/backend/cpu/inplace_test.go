@@ -103,12 +103,7 @@ func TestPaddedInputEmpty(t *testing.T) {
 // fall through to the general path.
 func TestKernelGradientSameAsCanonical(t *testing.T) {
 	r := rand.New(rand.NewPCG(43, 44))
-	gradAxes := backends.ConvolveAxesConfig{InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
-		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
-		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1}}
-	canonAxes := backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
-		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
-		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
+	gradAxes, canonAxes := kernelGradientAxes()
 	for _, s := range []struct {
 		batch, h, w, cin, oh, ow, cout, pyLo, pyHi, pxLo, pxHi int
 		direct                                                 bool
@@ -237,4 +232,18 @@ func TestCompareMaskFused(t *testing.T) {
 			t.Errorf("x = %g: mask %g, GreaterOrEqual %g; want %g, %g", v, got[i], gotGE[i], want, wantGE)
 		}
 	}
+}
+
+// kernelGradientAxes returns the axes GoMLX's autodiff gives the kernel
+// gradient of an NHWC convolution (the input's batch as channels, the
+// output gradient as kernel, the result [kh, kw, cin, cout]) and those of
+// the same convolution on operands transposed to canonical layout.
+func kernelGradientAxes() (grad, canonical backends.ConvolveAxesConfig) {
+	grad = backends.ConvolveAxesConfig{InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
+		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
+		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1}}
+	canonical = backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
+	return grad, canonical
 }
