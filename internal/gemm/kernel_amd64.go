@@ -57,7 +57,7 @@ func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) {
 }
 
 //go:noescape
-func dot8x8OffsAVX2(depth8 int, a *float32, offs *[MR]int, b *float32, acc *[MR * 8]float32, first8, runLen8, gapBytes int)
+func dot8x8OffsAVX2(depth8 int, a *float32, offs *[MR]int, b *float32, acc *[MR * 8]float32, first8, runLen8, gapBytes int, sum int)
 
 // dotRowsOffsAVX2 is dotRowsAVX2 with row r of A from a[offs[r]:], laid out
 // as runs: contiguous, or runs whose lengths are multiples of 8 (dotRuns).
@@ -71,16 +71,13 @@ func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float
 	}
 	_ = b[depth-1]
 	depth8 := depth &^ 7
-	var acc [MR * 8]float32
+	var acc [MR * 8]float32 // the rows' sums in acc[:MR]: +0 when depth8 is 0
 	if depth8 > 0 {
 		first := min(runs.First, depth) // contiguous rows: no gap is reached
-		dot8x8OffsAVX2(depth8, &a[0], offs, &b[0], &acc, (first+7)/8, runs.Len/8, 4*runs.Gap)
+		dot8x8OffsAVX2(depth8, &a[0], offs, &b[0], &acc, (first+7)/8, runs.Len/8, 4*runs.Gap, 1)
 	}
 	for r := range MR {
-		var s float32
-		for _, v := range acc[r*8 : r*8+8] {
-			s += v
-		}
+		s := acc[r]
 		for k := depth8; k < depth; k++ {
 			s += a[offs[r]+runs.Index(k)] * b[k]
 		}

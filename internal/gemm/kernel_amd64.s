@@ -206,16 +206,18 @@ offsnext:
 
 	STORE_C_AND_RETURN(c+32(FP), ldc+40(FP), accumulate+48(FP), offsstore)
 
-// func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32, first8, runLen8, gapBytes int)
+// func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32, first8, runLen8, gapBytes int, sum int)
 //
 // For the 8 rows of A, row r starting at a+offs[r] (in floats): acc[r*8:r*8+8] =
 // Σ over k in steps of 8 of A[r, k:k+8]·b[k:+8], eight partial sums per
-// row; depth8 is a positive multiple of 8. The rows are laid out as Runs
+// row — or, when sum ≠ 0, acc[r] = ((0 + those[0]) + those[1]) + … +
+// those[7], the eight rows' partial sums transposed in registers and added
+// in that order; depth8 is a positive multiple of 8. The rows are laid out as Runs
 // whose lengths are multiples of 8: after the first first8 steps of 8
 // floats and then after every runLen8, they skip gapBytes. Rows of a packed
 // panel are offsets 0, depth, 2·depth, … without gaps; rows read in place
 // anything else — the same instructions either way.
-TEXT ·dot8x8OffsAVX2(SB), NOSPLIT, $0-64
+TEXT ·dot8x8OffsAVX2(SB), NOSPLIT, $0-72
 	MOVQ depth8+0(FP), CX
 	SHRQ $3, CX
 	MOVQ a+8(FP), SI
@@ -246,7 +248,50 @@ dotoffsnext:
 	DECQ CX
 	JNZ  dotoffsloop
 
-	MOVQ acc+32(FP), DX
+	MOVQ  acc+32(FP), DX
+	MOVQ  sum+64(FP), AX
+	TESTQ AX, AX
+	JZ    dotoffsstore
+
+	// rows Y0–Y7 → columns Y8–Y15 (column j holds partial sum j of every row)
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VXORPS     Y0, Y0, Y0
+	VADDPS     Y8, Y0, Y0
+	VADDPS     Y9, Y0, Y0
+	VADDPS     Y10, Y0, Y0
+	VADDPS     Y11, Y0, Y0
+	VADDPS     Y12, Y0, Y0
+	VADDPS     Y13, Y0, Y0
+	VADDPS     Y14, Y0, Y0
+	VADDPS     Y15, Y0, Y0
+	VMOVUPS    Y0, (DX)
+	VZEROUPPER
+	RET
+
+dotoffsstore:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	VMOVUPS Y2, 64(DX)
