@@ -45,8 +45,9 @@ func passSpan(passes []gradPass) (span struct{ x, y int }) {
 // KernelGradOK reports whether KernelGrad computes s with opts: the AVX2
 // kernels (not Portable), kernels five taps wide, and eight-lane channels —
 // InC a multiple of 8, or OutC a multiple of 8 — with Batch a multiple of 8
-// when OutC is 1 (the matrix-vector kernel's eight partial sums must start
-// at every image run).
+// when OutC is 1 (the matrix-vector kernel's eight partial sums restart at
+// every block, and the segments a block is read in break at output rows of
+// OutW·Batch indices: both must fall on multiples of 8).
 func KernelGradOK(s KernelGradShape, opts Options) bool {
 	switch {
 	case gradKernels == nil || !haveAVX2FMA || opts.Portable:
@@ -245,6 +246,9 @@ func (g gradTask) block(dst []float32, sc *gradScratch) {
 		y := g.dy[((sg.y*s.OutW+sg.x)*s.Batch+sg.b0)*s.OutC:]
 		switch g.mode {
 		case phasesOverIn:
+			if sg.n%8 != 0 { // KernelGradOK's Batch % 8 = 0 rules it out
+				panic("gemm: a segment of the matrix-vector kernel's partial sums not a multiple of 8")
+			}
 			g.kern.phasesVecX(sg.n/8, x, s.InC, y, 1, g.passes, sc.phases)
 		case tapsOverIn:
 			g.kern.tapsVecX(sg.n, x, s.InC, s.Batch*s.InC, y, s.OutC, g.passes, sc.taps)

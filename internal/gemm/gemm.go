@@ -159,8 +159,9 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	mulBlocked(c, m, n, k, a, b, opts)
 }
 
-// mulBlocked is Mul for k > 0 through the micro-kernels: the matrix-vector
-// kernel for a single row, else panels of A and B.
+// mulBlocked is Mul for k > 0 through the micro-kernels: mulVecMat for a
+// single row of A, the matrix-vector kernel for a single column of B, else
+// the 8×8 kernel on panels of A and B.
 func mulBlocked(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	workers := opts.Workers
 	kernel, dot, okern, odot := kernelGo, dotRowsGo, offsKernel(kernelOffsGo), offsDot(dotRowsOffsGo)
@@ -229,8 +230,23 @@ func fanOut(w int, fn func(j int)) {
 // i's sum to out (dst itself for chunk 0) on worker j, the chunks dealt to
 // min(workers, chunks) workers in turn.
 func sumChunks(dst []float32, chunks, workers int, chunk func(out []float32, i, worker int)) {
-	partial := make([][]float32, chunks)
 	w := max(1, min(workers, chunks))
+	if w == 1 { // one scratch for every chunk but the first
+		var tmp []float32
+		for i := range chunks {
+			if i == 0 {
+				chunk(dst, 0, 0)
+				continue
+			}
+			if tmp == nil {
+				tmp = make([]float32, len(dst))
+			}
+			chunk(tmp, i, 0)
+			addInto(dst, tmp)
+		}
+		return
+	}
+	partial := make([][]float32, chunks)
 	fanOut(w, func(j int) {
 		for i := j; i < chunks; i += w {
 			out := dst

@@ -135,27 +135,32 @@ func phasesVecXAVX2(n8 int, x *float32, xstep int, y *float32, ystep int, passes
 func sumPhasesAVX2(n int, acc *float32, out *float32)
 
 // gradKernels are the assembly kernels of KernelGrad. The wrappers check
-// the bounds the assembly cannot: every pass's last floats of x and y.
+// what the assembly cannot: counts of at least one (its loops count down
+// to zero) and every pass's last floats of x and y.
 var gradKernels = &stencilKernels{
 	tapsVecX: func(n int, x []float32, xstep, tap int, y []float32, ystep int, passes []gradPass, acc [][5][8]float32) {
+		mustCount(n, len(passes))
 		span := passSpan(passes)
 		_, _ = x[span.x+(n-1)*xstep+4*tap+7], y[span.y+(n-1)*ystep]
 		_ = acc[len(passes)-1]
 		tapsVecXAVX2(n, &x[0], 4*xstep, 4*tap, &y[0], 4*ystep, &passes[0], len(passes), &acc[0][0][0])
 	},
 	tapsVecY: func(n int, x []float32, xstep, tap int, y []float32, ystep int, passes []gradPass, acc [][5][8]float32) {
+		mustCount(n, len(passes))
 		span := passSpan(passes)
 		_, _ = x[span.x+(n-1)*xstep+4*tap], y[span.y+(n-1)*ystep+7]
 		_ = acc[len(passes)-1]
 		tapsVecYAVX2(n, &x[0], 4*xstep, 4*tap, &y[0], 4*ystep, &passes[0], len(passes), &acc[0][0][0])
 	},
 	phasesVecX: func(n8 int, x []float32, xstep int, y []float32, ystep int, passes []gradPass, acc [][8][8]float32) {
+		mustCount(n8, len(passes))
 		span := passSpan(passes)
 		_, _ = x[span.x+(8*n8-1)*xstep+7], y[span.y+(8*n8-1)*ystep]
 		_ = acc[len(passes)-1]
 		phasesVecXAVX2(n8, &x[0], 4*xstep, &y[0], 4*ystep, &passes[0], len(passes), &acc[0][0][0])
 	},
 	sumPhases: func(acc [][8][8]float32, out [][8]float32) {
+		mustCount(len(acc), 1)
 		_ = out[len(acc)-1]
 		sumPhasesAVX2(len(acc), &acc[0][0][0], &out[0][0])
 	},
@@ -179,5 +184,13 @@ func outerRowsAVX2(rows int, a []float32, lda int, b []float32, n int, c []float
 	}
 	if done := 8*n8 + 4*n4; done < n {
 		outerRowsFMAGo(rows, a, lda, b[done:], n-done, c[done:], ldc)
+	}
+}
+
+// mustCount panics unless both counts are positive: the stencil kernels'
+// loops would wrap around at zero.
+func mustCount(n, passes int) {
+	if n <= 0 || passes <= 0 {
+		panic("gemm: a stencil kernel called with nothing to do")
 	}
 }

@@ -2,14 +2,18 @@ package gemm
 
 // mulOuter sets c (m×n) to A·B for a contraction of length 1 — the outer
 // product of A's column and B's row — with no packing of panels, at the
-// speed of writing C, in the micro-kernels' arithmetic: the first step of
-// a chain from +0, C[i, j] = fma(A[i, 0], B[0, j], +0) for the AVX2 kernel
-// and A[i, 0]·B[0, j] + 0 for the portable one.
+// speed of writing C, in the arithmetic of the kernels it replaces: the
+// first step of a chain from +0, C[i, j] = fma(A[i, 0], B[0, j], +0), for
+// the AVX2 8×8 kernel (n > 1), and A[i, 0]·B[0, j] + 0 for the portable
+// kernel and the matrix-vector one (n = 1). The two differ only where a
+// negative product underflows (−0 against +0).
 func mulOuter(c []float32, m, n int, a RowPacker, b ColPacker, opts Options) {
 	col, lda := columnOf(a, m)
 	row := rowOf(b, n)
 	rows := outerRowsGo
-	if haveAVX2FMA && !opts.Portable {
+	if haveAVX2FMA && !opts.Portable && n > 1 {
+		// n = 1 was the matrix-vector kernel's, whose depth below 8 is
+		// summed in Go, +0 + a·b, rounded twice as outerRowsGo rounds
 		rows = outerRowsAVX2
 	}
 	w := max(1, opts.Workers)

@@ -45,6 +45,27 @@ func TestOuterSameAsBlocked(t *testing.T) {
 			}
 		}
 	}
+	// products that underflow: fma keeps their sign, a·b + 0 does not; every
+	// width, n = 1 (the matrix-vector kernel's arithmetic) included
+	for _, n := range []int{1, 2, 4, 7, 8, 13} {
+		a, b := Dense(make([]float32, 16), 1), Dense(make([]float32, n), n)
+		for i := range a.Data {
+			a.Data[i] = float32(math.Copysign(1e-30, float64(i%2)-0.5))
+		}
+		for j := range b.Data {
+			b.Data[j] = -3e-39
+		}
+		for _, opts := range []Options{{Workers: 1}, {Workers: 1, Portable: true}} {
+			want, got := make([]float32, 16*n), make([]float32, 16*n)
+			mulBlocked(want, 16, n, 1, a, b, opts)
+			Mul(got, 16, n, 1, a, b, opts)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("underflow, n = %d, %s: C[%d] = %#x, kernels %#x", n, opts.KernelName(), i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
 	// an implicit A (a RowPacker that is not a Matrix) is packed first
 	a, b := operands(r, 20, 9, 1, "NN")
 	want := make([]float32, 20*9)

@@ -58,7 +58,9 @@ func tables() (map[backends.OpType]executor, map[backends.OpType]bool) {
 var implemented = func() map[backends.OpType]bool {
 	m := map[backends.OpType]bool{}
 	for op := range executors {
-		m[op] = true
+		if op != opCompareMask { // this backend's own, never built by GoMLX
+			m[op] = true
+		}
 	}
 	for _, op := range []backends.OpType{backends.OpTypeParameter, backends.OpTypeConstant, backends.OpTypeIdentity,
 		backends.OpTypeReshape, backends.OpTypeClamp, backends.OpTypeDot} {

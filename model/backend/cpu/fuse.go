@@ -17,11 +17,24 @@ import (
 // a branchy loop per element, and a boolean array between them.
 const opCompareMask = backends.OpTypeLast + 1
 
-// maskPreds are the comparisons opCompareMask computes.
-var maskPreds = map[backends.OpType]vec.Pred{
-	backends.OpTypeEqual: vec.Equal, backends.OpTypeNotEqual: vec.NotEqual,
-	backends.OpTypeLessThan: vec.Less, backends.OpTypeLessOrEqual: vec.LessOrEqual,
-	backends.OpTypeGreaterThan: vec.Greater, backends.OpTypeGreaterOrEqual: vec.GreaterOrEqual,
+// maskPred returns the comparison op as vec computes it, and whether op
+// is one.
+func maskPred(op backends.OpType) (vec.Pred, bool) {
+	switch op {
+	case backends.OpTypeEqual:
+		return vec.Equal, true
+	case backends.OpTypeNotEqual:
+		return vec.NotEqual, true
+	case backends.OpTypeLessThan:
+		return vec.Less, true
+	case backends.OpTypeLessOrEqual:
+		return vec.LessOrEqual, true
+	case backends.OpTypeGreaterThan:
+		return vec.Greater, true
+	case backends.OpTypeGreaterOrEqual:
+		return vec.GreaterOrEqual, true
+	}
+	return 0, false
 }
 
 // fuseCompareMasks replaces, in the compiled order nodes, each conversion
@@ -45,7 +58,7 @@ func fuseCompareMasks(nodes []*node, outputs []*node) []*node {
 			continue
 		}
 		c := n.inputs[0]
-		if _, ok := maskPreds[c.op]; !ok || uses[c.id] != 1 || c.inputs[0].shape.DType != dtypes.Float32 {
+		if _, ok := maskPred(c.op); !ok || uses[c.id] != 1 || c.inputs[0].shape.DType != dtypes.Float32 {
 			continue
 		}
 		nodes[i] = &node{id: n.id, op: opCompareMask, shape: n.shape, inputs: c.inputs, attr: c.op, builder: n.builder}
@@ -65,7 +78,7 @@ func fuseCompareMasks(nodes []*node, outputs []*node) []*node {
 // compares to in[1] as the attribute says, +0 elsewhere — the values the
 // comparison and its conversion gave.
 func execCompareMask(b *Backend, n *node, in []*Buffer, out *Buffer) error {
-	pred, ok := maskPreds[n.attr.(backends.OpType)]
+	pred, ok := maskPred(n.attr.(backends.OpType))
 	if !ok {
 		return fmt.Errorf("mask of %s: not a comparison", n.attr)
 	}

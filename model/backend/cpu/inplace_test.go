@@ -247,3 +247,18 @@ func kernelGradientAxes() (grad, canonical backends.ConvolveAxesConfig) {
 		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}
 	return grad, canonical
 }
+
+// TestCapabilitiesLeaveOutOwnOps checks that the op the compiler fuses
+// masks into is not offered to GoMLX.
+func TestCapabilitiesLeaveOutOwnOps(t *testing.T) {
+	be, err := New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if be.Capabilities().Operations[opCompareMask] {
+		t.Error("Capabilities lists the backend's private mask op")
+	}
+	if !be.Capabilities().Operations[backends.OpTypeGreaterThan] {
+		t.Error("Capabilities lacks GreaterThan")
+	}
+}
