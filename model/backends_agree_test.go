@@ -9,6 +9,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/ncae-repro/ncae/internal/gemm"
 	"github.com/ncae-repro/ncae/model/backend"
 	"github.com/ncae-repro/ncae/protocol"
 )
@@ -200,4 +201,36 @@ func rms(v []float32) float64 {
 		s += float64(x) * float64(x)
 	}
 	return math.Sqrt(s / float64(max(len(v), 1)))
+}
+
+// TestAVX512StepsSameAsAVX2 runs the six graphs with the AVX-512 and the
+// AVX2 kernels and wants every output bit for bit the same: the wide kernel
+// computes each element as the same chain of fused multiply-adds, so a run
+// does not depend on which of the two the CPU has.
+func TestAVX512StepsSameAsAVX2(t *testing.T) {
+	if !gemm.KernelAVX512.Runs() {
+		t.Skipf("this CPU has no AVX-512F (it has: %s)", gemm.Features())
+	}
+	for _, dataset := range []string{"mnist", "fmnist"} {
+		for _, graph := range []string{"cae step", "ncae step", "inference"} {
+			t.Run(dataset+"/"+graph, func(t *testing.T) {
+				want := runOnBackend(t, dataset, graph, "cpu:kernel=avx2")
+				got := runOnBackend(t, dataset, graph, "cpu:kernel=avx512")
+				if len(got) != len(want) {
+					t.Fatalf("%d outputs, want %d", len(got), len(want))
+				}
+				for name, w := range want {
+					g := got[name]
+					if len(g) != len(w) {
+						t.Fatalf("%s: %d values, want %d", name, len(g), len(w))
+					}
+					for i := range w {
+						if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
+							t.Fatalf("%s[%d] = %g with AVX-512, %g with AVX2", name, i, g[i], w[i])
+						}
+					}
+				}
+			})
+		}
+	}
 }

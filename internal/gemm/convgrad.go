@@ -43,14 +43,14 @@ func passSpan(passes []gradPass) (span struct{ x, y int }) {
 }
 
 // KernelGradOK reports whether KernelGrad computes s with opts: the AVX2
-// kernels (not Portable), kernels five taps wide, and eight-lane channels —
+// kernels (not KernelPortable), kernels five taps wide, and eight-lane channels —
 // InC a multiple of 8, or OutC a multiple of 8 — with Batch a multiple of 8
 // when OutC is 1 (the matrix-vector kernel's eight partial sums restart at
 // every block, and the segments a block is read in break at output rows of
 // OutW·Batch indices: both must fall on multiples of 8).
 func KernelGradOK(s KernelGradShape, opts Options) bool {
 	switch {
-	case gradKernels == nil || !haveAVX2FMA || opts.Portable:
+	case gradKernels == nil || !opts.assembly():
 		return false
 	case s.KW != 5 || s.KH <= 0 || s.Batch <= 0 || s.OutH <= 0 || s.OutW <= 0:
 		return false

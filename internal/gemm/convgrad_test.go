@@ -107,7 +107,7 @@ func TestKernelGradOK(t *testing.T) {
 		ok   bool
 	}{
 		{"good", func(*KernelGradShape) {}, Options{}, true},
-		{"portable kernel", func(*KernelGradShape) {}, Options{Portable: true}, false},
+		{"portable kernel", func(*KernelGradShape) {}, Options{Kernel: KernelPortable}, false},
 		{"kernel 3 wide", func(s *KernelGradShape) { s.KW, s.InW = 3, 7 }, Options{}, false},
 		{"input not padded to size", func(s *KernelGradShape) { s.InH = 8 }, Options{}, false},
 		{"one output channel, batch 12", func(s *KernelGradShape) { s.Batch = 12 }, Options{}, false},

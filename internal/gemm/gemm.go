@@ -1,6 +1,10 @@
 // Package gemm multiplies float32 matrices on the CPU: C = A·B, blocked and
-// packed, with an 8×8 AVX2/FMA micro-kernel written in Go assembly where the
-// CPU has those instructions and a portable Go micro-kernel elsewhere.
+// packed, with micro-kernels written in Go assembly where the CPU has the
+// instructions — 8×16 tiles in AVX-512 (zmm registers), 8×8 tiles in
+// AVX2/FMA — and a portable Go micro-kernel elsewhere. The AVX-512 and
+// AVX2 kernels compute every element as the same chain of fused
+// multiply-adds, so their products are bit-identical; Options.Kernel
+// chooses (the fastest by default).
 //
 // A and B are read through packers, so a matrix with any row and column
 // strides (a transposed operand costs nothing) or an implicit one (the
@@ -16,6 +20,7 @@
 package gemm
 
 import (
+	"strconv"
 	"sync"
 )
 
@@ -123,17 +128,102 @@ type Options struct {
 	// Workers is the number of goroutines one product may use (≤ 1: the
 	// calling one only).
 	Workers int
-	// Portable selects the Go micro-kernel even where the assembly one runs.
-	Portable bool
+	// Kernel is the family of micro-kernels to run (the zero value: the
+	// fastest this CPU has). Mul does not check it: a caller that lets a
+	// user choose checks Kernel.Runs first.
+	Kernel Kernel
 }
 
-// Accelerated reports whether this CPU runs the assembly micro-kernel
+// Kernel is a family of micro-kernels. All compute every element of a
+// product as the same chain of fused multiply-adds in the same order, so
+// AVX512 and AVX2 give bit-identical products; Portable rounds the same
+// chain with a separate multiply and add where Go does not fuse them.
+type Kernel int
+
+// The kernel families.
+const (
+	// KernelBest is the fastest family this CPU runs: KernelAVX512 where
+	// it has AVX-512F, else KernelAVX2 where it has AVX2 and FMA, else
+	// KernelPortable.
+	KernelBest Kernel = iota
+	// KernelAVX512 runs the 8×8 tile 16 columns wide in zmm registers
+	// where C has 16 columns left, and KernelAVX2's kernels elsewhere.
+	KernelAVX512
+	// KernelAVX2 is the 8×8 AVX2/FMA assembly.
+	KernelAVX2
+	// KernelPortable is Go.
+	KernelPortable
+)
+
+// String returns the name by which a user chooses the family: "avx512",
+// "avx2", "portable" (and "best").
+func (k Kernel) String() string {
+	switch k {
+	case KernelBest:
+		return "best"
+	case KernelAVX512:
+		return "avx512"
+	case KernelAVX2:
+		return "avx2"
+	case KernelPortable:
+		return "portable"
+	}
+	return "kernel(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Runs reports whether this CPU runs the family.
+func (k Kernel) Runs() bool {
+	switch k {
+	case KernelBest, KernelPortable:
+		return true
+	case KernelAVX512:
+		return haveAVX512
+	case KernelAVX2:
+		return haveAVX2FMA
+	}
+	return false
+}
+
+// Kernels lists the families this CPU runs, fastest first (KernelBest
+// left out).
+func Kernels() []Kernel {
+	var ks []Kernel
+	for _, k := range []Kernel{KernelAVX512, KernelAVX2, KernelPortable} {
+		if k.Runs() {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// Accelerated reports whether this CPU runs the assembly micro-kernels
 // (amd64 with AVX2 and FMA).
 func Accelerated() bool { return haveAVX2FMA }
 
-// KernelName names the micro-kernel Mul uses with opts.
+// family resolves KernelBest to the family it stands for on this CPU.
+func (opts Options) family() Kernel {
+	if opts.Kernel == KernelBest {
+		return Kernels()[0]
+	}
+	return opts.Kernel
+}
+
+// assembly reports whether opts runs the assembly kernels (AVX2's
+// arithmetic, whatever their width).
+func (opts Options) assembly() bool {
+	k := opts.family()
+	return haveAVX2FMA && (k == KernelAVX2 || k == KernelAVX512 && haveAVX512)
+}
+
+// wide reports whether opts runs the 16-column AVX-512 kernels.
+func (opts Options) wide() bool { return haveAVX512 && opts.family() == KernelAVX512 }
+
+// KernelName names the micro-kernels Mul uses with opts.
 func (opts Options) KernelName() string {
-	if haveAVX2FMA && !opts.Portable {
+	switch {
+	case opts.wide():
+		return "avx512 8x16"
+	case opts.assembly():
 		return "avx2-fma 8x8"
 	}
 	return "portable go 8x8"
@@ -164,12 +254,15 @@ func Mul(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 // the 8×8 kernel on panels of A and B.
 func mulBlocked(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options) {
 	workers := opts.Workers
-	kernel, dot, okern, odot := kernelGo, dotRowsGo, offsKernel(kernelOffsGo), offsDot(dotRowsOffsGo)
-	if haveAVX2FMA && !opts.Portable {
-		kernel, dot, okern, odot = kernelAVX2, dotRowsAVX2, kernelOffsAVX2, dotRowsOffsAVX2
+	kern := kernels{packed: kernelGo, offs: kernelOffsGo, dot: dotRowsGo, dotOffs: dotRowsOffsGo}
+	if opts.assembly() {
+		kern = kernels{packed: kernelAVX2, offs: kernelOffsAVX2, dot: dotRowsAVX2, dotOffs: dotRowsOffsAVX2}
+	}
+	if opts.wide() {
+		kern.wide, kern.wideOffs = kernelWideAVX512, kernelWideOffsAVX512
 	}
 	if n == 1 {
-		kernel = nil // mulRows takes the matrix-vector path
+		kern.packed = nil // mulRows takes the matrix-vector path
 	}
 	if am, bm, ok := vecMatOK(m, n, a, b); ok {
 		mulVecMat(c, n, k, am, bm, opts)
@@ -183,7 +276,7 @@ func mulBlocked(c []float32, m, n, k int, a RowPacker, b ColPacker, opts Options
 	// chunk computes chunk i of rows [m0, m1) into dst, whose row 0 is row
 	// base of C.
 	chunk := func(dst []float32, base, i, m0, m1 int) {
-		mulRows(kernels{kernel, okern, dot, odot}, dst, base, n, a, bp, m0, m1, i*chunkDepth, min((i+1)*chunkDepth, k))
+		mulRows(kern, dst, base, n, a, bp, m0, m1, i*chunkDepth, min((i+1)*chunkDepth, k))
 	}
 	panels := (m + MR - 1) / MR
 	switch {
@@ -338,13 +431,37 @@ func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
 	dotRowsOffsGo(depth, a, &offs, Contiguous(depth), b, out)
 }
 
+// wideKernel is microKernel on a tile of MR×2·NR: C's columns j < NR
+// from the packed B panel b, the others from the panel bstride floats
+// after it.
+type wideKernel func(depth int, a, b []float32, bstride int, c []float32, ldc int, accumulate bool)
+
+// wideOffsKernel is wideKernel reading A through row offsets and runs.
+type wideOffsKernel func(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, bstride int, c []float32, ldc int, accumulate bool)
+
+// kernelWideGo is wideKernel as two calls of the portable kernel.
+func kernelWideGo(depth int, a, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelGo(depth, a, b, c, ldc, accumulate)
+	kernelGo(depth, a, b[bstride:], c[NR:], ldc, accumulate)
+}
+
+// kernelWideOffsGo is wideOffsKernel as two calls of the portable kernel.
+func kernelWideOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelOffsGo(depth, a, offs, runs, b, c, ldc, accumulate)
+	kernelOffsGo(depth, a, offs, runs, b[bstride:], c[NR:], ldc, accumulate)
+}
+
 // kernels are the micro-kernels of one product: the packed one, the one
-// reading A in place (RowSource) and, for n = 1, the matrix-vector one.
+// reading A in place (RowSource), for n = 1 the matrix-vector ones, and
+// where the CPU has them the wide ones, used on whole tiles with 2·NR
+// columns of C left.
 type kernels struct {
-	packed  microKernel // nil: n = 1, computed with dot
-	offs    offsKernel
-	dot     dotRows
-	dotOffs offsDot
+	packed   microKernel // nil: n = 1, computed with dot
+	offs     offsKernel
+	dot      dotRows
+	dotOffs  offsDot
+	wide     wideKernel // nil: no wide kernels
+	wideOffs wideOffsKernel
 }
 
 // mulRows computes rows [m0, m1) of A·B over the contraction range [k0,
@@ -383,22 +500,34 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 			}
 			// the micro-kernel on this block: A packed, or read in place
 			kernel := func(b, c []float32, ldc int, acc bool) { kern.packed(depth, apack, b, c, ldc, acc) }
+			wide := func(b []float32, bstride int, c []float32, ldc int, acc bool) {
+				kern.wide(depth, apack, b, bstride, c, ldc, acc)
+			}
 			if inPlace {
 				data := src.Data()
 				kernel = func(b, c []float32, ldc int, acc bool) { kern.offs(depth, data, &offs, runs, b, c, ldc, acc) }
+				wide = func(b []float32, bstride int, c []float32, ldc int, acc bool) {
+					kern.wideOffs(depth, data, &offs, runs, b, bstride, c, ldc, acc)
+				}
 			} else {
 				a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 			}
-			for j0 := 0; j0 < n; j0 += NR {
+			for j0 := 0; j0 < n; {
+				if kern.wide != nil && rows == MR && j0+2*NR <= n {
+					wide(bp.panel(j0, kb), bp.k*NR, c[(i0-base)*n+j0:], n, acc)
+					j0 += 2 * NR
+					continue
+				}
 				cols := min(NR, n-j0)
 				bpanel := bp.panel(j0, kb)
+				j0 += NR
 				if rows == MR && cols == NR {
-					kernel(bpanel, c[(i0-base)*n+j0:], n, acc)
+					kernel(bpanel, c[(i0-base)*n+j0-NR:], n, acc)
 					continue
 				}
 				kernel(bpanel, tile[:], NR, false)
 				for r := range rows {
-					dst := c[(i0-base+r)*n+j0 : (i0-base+r)*n+j0+cols]
+					dst := c[(i0-base+r)*n+j0-NR : (i0-base+r)*n+j0-NR+cols]
 					src := tile[r*NR : r*NR+cols]
 					if acc {
 						for j, v := range src {

@@ -32,3 +32,13 @@ var gradKernels *stencilKernels
 func outerRowsAVX2(rows int, a []float32, lda int, b []float32, n int, c []float32, ldc int) {
 	outerRowsGo(rows, a, lda, b, n, c, ldc)
 }
+
+const haveAVX512 = false
+
+func kernelWideAVX512(depth int, a, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelWideGo(depth, a, b, bstride, c, ldc, accumulate)
+}
+
+func kernelWideOffsAVX512(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelWideOffsGo(depth, a, offs, runs, b, bstride, c, ldc, accumulate)
+}

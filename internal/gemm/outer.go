@@ -11,7 +11,7 @@ func mulOuter(c []float32, m, n int, a RowPacker, b ColPacker, opts Options) {
 	col, lda := columnOf(a, m)
 	row := rowOf(b, n)
 	rows := outerRowsGo
-	if haveAVX2FMA && !opts.Portable && n > 1 {
+	if opts.assembly() && n > 1 {
 		// n = 1 was the matrix-vector kernel's, whose depth below 8 is
 		// summed in Go, +0 + a·b, rounded twice as outerRowsGo rounds
 		rows = outerRowsAVX2

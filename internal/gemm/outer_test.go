@@ -30,7 +30,7 @@ func TestOuterSameAsBlocked(t *testing.T) {
 			a, b := operands(r, s.m, s.n, 1, layout)
 			fill(a.Data)
 			fill(b.Data)
-			for _, opts := range []Options{{Workers: 1}, {Workers: 2}, {Workers: 1, Portable: true}} {
+			for _, opts := range everyKernel(1, 2) {
 				t.Run(fmt.Sprintf("%dx%d/%s/%s/w%d", s.m, s.n, layout, opts.KernelName(), opts.Workers), func(t *testing.T) {
 					want := make([]float32, s.m*s.n)
 					mulBlocked(want, s.m, s.n, 1, a, b, opts)
@@ -55,7 +55,7 @@ func TestOuterSameAsBlocked(t *testing.T) {
 		for j := range b.Data {
 			b.Data[j] = -3e-39
 		}
-		for _, opts := range []Options{{Workers: 1}, {Workers: 1, Portable: true}} {
+		for _, opts := range everyKernel(1) {
 			want, got := make([]float32, 16*n), make([]float32, 16*n)
 			mulBlocked(want, 16, n, 1, a, b, opts)
 			Mul(got, 16, n, 1, a, b, opts)

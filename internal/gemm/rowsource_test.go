@@ -75,7 +75,7 @@ func TestRowSourceSameAsPacked(t *testing.T) {
 	for _, s := range []struct{ m, n, k int }{{25, 8, 100352}, {8, 8, 256}, {9, 3, 300}, {200, 16, 2000}, {17, 12, 8193}, {3, 20, 700}, {200, 1, 20003}, {9, 1, 300}, {25, 1, 100352}} {
 		a, b := operands(r, s.m, s.n, s.k, "NN")
 		a.Offset = 0
-		for _, opts := range []Options{{Workers: 1}, {Workers: 2}, {Workers: 3}, {Workers: 1, Portable: true}, {Workers: 2, Portable: true}} {
+		for _, opts := range everyKernel(1, 2, 3) {
 			want := make([]float32, s.m*s.n)
 			Mul(want, s.m, s.n, s.k, a, b, opts)
 			got := make([]float32, s.m*s.n)

@@ -40,7 +40,7 @@ func vecMatOK(m, n int, a RowPacker, b ColPacker) (Matrix, Matrix, bool) {
 // rows are contiguous.
 func mulVecMat(c []float32, n, k int, a, b Matrix, opts Options) {
 	block := vecMatBlock(vecMatBlockGo)
-	if haveAVX2FMA && !opts.Portable {
+	if opts.assembly() {
 		block = vecMatBlockAVX2
 	}
 	chunks := (k + chunkDepth - 1) / chunkDepth

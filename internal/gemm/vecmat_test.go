@@ -33,7 +33,7 @@ func TestVecMatSameAsGeneral(t *testing.T) {
 				// from zero must keep the same way
 				a.Data[a.Offset] = float32(math.Copysign(0, -1))
 				b.Data[b.Offset] = 0
-				for _, opts := range []Options{{Workers: 1}, {Workers: 2}, {Workers: 3}, {Workers: 1, Portable: true}, {Workers: 2, Portable: true}} {
+				for _, opts := range everyKernel(1, 2, 3) {
 					want := make([]float32, n)
 					Mul(want, 1, n, k, a, generalOnly{b}, opts)
 					got := make([]float32, n)

@@ -3,7 +3,8 @@
 // networks need that it lacks.
 //
 // Names: "cpu" (the default: this project's CPU backend, package cpu, with
-// AVX2/FMA kernels), "cpu:OPTIONS" (workers=N, kernel=avx2|portable), "go" (SimpleGo,
+// AVX-512 and AVX2/FMA kernels), "cpu:OPTIONS" (workers=N,
+// kernel=avx512|avx2|portable), "go" (SimpleGo,
 // GoMLX's pure-Go backend, the reference in tests), "go:OPTIONS" (SimpleGo
 // with its own option string), "xla:cpu", "xla:cuda", "xla:/path/plugin.so"
 // (XLA through a PJRT plugin). The XLA plugins are never downloaded: a
@@ -69,8 +70,9 @@ func FromEnv(spec string) string {
 
 // Label is how runs.csv's backend column records spec: the spec itself,
 // except that the cpu backend's also names the matrix kernel that ran on
-// this machine ("cpu/avx2", "cpu/portable", "cpu/avx2:workers=1"), since
-// the kernels round differently.
+// this machine ("cpu/avx512", "cpu/avx2", "cpu/portable",
+// "cpu/avx2:workers=1"), since the portable kernel rounds differently
+// (avx512 and avx2 are bit-identical, but a row says which ran).
 func Label(spec string) string {
 	name, opts, _ := strings.Cut(spec, ":")
 	if name != cpu.Name {

@@ -21,7 +21,7 @@ func TestCheckAndOpen(t *testing.T) {
 		{"go:dotgeneral_small,parallelism=2", "parallelism option is not supported"},
 		{"cpu:turbo", `unknown option "turbo"`},
 		{"cpu:kernel=portable", ""},
-		{"cpu:kernel=avx512", "no AVX-512 kernel is built yet (this CPU has: "},
+		{"cpu:kernel=avx512", avx512Err()},
 		{"cpu:kernel=sse", `kernel="sse": unknown kernel; kernels this CPU can run: `},
 		{"xla", "name the PJRT plugin"},
 		{"tpu", "unknown; use cpu"},
@@ -68,10 +68,14 @@ func TestCPURegisteredWithGoMLX(t *testing.T) {
 }
 
 func TestLabel(t *testing.T) {
-	kernel := "portable"
+	kernel := gemm.Kernels()[0].String()
 	avx2Label := "cpu:kernel=avx2" // refused without AVX2/FMA: Label keeps the spec
 	if gemm.Accelerated() {
-		kernel, avx2Label = "avx2", "cpu/avx2"
+		avx2Label = "cpu/avx2"
+	}
+	avx512Label := "cpu:kernel=avx512"
+	if gemm.KernelAVX512.Runs() {
+		avx512Label = "cpu/avx512"
 	}
 	for spec, want := range map[string]string{
 		"cpu":                    "cpu/" + kernel,
@@ -80,6 +84,7 @@ func TestLabel(t *testing.T) {
 		"cpu:portable,workers=2": "cpu/portable:workers=2",
 		"cpu:kernel=portable":    "cpu/portable",
 		"cpu:kernel=avx2":        avx2Label,
+		"cpu:kernel=avx512":      avx512Label,
 		"go":                     "go",
 		"xla:cuda":               "xla:cuda",
 		"cpu:bogus":              "cpu:bogus",
@@ -130,4 +135,11 @@ func avx2Err() string {
 		return ""
 	}
 	return "this CPU lacks AVX2/FMA (it has: "
+}
+
+func avx512Err() string {
+	if gemm.KernelAVX512.Runs() {
+		return ""
+	}
+	return "this CPU lacks AVX-512F (it has: "
 }

@@ -12,16 +12,22 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/ncae-repro/ncae/internal/gemm"
 	"github.com/ncae-repro/ncae/model/backend"
 )
 
 // runBoth runs fn on SimpleGo (the reference, through the project's
-// compatibility wrapper) and on the cpu backend with the same inputs, and
-// fails unless every output agrees within tol relative to its RMS.
+// compatibility wrapper) and on the cpu backend with each kernel this CPU
+// runs, with the same inputs, and fails unless every output agrees within
+// tol relative to its RMS.
 func runBoth(t *testing.T, name string, tol float64, fn func(in []*Node) []*Node, inputs ...*tensors.Tensor) {
 	t.Helper()
-	var results [2][][]float32
-	for i, spec := range []string{"go", "cpu"} {
+	specs := []string{"go"}
+	for _, k := range gemm.Kernels() {
+		specs = append(specs, "cpu:kernel="+k.String())
+	}
+	results := make([][][]float32, len(specs))
+	for i, spec := range specs {
 		b, err := backend.Open(spec)
 		if err != nil {
 			t.Fatal(err)
@@ -48,8 +54,17 @@ func runBoth(t *testing.T, name string, tol float64, fn func(in []*Node) []*Node
 		exec.Finalize()
 		b.Finalize()
 	}
-	for k := range results[0] {
-		want, got := results[0][k], results[1][k]
+	for c := 1; c < len(specs); c++ {
+		compareOutputs(t, name+" on "+specs[c], tol, results[0], results[c])
+	}
+}
+
+// compareOutputs fails unless each of got's outputs agrees with want's
+// within tol relative to its RMS.
+func compareOutputs(t *testing.T, name string, tol float64, want0, got0 [][]float32) {
+	t.Helper()
+	for k := range want0 {
+		want, got := want0[k], got0[k]
 		if len(want) != len(got) {
 			t.Fatalf("%s output %d: %d values, want %d", name, k, len(got), len(want))
 		}

@@ -1,20 +1,23 @@
 // Package cpu is a GoMLX backend for the CPU, written for the NCAE networks
 // and fast on them: a graph interpreter that owns every operation those
 // networks use, runs matrix products and convolutions through the packed
-// AVX2/FMA kernels of package gemm (convolutions as implicit patch matrices,
-// never materialised), reuses dead buffers in place, and splits large
+// AVX-512 and AVX2/FMA kernels of package gemm (convolutions as implicit
+// patch matrices, never materialised), reuses dead buffers in place, and splits large
 // operations across cores.
 //
 // It is registered under the name "cpu". Its options, comma-separated after
 // "cpu:", are
 //
 //	workers=N      goroutines one operation may use (default: GOMAXPROCS)
-//	kernel=K       the matrix micro-kernel: avx2 (AVX2/FMA assembly, the
-//	               default where the CPU has it) or portable (Go)
+//	kernel=K       the matrix micro-kernels: avx512 (AVX-512F assembly, 16
+//	               columns a tile, the default where the CPU has it), avx2
+//	               (AVX2/FMA assembly, 8 columns, the default elsewhere
+//	               where the CPU has it) or portable (Go); avx512 and avx2
+//	               give bit-identical results
 //	portable       the same as kernel=portable
 //
-// kernel=avx512 is refused with the CPU's features: no AVX-512 kernel is
-// written yet.
+// A kernel the CPU cannot run is refused with the CPU's features and the
+// kernels it can run.
 //
 // An operation it does not implement fails when the graph is built, with
 // the operation's name; nothing is silently computed another way.
@@ -23,6 +26,7 @@ package cpu
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,11 +63,11 @@ var _ backends.Backend = (*Backend)(nil)
 func New(config string) (*Backend, error) {
 	b := &Backend{workers: runtime.GOMAXPROCS(0)}
 	kernelOpt := "" // the option that chose the kernel, to refuse a second that disagrees
-	setKernel := func(opt string, portable bool) error {
-		if kernelOpt != "" && portable != b.gemmOpts.Portable {
+	setKernel := func(opt string, k gemm.Kernel) error {
+		if kernelOpt != "" && k != b.gemmOpts.Kernel {
 			return fmt.Errorf("cpu backend options %q and %q choose different kernels; give one", kernelOpt, opt)
 		}
-		kernelOpt, b.gemmOpts.Portable = opt, portable
+		kernelOpt, b.gemmOpts.Kernel = opt, k
 		return nil
 	}
 	for _, opt := range strings.Split(config, ",") {
@@ -77,45 +81,49 @@ func New(config string) (*Backend, error) {
 			}
 			b.workers = n
 		case key == "portable" && !hasValue:
-			if err := setKernel(opt, true); err != nil {
+			if err := setKernel(opt, gemm.KernelPortable); err != nil {
 				return nil, err
 			}
 		case key == "kernel" && hasValue:
-			portable, err := chooseKernel(value)
+			k, err := chooseKernel(value)
 			if err != nil {
 				return nil, err
 			}
-			if err := setKernel(opt, portable); err != nil {
+			if err := setKernel(opt, k); err != nil {
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx2|portable, portable", opt)
+			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx512|avx2|portable, portable", opt)
 		}
 	}
 	b.gemmOpts.Workers = b.workers
 	return b, nil
 }
 
-// chooseKernel reports whether kernel=name selects the portable kernel, or
-// why this CPU cannot run it.
-func chooseKernel(name string) (portable bool, err error) {
-	can := "portable"
-	if gemm.Accelerated() {
-		can = "avx2, portable"
+// chooseKernel returns the kernel family kernel=name selects, or why this
+// CPU cannot run it.
+func chooseKernel(name string) (gemm.Kernel, error) {
+	return chooseKernelOn(name, gemm.Kernels(), gemm.Features())
+}
+
+// chooseKernelOn is chooseKernel on a CPU that runs the kernels runs and
+// has the vector features features.
+func chooseKernelOn(name string, runs []gemm.Kernel, features string) (gemm.Kernel, error) {
+	var can []string
+	for _, k := range runs {
+		can = append(can, k.String())
 	}
-	switch name {
-	case "portable":
-		return true, nil
-	case "avx2":
-		if !gemm.Accelerated() {
-			return false, fmt.Errorf("cpu backend option kernel=avx2: this CPU lacks AVX2/FMA (it has: %s); kernels it can run: %s", gemm.Features(), can)
+	for _, k := range []gemm.Kernel{gemm.KernelAVX512, gemm.KernelAVX2, gemm.KernelPortable} {
+		if name != k.String() {
+			continue
 		}
-		return false, nil
-	case "avx512":
-		return false, fmt.Errorf("cpu backend option kernel=avx512: no AVX-512 kernel is built yet (this CPU has: %s); kernels it can run: %s", gemm.Features(), can)
-	default:
-		return false, fmt.Errorf("cpu backend option kernel=%q: unknown kernel; kernels this CPU can run: %s", name, can)
+		if !slices.Contains(runs, k) {
+			needs := map[gemm.Kernel]string{gemm.KernelAVX512: "AVX-512F", gemm.KernelAVX2: "AVX2/FMA"}[k]
+			return 0, fmt.Errorf("cpu backend option kernel=%s: this CPU lacks %s (it has: %s); kernels it can run: %s", name, needs, features, strings.Join(can, ", "))
+		}
+		return k, nil
 	}
+	return 0, fmt.Errorf("cpu backend option kernel=%q: unknown kernel; kernels this CPU can run: %s", name, strings.Join(can, ", "))
 }
 
 // Workers is the number of goroutines one operation may use.
@@ -127,14 +135,13 @@ func (b *Backend) Name() string { return Name }
 // String implements backends.Backend.
 func (b *Backend) String() string { return Name }
 
-// Kernel names the matrix micro-kernel the backend runs: "avx2" (the
-// AVX2/FMA assembly) or "portable" (Go), as runs.csv's backend column
-// records it.
+// Kernel names the matrix micro-kernels the backend runs: "avx512",
+// "avx2" or "portable", as runs.csv's backend column records it.
 func (b *Backend) Kernel() string {
-	if gemm.Accelerated() && !b.gemmOpts.Portable {
-		return "avx2"
+	if b.gemmOpts.Kernel == gemm.KernelBest {
+		return gemm.Kernels()[0].String()
 	}
-	return "portable"
+	return b.gemmOpts.Kernel.String()
 }
 
 // Description names the matrix kernel and the parallelism, for logs.

@@ -62,15 +62,15 @@ func TestInPlacePatchesSameAsPacked(t *testing.T) {
 			t.Fatalf("%+v: not taken in place", s)
 		}
 		m, depth := s.cin*oh*ow, s.kh*s.kw*s.batch
-		for _, portable := range []bool{false, true} {
-			opts := gemm.Options{Workers: 2, Portable: portable}
+		for _, kern := range gemm.Kernels() {
+			opts := gemm.Options{Workers: 2, Kernel: kern}
 			want := make([]float32, m*s.cout)
 			gemm.Mul(want, m, s.cout, depth, p, gemm.Dense(k, s.cout), opts)
 			got := make([]float32, m*s.cout)
 			gemm.Mul(got, m, s.cout, depth, p.inPlace(padded.flat.([]float32), padded.shape.Dimensions), gemm.Dense(k, s.cout), opts)
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("%+v portable=%v: out[%d] = %g, packed %g", s, portable, i, got[i], want[i])
+					t.Fatalf("%+v kernel %v: out[%d] = %g, packed %g", s, kern, i, got[i], want[i])
 				}
 			}
 		}
