@@ -375,18 +375,26 @@ func split(total, n, w int) (lo, hi int) {
 	return total * w / n, total * (w + 1) / n
 }
 
-// packedB is B packed in column panels of NR: panel p holds rows 0..k-1 of
-// columns [p·NR, p·NR+NR), row-major, zero-padded.
+// packedB is B as the micro-kernels read it, in column panels of NR:
+// B[k, p·NR+j] = data[p·stride + k·ld + j]. Packed, panel p holds rows
+// 0..k-1 of columns [p·NR, p·NR+NR), row-major and zero-padded (ld = NR,
+// stride = k·NR); read in place from a row-major B, ld is B's row stride
+// and stride NR.
 type packedB struct {
-	data []float32
-	k    int
+	data       []float32
+	k          int
+	ld, stride int
 }
 
+// panel returns panel j0/NR from row k0 on.
 func (p packedB) panel(j0, k0 int) []float32 {
-	off := (j0/NR)*p.k*NR + k0*NR
-	return p.data[off:]
+	return p.data[(j0/NR)*p.stride+k0*p.ld:]
 }
 
+// packB returns B as the micro-kernels read it: in place where B is a
+// Matrix with contiguous rows and whole panels (n a multiple of NR) — no
+// copy, and the same floats, so the same products bit for bit — else
+// packed.
 func packB(b ColPacker, k, n, workers int) packedB {
 	if n == 1 { // a column: kept contiguous for the matrix-vector kernel
 		col := make([]float32, k*NR)
@@ -394,7 +402,10 @@ func packB(b ColPacker, k, n, workers int) packedB {
 		for i := range k {
 			col[i] = col[i*NR]
 		}
-		return packedB{data: col[:k], k: k}
+		return packedB{data: col[:k], k: k, ld: 1, stride: k}
+	}
+	if m, ok := b.(Matrix); ok && m.ColStride == 1 && n%NR == 0 && m.RowStride >= n {
+		return packedB{data: m.Data[m.Offset:], k: k, ld: m.RowStride, stride: NR}
 	}
 	panels := (n + NR - 1) / NR
 	data := make([]float32, panels*k*NR)
@@ -414,12 +425,12 @@ func packB(b ColPacker, k, n, workers int) packedB {
 		}
 		wg.Wait()
 	}
-	return packedB{data: data, k: k}
+	return packedB{data: data, k: k, ld: NR, stride: k * NR}
 }
 
 // microKernel computes C[MR×NR at c, row stride ldc] (+)= Σ_k
-// a[r*depth+k]·b[k*NR+j] over depth k, adding to C when accumulate is set.
-type microKernel func(depth int, a, b, c []float32, ldc int, accumulate bool)
+// a[r*depth+k]·b[k*ldb+j] over depth k, adding to C when accumulate is set.
+type microKernel func(depth int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool)
 
 // dotRows sets out[r] = Σ_k a[r*depth+k]·b[k] for the MR rows of a packed
 // panel: the micro-kernel of a matrix-vector product (n = 1), which the
@@ -432,23 +443,22 @@ func dotRowsGo(depth int, a, b []float32, out *[MR]float32) {
 }
 
 // wideKernel is microKernel on a tile of MR×2·NR: C's columns j < NR
-// from the packed B panel b, the others from the panel bstride floats
-// after it.
-type wideKernel func(depth int, a, b []float32, bstride int, c []float32, ldc int, accumulate bool)
+// from the B panel b, the others from the panel bstride floats after it.
+type wideKernel func(depth int, a, b []float32, ldb, bstride int, c []float32, ldc int, accumulate bool)
 
 // wideOffsKernel is wideKernel reading A through row offsets and runs.
-type wideOffsKernel func(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, bstride int, c []float32, ldc int, accumulate bool)
+type wideOffsKernel func(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, ldb, bstride int, c []float32, ldc int, accumulate bool)
 
 // kernelWideGo is wideKernel as two calls of the portable kernel.
-func kernelWideGo(depth int, a, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
-	kernelGo(depth, a, b, c, ldc, accumulate)
-	kernelGo(depth, a, b[bstride:], c[NR:], ldc, accumulate)
+func kernelWideGo(depth int, a, b []float32, ldb, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelGo(depth, a, b, ldb, c, ldc, accumulate)
+	kernelGo(depth, a, b[bstride:], ldb, c[NR:], ldc, accumulate)
 }
 
 // kernelWideOffsGo is wideOffsKernel as two calls of the portable kernel.
-func kernelWideOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
-	kernelOffsGo(depth, a, offs, runs, b, c, ldc, accumulate)
-	kernelOffsGo(depth, a, offs, runs, b[bstride:], c[NR:], ldc, accumulate)
+func kernelWideOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, ldb, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelOffsGo(depth, a, offs, runs, b, ldb, c, ldc, accumulate)
+	kernelOffsGo(depth, a, offs, runs, b[bstride:], ldb, c[NR:], ldc, accumulate)
 }
 
 // kernels are the micro-kernels of one product: the packed one, the one
@@ -499,22 +509,23 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 				continue
 			}
 			// the micro-kernel on this block: A packed, or read in place
-			kernel := func(b, c []float32, ldc int, acc bool) { kern.packed(depth, apack, b, c, ldc, acc) }
-			wide := func(b []float32, bstride int, c []float32, ldc int, acc bool) {
-				kern.wide(depth, apack, b, bstride, c, ldc, acc)
+			ldb := bp.ld
+			kernel := func(b, c []float32, ldc int, acc bool) { kern.packed(depth, apack, b, ldb, c, ldc, acc) }
+			wide := func(b []float32, c []float32, ldc int, acc bool) {
+				kern.wide(depth, apack, b, ldb, bp.stride, c, ldc, acc)
 			}
 			if inPlace {
 				data := src.Data()
-				kernel = func(b, c []float32, ldc int, acc bool) { kern.offs(depth, data, &offs, runs, b, c, ldc, acc) }
-				wide = func(b []float32, bstride int, c []float32, ldc int, acc bool) {
-					kern.wideOffs(depth, data, &offs, runs, b, bstride, c, ldc, acc)
+				kernel = func(b, c []float32, ldc int, acc bool) { kern.offs(depth, data, &offs, runs, b, ldb, c, ldc, acc) }
+				wide = func(b []float32, c []float32, ldc int, acc bool) {
+					kern.wideOffs(depth, data, &offs, runs, b, ldb, bp.stride, c, ldc, acc)
 				}
 			} else {
 				a.PackRows(apack[:depth*MR], i0, rows, kb, depth)
 			}
 			for j0 := 0; j0 < n; {
 				if kern.wide != nil && rows == MR && j0+2*NR <= n {
-					wide(bp.panel(j0, kb), bp.k*NR, c[(i0-base)*n+j0:], n, acc)
+					wide(bp.panel(j0, kb), c[(i0-base)*n+j0:], n, acc)
 					j0 += 2 * NR
 					continue
 				}
@@ -544,9 +555,9 @@ func mulRows(kern kernels, c []float32, base, n int, a RowPacker, bp packedB, m0
 
 // kernelGo is the portable micro-kernel: C[MR×NR at c, row stride ldc]
 // (+)= Σ_k a[r*depth+k]·b[k*NR+j].
-func kernelGo(depth int, a, b, c []float32, ldc int, accumulate bool) {
+func kernelGo(depth int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	offs := panelOffsets(depth)
-	kernelOffsGo(depth, a, &offs, Contiguous(depth), b, c, ldc, accumulate)
+	kernelOffsGo(depth, a, &offs, Contiguous(depth), b, ldb, c, ldc, accumulate)
 }
 
 // panelOffsets returns the offsets of the MR rows of a packed panel.

@@ -105,11 +105,11 @@ func TestKernelsAgree(t *testing.T) {
 			c1 := randomMatrix(r, MR, 11)
 			c0 := append([]float32(nil), c1...)
 			c2 := append([]float32(nil), c1...)
-			kernelGo(depth, a, b, c1, 11, acc)
-			kernelAVX2(depth, a, b, c2, 11, acc)
+			kernelGo(depth, a, b, NR, c1, 11, acc)
+			kernelAVX2(depth, a, b, NR, c2, 11, acc)
 			c3 := append([]float32(nil), c0...)
 			offs := panelOffsets(depth)
-			kernelOffsAVX2(depth, a, &offs, Contiguous(depth), b, c3, 11, acc)
+			kernelOffsAVX2(depth, a, &offs, Contiguous(depth), b, NR, c3, 11, acc)
 			for i := range c1 {
 				if math.Float32bits(c2[i]) != math.Float32bits(c3[i]) {
 					t.Fatalf("depth %d acc %v: element %d: packed %g, offsets %g", depth, acc, i, c2[i], c3[i])
@@ -185,9 +185,9 @@ func BenchmarkKernel(b *testing.B) {
 		fn   wideKernel
 	}{
 		{"avx512", haveAVX512, kernelWideAVX512},
-		{"avx2-fma", haveAVX2FMA, func(depth int, a, b []float32, bstride int, c []float32, ldc int, acc bool) {
-			kernelAVX2(depth, a, b, c, ldc, acc)
-			kernelAVX2(depth, a, b[bstride:], c[NR:], ldc, acc)
+		{"avx2-fma", haveAVX2FMA, func(depth int, a, b []float32, ldb, bstride int, c []float32, ldc int, acc bool) {
+			kernelAVX2(depth, a, b, ldb, c, ldc, acc)
+			kernelAVX2(depth, a, b[bstride:], ldb, c[NR:], ldc, acc)
 		}},
 		{"portable", true, kernelWideGo},
 	} {
@@ -196,7 +196,7 @@ func BenchmarkKernel(b *testing.B) {
 		}
 		b.Run(k.name, func(b *testing.B) {
 			for b.Loop() {
-				k.fn(depth, a, bp, depth*NR, c, 2*NR, true)
+				k.fn(depth, a, bp, NR, depth*NR, c, 2*NR, true)
 			}
 			b.ReportMetric(2*MR*2*NR*depth*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

@@ -58,17 +58,18 @@
 store: \
 	STORE_ROWS_Z; VZEROUPPER; RET
 
-// func kernel8x16AVX512(depth int, a, b *float32, bstride int, c *float32, ldc int, accumulate int)
+// func kernel8x16AVX512(depth int, a, b *float32, ldbBytes, bstride int, c *float32, ldc int, accumulate int)
 //
 // C[8×16 at c, row stride ldc floats] (+)= Σ_k a[r*depth+k]·B[k, j], the
-// columns j < 8 from the packed panel at b (b[k*8+j]) and j ≥ 8 from the
-// one bstride bytes after it. depth > 0. The row addresses are kept in
+// columns j < 8 from the panel at b (B[k, j] at b + k·ldbBytes + 4j) and
+// j ≥ 8 from the one bstride bytes after it. depth > 0. The row addresses are kept in
 // registers as in kernel8x8AVX2.
-TEXT ·kernel8x16AVX512(SB), NOSPLIT, $0-56
+TEXT ·kernel8x16AVX512(SB), NOSPLIT, $0-64
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ bstride+24(FP), R14
+	MOVQ ldbBytes+24(FP), R15
+	MOVQ bstride+32(FP), R14
 	MOVQ CX, R9
 	SHLQ $2, R9
 	LEAQ (SI)(R9*2), R10
@@ -82,18 +83,18 @@ packedloop:
 	ADDQ $4, SI
 	ADDQ $4, R10
 	ADDQ $4, R11
-	ADDQ $32, DI
+	ADDQ R15, DI
 	DECQ CX
 	JNZ  packedloop
 
-	STORE_C_AND_RETURN_Z(c+32(FP), ldc+40(FP), accumulate+48(FP), packedstore)
+	STORE_C_AND_RETURN_Z(c+40(FP), ldc+48(FP), accumulate+56(FP), packedstore)
 
-// func kernel8x16OffsAVX512(depth int, a *float32, offs *[8]int, b *float32, bstride int, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
+// func kernel8x16OffsAVX512(depth int, a *float32, offs *[8]int, b *float32, ldbBytes, bstride int, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
 //
 // kernel8x8OffsAVX2 sixteen columns wide: row r of A at a+offs[r] (offsets
 // in AX, BX, R8–R13, in bytes), laid out as Runs (counter in DX); B's
 // columns as in kernel8x16AVX512. depth > 0.
-TEXT ·kernel8x16OffsAVX512(SB), NOSPLIT, $0-88
+TEXT ·kernel8x16OffsAVX512(SB), NOSPLIT, $0-96
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ offs+16(FP), DX
@@ -106,21 +107,22 @@ TEXT ·kernel8x16OffsAVX512(SB), NOSPLIT, $0-88
 	MOVQ 48(DX), R12; SHLQ $2, R12
 	MOVQ 56(DX), R13; SHLQ $2, R13
 	MOVQ b+24(FP), DI
-	MOVQ bstride+32(FP), R14
-	MOVQ first+64(FP), DX
+	MOVQ ldbBytes+32(FP), R15
+	MOVQ bstride+40(FP), R14
+	MOVQ first+72(FP), DX
 	ZERO_ACCUMULATORS_Z
 
 offsloop:
 	FMA_8x16((SI)(AX*1), (SI)(BX*1), (SI)(R8*1), (SI)(R9*1), (SI)(R10*1), (SI)(R11*1), (SI)(R12*1), (SI)(R13*1))
 	ADDQ $4, SI
-	ADDQ $32, DI
+	ADDQ R15, DI
 	DECQ DX
 	JNZ  offsnext
-	ADDQ gapBytes+80(FP), SI
-	MOVQ runLen+72(FP), DX
+	ADDQ gapBytes+88(FP), SI
+	MOVQ runLen+80(FP), DX
 
 offsnext:
 	DECQ CX
 	JNZ  offsloop
 
-	STORE_C_AND_RETURN_Z(c+40(FP), ldc+48(FP), accumulate+56(FP), offsstore)
+	STORE_C_AND_RETURN_Z(c+48(FP), ldc+56(FP), accumulate+64(FP), offsstore)

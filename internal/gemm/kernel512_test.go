@@ -45,7 +45,8 @@ func TestKernelNames(t *testing.T) {
 
 // TestWideKernelsSameAsTwoNarrow checks the 16-column AVX-512 kernels bit
 // for bit against two calls of the 8-column AVX2 ones, packed and in place
-// (contiguous rows and rows in runs), overwriting and accumulating.
+// (contiguous rows and rows in runs), B packed and in place, overwriting and
+// accumulating.
 func TestWideKernelsSameAsTwoNarrow(t *testing.T) {
 	if !haveAVX512 {
 		t.Skipf("this CPU has no AVX-512F (it has: %s)", Features())
@@ -53,38 +54,46 @@ func TestWideKernelsSameAsTwoNarrow(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for _, depth := range []int{0, 1, 2, 7, 25, 200, 256} {
 		for _, acc := range []bool{false, true} {
-			name := fmt.Sprintf("depth %d acc %v", depth, acc)
-			a := randomMatrix(r, depth+1, MR)
-			bstride := depth*NR + 24 // the second panel after a gap, as in a packed B
-			b := randomMatrix(r, 1, bstride+depth*NR+8)
-			const ldc = 37
-			c0 := randomMatrix(r, MR, ldc)
-			want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
-			kernelAVX2(depth, a, b, want, ldc, acc)
-			kernelAVX2(depth, a, b[bstride:], want[NR:], ldc, acc)
-			kernelWideAVX512(depth, a, b, bstride, got, ldc, acc)
-			sameBits(t, name+" packed", got, want)
+			for _, lay := range []struct {
+				name         string
+				ldb, bstride int
+			}{
+				{"B packed", NR, depth*NR + 24}, // the second panel after a gap, as in a packed B
+				{"B in place", 2*NR + 5, NR},    // B's rows 21 floats apart, the panels side by side
+			} {
+				name := fmt.Sprintf("depth %d acc %v %s", depth, acc, lay.name)
+				ldb, bstride := lay.ldb, lay.bstride
+				a := randomMatrix(r, depth+1, MR)
+				b := randomMatrix(r, 1, bstride+depth*ldb+2*NR)
+				const ldc = 37
+				c0 := randomMatrix(r, MR, ldc)
+				want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+				kernelAVX2(depth, a, b, ldb, want, ldc, acc)
+				kernelAVX2(depth, a, b[bstride:], ldb, want[NR:], ldc, acc)
+				kernelWideAVX512(depth, a, b, ldb, bstride, got, ldc, acc)
+				sameBits(t, name+" A packed", got, want)
 
-			// rows in place: offsets out of order, laid out in runs of 5 with gaps of 23
-			runs := Runs{First: 3, Len: 5, Gap: 23}
-			span := 1
-			if depth > 0 {
-				span = runs.Index(depth-1) + 1
-			}
-			data := randomMatrix(r, 1, 9*span+40)
-			offs := [MR]int{4 * span, 0, 7 * span, span + 3, 2 * span, 6*span + 1, 5 * span, 3 * span}
-			want, got = append([]float32(nil), c0...), append([]float32(nil), c0...)
-			kernelOffsAVX2(depth, data, &offs, runs, b, want, ldc, acc)
-			kernelOffsAVX2(depth, data, &offs, runs, b[bstride:], want[NR:], ldc, acc)
-			kernelWideOffsAVX512(depth, data, &offs, runs, b, bstride, got, ldc, acc)
-			sameBits(t, name+" in place", got, want)
-			if depth > 0 {
+				// rows in place: offsets out of order, laid out in runs of 5 with gaps of 23
+				runs := Runs{First: 3, Len: 5, Gap: 23}
+				span := 1
+				if depth > 0 {
+					span = runs.Index(depth-1) + 1
+				}
+				data := randomMatrix(r, 1, 9*span+40)
+				offs := [MR]int{4 * span, 0, 7 * span, span + 3, 2 * span, 6*span + 1, 5 * span, 3 * span}
 				want, got = append([]float32(nil), c0...), append([]float32(nil), c0...)
-				kernelWideGo(depth, a, b, bstride, want, ldc, acc)
-				kernelWideAVX512(depth, a, b, bstride, got, ldc, acc)
-				for i := range want {
-					if d := math.Abs(float64(want[i] - got[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
-						t.Fatalf("%s: element %d: go %g, avx512 %g", name, i, want[i], got[i])
+				kernelOffsAVX2(depth, data, &offs, runs, b, ldb, want, ldc, acc)
+				kernelOffsAVX2(depth, data, &offs, runs, b[bstride:], ldb, want[NR:], ldc, acc)
+				kernelWideOffsAVX512(depth, data, &offs, runs, b, ldb, bstride, got, ldc, acc)
+				sameBits(t, name+" A in place", got, want)
+				if depth > 0 {
+					want, got = append([]float32(nil), c0...), append([]float32(nil), c0...)
+					kernelWideGo(depth, a, b, ldb, bstride, want, ldc, acc)
+					kernelWideAVX512(depth, a, b, ldb, bstride, got, ldc, acc)
+					for i := range want {
+						if d := math.Abs(float64(want[i] - got[i])); d > 1e-4*(1+math.Abs(float64(want[i]))) {
+							t.Fatalf("%s: element %d: go %g, avx512 %g", name, i, want[i], got[i])
+						}
 					}
 				}
 			}
@@ -118,6 +127,33 @@ func sameBits(t *testing.T, name string, got, want []float32) {
 	for i := range want {
 		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 			t.Fatalf("%s: element %d: %g, want %g bit for bit", name, i, got[i], want[i])
+		}
+	}
+}
+
+// colsOnly hides that B is a Matrix, so Mul packs it.
+type colsOnly struct{ m Matrix }
+
+func (c colsOnly) PackCols(dst []float32, k0, depth, j0, cols int) { c.m.PackCols(dst, k0, depth, j0, cols) }
+
+// TestBInPlaceSameAsPacked checks that B read in place (a row-major Matrix
+// with whole panels) gives the products of B packed, bit for bit, with
+// every kernel.
+func TestBInPlaceSameAsPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, s := range []struct{ m, n, k int }{{8, 8, 25}, {13, 16, 300}, {100, 32, 400}, {17, 24, 9000}, {64, 8, 7}} {
+		for _, lay := range []string{"NN", "TN"} { // B row-major: in place
+			a, b := operands(r, s.m, s.n, s.k, lay)
+			if bp := packB(b, s.k, s.n, 1); bp.ld != b.RowStride {
+				t.Fatalf("%+v: B packed (ld %d), want it read in place", s, bp.ld)
+			}
+			for _, opts := range everyKernel(1, 2) {
+				want := make([]float32, s.m*s.n)
+				got := make([]float32, s.m*s.n)
+				Mul(want, s.m, s.n, s.k, a, colsOnly{b}, opts)
+				Mul(got, s.m, s.n, s.k, a, b, opts)
+				sameBits(t, fmt.Sprintf("%+v %s %s workers %d", s, lay, opts.KernelName(), opts.Workers), got, want)
+			}
 		}
 	}
 }

@@ -29,24 +29,24 @@ func Features() string {
 }
 
 //go:noescape
-func kernel8x8AVX2(depth int, a, b, c *float32, ldc int, accumulate int)
+func kernel8x8AVX2(depth int, a, b *float32, ldbBytes int, c *float32, ldc int, accumulate int)
 
 // kernelAVX2 is the packed micro-kernel, kernelOffsAVX2's arithmetic over a
 // panel's rows (depth floats apart) with their addresses in registers. It
 // checks the bounds the assembly cannot, then runs it.
-func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
+func kernelAVX2(depth int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	if depth <= 0 {
-		kernelGo(0, nil, nil, c, ldc, accumulate)
+		kernelGo(0, nil, nil, NR, c, ldc, accumulate)
 		return
 	}
 	_ = a[depth*MR-1]
-	_ = b[depth*NR-1]
+	_ = b[(depth-1)*ldb+NR-1]
 	_ = c[(MR-1)*ldc+NR-1]
 	acc := 0
 	if accumulate {
 		acc = 1
 	}
-	kernel8x8AVX2(depth, &a[0], &b[0], &c[0], ldc, acc)
+	kernel8x8AVX2(depth, &a[0], &b[0], 4*ldb, &c[0], ldc, acc)
 }
 
 // dotRowsAVX2 runs the assembly over the multiple-of-8 part of depth (eight
@@ -98,12 +98,12 @@ func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int
 }
 
 //go:noescape
-func kernel8x8OffsAVX2(depth int, a *float32, offs *[MR]int, b, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
+func kernel8x8OffsAVX2(depth int, a *float32, offs *[MR]int, b *float32, ldbBytes int, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
 
 // kernelOffsAVX2 checks the bounds the assembly cannot, then runs it.
-func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool) {
+func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	if depth <= 0 {
-		kernelGo(0, nil, nil, c, ldc, accumulate)
+		kernelGo(0, nil, nil, NR, c, ldc, accumulate)
 		return
 	}
 	if !runs.valid() {
@@ -113,13 +113,13 @@ func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []flo
 	for _, o := range offs { // indexes, not a[o:o+span], which checks against cap(a)
 		_, _ = a[o], a[o+span-1]
 	}
-	_ = b[depth*NR-1]
+	_ = b[(depth-1)*ldb+NR-1]
 	_ = c[(MR-1)*ldc+NR-1]
 	acc := 0
 	if accumulate {
 		acc = 1
 	}
-	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], &c[0], ldc, acc, runs.First, runs.Len, 4*runs.Gap)
+	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], 4*ldb, &c[0], ldc, acc, runs.First, runs.Len, 4*runs.Gap)
 }
 
 //go:noescape

@@ -141,7 +141,7 @@ one:
 	VZEROUPPER
 	RET
 
-// func kernel8x8AVX2(depth int, a, b, c *float32, ldc int, accumulate int)
+// func kernel8x8AVX2(depth int, a, b *float32, ldbBytes int, c *float32, ldc int, accumulate int)
 //
 // kernel8x8OffsAVX2 on a packed panel, whose rows lie depth floats apart:
 // the same instructions in the same order, so the same sums bit for bit,
@@ -149,10 +149,11 @@ one:
 // R11 + 0..R9) instead of read from an offsets array — on short depths
 // (the 25 taps of a 1-channel 5×5 convolution) that setup is a quarter of
 // the call.
-TEXT ·kernel8x8AVX2(SB), NOSPLIT, $0-48
+TEXT ·kernel8x8AVX2(SB), NOSPLIT, $0-56
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
+	MOVQ ldbBytes+24(FP), R14
 	MOVQ CX, R9
 	SHLQ $2, R9
 	LEAQ (SI)(R9*2), R10
@@ -166,15 +167,16 @@ packedloop:
 	ADDQ $4, SI
 	ADDQ $4, R10
 	ADDQ $4, R11
-	ADDQ $32, DI
+	ADDQ R14, DI
 	DECQ CX
 	JNZ  packedloop
 
-	STORE_C_AND_RETURN(c+24(FP), ldc+32(FP), accumulate+40(FP), packedstore)
+	STORE_C_AND_RETURN(c+32(FP), ldc+40(FP), accumulate+48(FP), packedstore)
 
-// func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
+// func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b *float32, ldbBytes int, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
 //
-// C[8×8 at c, row stride ldc floats] (+)= Σ_k A[r, k]·b[k*8+j]: one ymm
+// C[8×8 at c, row stride ldc floats] (+)= Σ_k A[r, k]·B[k, j], B[k, j] at
+// b + k·ldbBytes + 4j: one ymm
 // accumulator per row of C (Y0–Y7), one B row per step (Y8), the k-th
 // element of each of the 8 rows of A broadcast (Y9–Y15) and
 // fused-multiply-added. Row r starts at a+offs[r] (offsets in AX, BX,
@@ -182,29 +184,30 @@ packedloop:
 // elements and then after every runLen, the rows skip gapBytes (counter in
 // DX). The FMA step is kernel8x8AVX2's, so in place or packed, contiguous
 // or in runs, the sums are the same bit for bit.
-TEXT ·kernel8x8OffsAVX2(SB), NOSPLIT, $0-80
+TEXT ·kernel8x8OffsAVX2(SB), NOSPLIT, $0-88
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ offs+16(FP), DX
 	LOAD_ROW_OFFSETS
 	MOVQ b+24(FP), DI
-	MOVQ first+56(FP), DX
+	MOVQ ldbBytes+32(FP), R14
+	MOVQ first+64(FP), DX
 	ZERO_ACCUMULATORS
 
 offsloop:
 	FMA_8x8((SI)(AX*1), (SI)(BX*1), (SI)(R8*1), (SI)(R9*1), (SI)(R10*1), (SI)(R11*1), (SI)(R12*1), (SI)(R13*1))
 	ADDQ $4, SI
-	ADDQ $32, DI
+	ADDQ R14, DI
 	DECQ DX
 	JNZ  offsnext
-	ADDQ gapBytes+72(FP), SI
-	MOVQ runLen+64(FP), DX
+	ADDQ gapBytes+80(FP), SI
+	MOVQ runLen+72(FP), DX
 
 offsnext:
 	DECQ CX
 	JNZ  offsloop
 
-	STORE_C_AND_RETURN(c+32(FP), ldc+40(FP), accumulate+48(FP), offsstore)
+	STORE_C_AND_RETURN(c+40(FP), ldc+48(FP), accumulate+56(FP), offsstore)
 
 // func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32, first8, runLen8, gapBytes int, sum int)
 //

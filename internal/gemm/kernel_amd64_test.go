@@ -21,7 +21,7 @@ func TestOffsKernelsCheckLength(t *testing.T) {
 	c := make([]float32, MR*NR)
 	var out [MR]float32
 	for name, call := range map[string]func(){
-		"kernelOffsAVX2":  func() { kernelOffsAVX2(depth, a, &offs, Contiguous(depth), b, c, NR, false) },
+		"kernelOffsAVX2":  func() { kernelOffsAVX2(depth, a, &offs, Contiguous(depth), b, NR, c, NR, false) },
 		"dotRowsOffsAVX2": func() { dotRowsOffsAVX2(depth, a, &offs, Contiguous(depth), b[:depth], &out) },
 	} {
 		func() {

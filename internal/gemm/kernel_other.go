@@ -8,8 +8,8 @@ const haveAVX2FMA = false
 // kernels: none off amd64.
 func Features() string { return "no x86 vector extensions (not amd64)" }
 
-func kernelAVX2(depth int, a, b, c []float32, ldc int, accumulate bool) {
-	kernelGo(depth, a, b, c, ldc, accumulate)
+func kernelAVX2(depth int, a, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	kernelGo(depth, a, b, ldb, c, ldc, accumulate)
 }
 
 func dotRowsAVX2(depth int, a, b []float32, out *[MR]float32) { dotRowsGo(depth, a, b, out) }
@@ -18,8 +18,8 @@ func vecMatBlockAVX2(depth int, a []float32, lda int, b []float32, ldb, cols int
 	vecMatBlockGo(depth, a, lda, b, ldb, cols, out)
 }
 
-func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool) {
-	kernelOffsGo(depth, a, offs, runs, b, c, ldc, accumulate)
+func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	kernelOffsGo(depth, a, offs, runs, b, ldb, c, ldc, accumulate)
 }
 
 func dotRowsOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, out *[MR]float32) {
@@ -35,10 +35,10 @@ func outerRowsAVX2(rows int, a []float32, lda int, b []float32, n int, c []float
 
 const haveAVX512 = false
 
-func kernelWideAVX512(depth int, a, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
-	kernelWideGo(depth, a, b, bstride, c, ldc, accumulate)
+func kernelWideAVX512(depth int, a, b []float32, ldb, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelWideGo(depth, a, b, ldb, bstride, c, ldc, accumulate)
 }
 
-func kernelWideOffsAVX512(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, bstride int, c []float32, ldc int, accumulate bool) {
-	kernelWideOffsGo(depth, a, offs, runs, b, bstride, c, ldc, accumulate)
+func kernelWideOffsAVX512(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, ldb, bstride int, c []float32, ldc int, accumulate bool) {
+	kernelWideOffsGo(depth, a, offs, runs, b, ldb, bstride, c, ldc, accumulate)
 }

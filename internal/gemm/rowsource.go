@@ -48,22 +48,24 @@ func dotRuns(runs Runs, depth int) bool {
 func (s Runs) valid() bool { return s.First > 0 && s.Len > 0 && s.Gap >= 0 }
 
 // offsKernel is a micro-kernel reading A through row offsets and runs.
-type offsKernel func(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool)
+type offsKernel func(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, ldb int, c []float32, ldc int, accumulate bool)
 
 // kernelOffsGo is kernelGo reading row r of A from a[offs[r]:], laid out
 // as runs.
-func kernelOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b, c []float32, ldc int, accumulate bool) {
+func kernelOffsGo(depth int, a []float32, offs *[MR]int, runs Runs, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	if depth > 0 && !runs.valid() { // as the assembly's wrapper: wrong runs would read the wrong floats
 		panic("gemm: invalid runs")
 	}
 	var acc [MR][NR]float32
-	b = b[:depth*NR]
+	if depth > 0 {
+		b = b[:(depth-1)*ldb+NR]
+	}
 	for r := range MR {
 		row := &acc[r]
 		p, left := offs[r], runs.First
 		for k := range depth {
 			av := a[p]
-			bk := (*[NR]float32)(b[k*NR:])
+			bk := (*[NR]float32)(b[k*ldb:])
 			for j := range NR {
 				row[j] += av * bk[j]
 			}

@@ -111,7 +111,7 @@ func TestOffsKernelsRefuseInvalidRuns(t *testing.T) {
 	var out [MR]float32
 	for _, runs := range []Runs{{First: 0, Len: 4}, {First: 4, Len: 0}, {First: 4, Len: 4, Gap: -1}} {
 		for name, call := range map[string]func(){
-			"kernelOffsGo":  func() { kernelOffsGo(depth, a, &offs, runs, b, c, NR, false) },
+			"kernelOffsGo":  func() { kernelOffsGo(depth, a, &offs, runs, b, NR, c, NR, false) },
 			"dotRowsOffsGo": func() { dotRowsOffsGo(depth, a, &offs, runs, b[:depth], &out) },
 		} {
 			func() {
