@@ -85,12 +85,14 @@ func BenchmarkTranspose(b *testing.B) {
 		{"batch-in-8ch", []int{128, 28, 28, 8}, []int{1, 2, 0, 3}},
 		{"batch-in-4ch", []int{128, 14, 14, 4}, []int{1, 2, 0, 3}},
 		{"batch-last-1ch", []int{128, 28, 28, 1}, []int{3, 1, 2, 0}},
+		{"batch-in-16ch", []int{128, 28, 28, 16}, []int{1, 2, 0, 3}},
+		{"reverse-3d", []int{128, 256, 32}, []int{2, 1, 0}}, // F-MNIST's kernel gradient
 	} {
-		src := make([]float32, 128*28*28*8)
+		src := make([]float32, 128*28*28*16)
 		dst := make([]float32, len(src))
 		strides := rowStrides(s.dims)
-		od := make([]int, 4)
-		ss := make([]int, 4)
+		od := make([]int, len(s.dims))
+		ss := make([]int, len(s.dims))
 		for i, p := range s.perm {
 			od[i], ss[i] = s.dims[p], strides[p]
 		}

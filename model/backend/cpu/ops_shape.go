@@ -71,6 +71,23 @@ func stridedCopyT[T any](dst []T, dims, ds []int, doff int, src []T, ss []int, s
 	// The last two axes in a tight loop (a transpose's inner runs are often
 	// short: a few channels), the others by an odometer.
 	last := len(dims) - 1
+	// A transpose proper — dst's last axis contiguous, src's contiguous
+	// axis another — takes that axis as its rows and is copied in tiles
+	// (tileCopy), so neither side strides through memory a float at a time.
+	tiled := false
+	if ds[last] == 1 && ss[last] != 1 && dims[last] >= tile {
+		for a := range last {
+			if ss[a] == 1 && dims[a] >= tile {
+				dims = slices.Clone(dims)
+				ds, ss = slices.Clone(ds), slices.Clone(ss)
+				dims[a], dims[last-1] = dims[last-1], dims[a]
+				ds[a], ds[last-1] = ds[last-1], ds[a]
+				ss[a], ss[last-1] = ss[last-1], ss[a]
+				tiled = true
+				break
+			}
+		}
+	}
 	n, dsl, ssl := dims[last], ds[last], ss[last]
 	rows, dsr, ssr := dims[last-1], ds[last-1], ss[last-1]
 	outer := 1
@@ -81,6 +98,8 @@ func stridedCopyT[T any](dst []T, dims, ds []int, doff int, src []T, ss []int, s
 	for range outer {
 		d, s := doff, soff
 		switch {
+		case tiled:
+			tileCopy(dst, d, dsr, src, s, ssl, rows, n)
 		case dsl == 1 && ssl == 1 && n == 8:
 			for range rows {
 				*(*[8]T)(dst[d : d+8]) = *(*[8]T)(src[s : s+8])
@@ -89,6 +108,18 @@ func stridedCopyT[T any](dst []T, dims, ds []int, doff int, src []T, ss []int, s
 		case dsl == 1 && ssl == 1 && n == 4:
 			for range rows {
 				*(*[4]T)(dst[d : d+4]) = *(*[4]T)(src[s : s+4])
+				d, s = d+dsr, s+ssr
+			}
+		case dsl == 1 && ssl == 1 && n == 16:
+			for range rows {
+				*(*[16]T)(dst[d : d+16]) = *(*[16]T)(src[s : s+16])
+				d, s = d+dsr, s+ssr
+			}
+		case dsl == 1 && ssl == 1 && n%8 == 0 && n <= 64: // rows of a few channels
+			for range rows {
+				for j := 0; j < n; j += 8 {
+					*(*[8]T)(dst[d+j : d+j+8]) = *(*[8]T)(src[s+j : s+j+8])
+				}
 				d, s = d+dsr, s+ssr
 			}
 		default:
@@ -107,6 +138,30 @@ func stridedCopyT[T any](dst []T, dims, ds []int, doff int, src []T, ss []int, s
 			doff -= ds[a] * dims[a]
 			soff -= ss[a] * dims[a]
 			idx[a] = 0
+		}
+	}
+}
+
+// tile is the side of the square blocks tileCopy copies: 8 floats, half
+// a cache line, of 8 rows on either side.
+const tile = 8
+
+// tileCopy sets dst[d + i·dsr + j] = src[s + i + j·ssl] for i < rows, j <
+// n — a transpose, src contiguous along i and dst along j — in tile×tile
+// blocks, each of whose source and destination lines stay in L1 while it
+// is copied.
+func tileCopy[T any](dst []T, d, dsr int, src []T, s, ssl, rows, n int) {
+	for i0 := 0; i0 < rows; i0 += tile {
+		ih := min(tile, rows-i0)
+		for j0 := 0; j0 < n; j0 += tile {
+			jh := min(tile, n-j0)
+			for i := i0; i < i0+ih; i++ {
+				out := dst[d+i*dsr+j0 : d+i*dsr+j0+jh]
+				in := s + i + j0*ssl
+				for j := range out {
+					out[j] = src[in+j*ssl]
+				}
+			}
 		}
 	}
 }
