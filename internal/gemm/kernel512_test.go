@@ -134,7 +134,9 @@ func sameBits(t *testing.T, name string, got, want []float32) {
 // colsOnly hides that B is a Matrix, so Mul packs it.
 type colsOnly struct{ m Matrix }
 
-func (c colsOnly) PackCols(dst []float32, k0, depth, j0, cols int) { c.m.PackCols(dst, k0, depth, j0, cols) }
+func (c colsOnly) PackCols(dst []float32, k0, depth, j0, cols int) {
+	c.m.PackCols(dst, k0, depth, j0, cols)
+}
 
 // TestBInPlaceSameAsPacked checks that B read in place (a row-major Matrix
 // with whole panels) gives the products of B packed, bit for bit, with
