@@ -211,11 +211,25 @@ func TestAVX512StepsSameAsAVX2(t *testing.T) {
 	if !gemm.KernelAVX512.Runs() {
 		t.Skipf("this CPU has no AVX-512F (it has: %s)", gemm.Features())
 	}
+	sameSteps(t, "cpu:kernel=avx2", "cpu:kernel=avx512")
+}
+
+// TestGraphRewritesSameSteps runs the six graphs with and without the cpu
+// backend's graph rewrites (comparison masks, row broadcasts: option
+// nofuse) and wants every output bit for bit the same.
+func TestGraphRewritesSameSteps(t *testing.T) {
+	sameSteps(t, "cpu:nofuse", "cpu")
+}
+
+// sameSteps runs the six graphs on the backends wantSpec and gotSpec and
+// fails unless every output is the same bit for bit.
+func sameSteps(t *testing.T, wantSpec, gotSpec string) {
+	t.Helper()
 	for _, dataset := range []string{"mnist", "fmnist"} {
 		for _, graph := range []string{"cae step", "ncae step", "inference"} {
 			t.Run(dataset+"/"+graph, func(t *testing.T) {
-				want := runOnBackend(t, dataset, graph, "cpu:kernel=avx2")
-				got := runOnBackend(t, dataset, graph, "cpu:kernel=avx512")
+				want := runOnBackend(t, dataset, graph, wantSpec)
+				got := runOnBackend(t, dataset, graph, gotSpec)
 				if len(got) != len(want) {
 					t.Fatalf("%d outputs, want %d", len(got), len(want))
 				}
@@ -226,7 +240,7 @@ func TestAVX512StepsSameAsAVX2(t *testing.T) {
 					}
 					for i := range w {
 						if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
-							t.Fatalf("%s[%d] = %g with AVX-512, %g with AVX2", name, i, g[i], w[i])
+							t.Fatalf("%s[%d] = %g on %s, %g on %s", name, i, g[i], gotSpec, w[i], wantSpec)
 						}
 					}
 				}

@@ -21,6 +21,8 @@ func TestCheckAndOpen(t *testing.T) {
 		{"go:dotgeneral_small,parallelism=2", "parallelism option is not supported"},
 		{"cpu:turbo", `unknown option "turbo"`},
 		{"cpu:kernel=portable", ""},
+		{"cpu:nofuse,workers=1", ""},
+		{"cpu:nofuse=1", `unknown option "nofuse=1"`},
 		{"cpu:kernel=avx512", avx512Err()},
 		{"cpu:kernel=sse", `kernel="sse": unknown kernel; kernels this CPU can run: `},
 		{"xla", "name the PJRT plugin"},

@@ -15,6 +15,10 @@
 //	               where the CPU has it) or portable (Go); avx512 and avx2
 //	               give bit-identical results
 //	portable       the same as kernel=portable
+//	nofuse         compile graphs as GoMLX builds them, without this
+//	               backend's rewrites (comparison masks, row broadcasts),
+//	               which give the same results bit for bit: for checking
+//	               them
 //
 // A kernel the CPU cannot run is refused with the CPU's features and the
 // kernels it can run.
@@ -51,6 +55,7 @@ func Register() {
 type Backend struct {
 	workers  int
 	gemmOpts gemm.Options
+	noFuse   bool // compile without the graph rewrites (option nofuse)
 	pool     pool
 
 	mu        sync.Mutex
@@ -80,6 +85,8 @@ func New(config string) (*Backend, error) {
 				return nil, fmt.Errorf("cpu backend option workers=%q: want a whole number ≥ 1", value)
 			}
 			b.workers = n
+		case key == "nofuse" && !hasValue:
+			b.noFuse = true
 		case key == "portable" && !hasValue:
 			if err := setKernel(opt, gemm.KernelPortable); err != nil {
 				return nil, err
@@ -93,7 +100,7 @@ func New(config string) (*Backend, error) {
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx512|avx2|portable, portable", opt)
+			return nil, fmt.Errorf("cpu backend: unknown option %q; valid options: workers=N, kernel=avx512|avx2|portable, portable, nofuse", opt)
 		}
 	}
 	b.gemmOpts.Workers = b.workers

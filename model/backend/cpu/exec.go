@@ -51,6 +51,8 @@ func tables() (map[backends.OpType]executor, map[backends.OpType]bool) {
 	ex[backends.OpTypeDotGeneral] = execDotGeneral
 	ex[backends.OpTypeConvGeneral] = execConvGeneral
 	ex[opCompareMask], ew[opCompareMask] = execCompareMask, true
+	ex[opRowBinary], ew[opRowBinary] = execRowBinary, true
+	ex[opRepeatRow] = execRepeatRow
 	return ex, ew
 }
 
@@ -58,7 +60,7 @@ func tables() (map[backends.OpType]executor, map[backends.OpType]bool) {
 var implemented = func() map[backends.OpType]bool {
 	m := map[backends.OpType]bool{}
 	for op := range executors {
-		if op != opCompareMask { // this backend's own, never built by GoMLX
+		if op <= backends.OpTypeLast { // not this backend's own, never built by GoMLX
 			m[op] = true
 		}
 	}
@@ -115,15 +117,18 @@ func (b *Builder) Compile(outputs []backends.Op, _ []*backends.ShardingSpec) (ba
 			e.nodes = append(e.nodes, n)
 		}
 	}
-	e.nodes = fuseCompareMasks(e.nodes, outs)
-	e.root = make([]int, len(b.nodes))
+	if !b.backend.noFuse {
+		e.nodes = fuseCompareMasks(e.nodes, outs)
+		e.nodes, e.numIDs = fuseRowBroadcasts(e.nodes, outs, e.numIDs)
+	}
+	e.root = make([]int, e.numIDs)
 	for _, n := range e.nodes {
 		e.root[n.id] = n.id
 		if n.op == backends.OpTypeReshape || n.op == backends.OpTypeIdentity {
 			e.root[n.id] = e.root[n.inputs[0].id]
 		}
 	}
-	e.lastUse = make([]int, len(b.nodes))
+	e.lastUse = make([]int, e.numIDs)
 	for i := range e.lastUse {
 		e.lastUse[i] = -1
 	}
