@@ -23,11 +23,7 @@ func kernelWideAVX512(depth int, a, b []float32, ldb, bstride int, c []float32, 
 	_ = a[depth*MR-1]
 	_ = b[bstride+(depth-1)*ldb+NR-1]
 	_ = c[(MR-1)*ldc+2*NR-1]
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
-	kernel8x16AVX512(depth, &a[0], &b[0], 4*ldb, 4*bstride, &c[0], ldc, acc)
+	kernel8x16AVX512(depth, &a[0], &b[0], 4*ldb, 4*bstride, &c[0], ldc, flag(accumulate))
 }
 
 // kernelWideOffsAVX512 is wideOffsKernel in AVX-512: kernelOffsAVX2's
@@ -39,18 +35,8 @@ func kernelWideOffsAVX512(depth int, a []float32, offs *[MR]int, runs Runs, b []
 		kernelGo(0, nil, nil, NR, c[NR:], ldc, accumulate)
 		return
 	}
-	if !runs.valid() {
-		panic("gemm: invalid runs")
-	}
-	span := runs.Index(depth-1) + 1
-	for _, o := range offs { // indexes, not a[o:o+span], which checks against cap(a)
-		_, _ = a[o], a[o+span-1]
-	}
+	checkRows(depth, a, offs, runs)
 	_ = b[bstride+(depth-1)*ldb+NR-1]
 	_ = c[(MR-1)*ldc+2*NR-1]
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
-	kernel8x16OffsAVX512(depth, &a[0], offs, &b[0], 4*ldb, 4*bstride, &c[0], ldc, acc, runs.First, runs.Len, 4*runs.Gap)
+	kernel8x16OffsAVX512(depth, &a[0], offs, &b[0], 4*ldb, 4*bstride, &c[0], ldc, flag(accumulate), runs.First, runs.Len, 4*runs.Gap)
 }

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // The AVX-512 micro-kernels: kernel8x8AVX2's tile widened to 16 columns of
 // C, two packed B panels side by side, one zmm accumulator per row. Every
@@ -25,38 +26,6 @@
 #define ZERO_ACCUMULATORS_Z \
 	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3; \
 	VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7
-
-// STORE_ROWS_Z stores Z0–Z7 to the 8 rows of C at DX, R8 bytes apart.
-#define STORE_ROWS_Z \
-	VMOVUPS Z0, (DX); ADDQ R8, DX; \
-	VMOVUPS Z1, (DX); ADDQ R8, DX; \
-	VMOVUPS Z2, (DX); ADDQ R8, DX; \
-	VMOVUPS Z3, (DX); ADDQ R8, DX; \
-	VMOVUPS Z4, (DX); ADDQ R8, DX; \
-	VMOVUPS Z5, (DX); ADDQ R8, DX; \
-	VMOVUPS Z6, (DX); ADDQ R8, DX; \
-	VMOVUPS Z7, (DX)
-
-// ADD_STORE_ROWS_Z adds the 8 rows of C at DX (R8 bytes apart) into Z0–Z7
-// and stores the sums back.
-#define ADD_STORE_ROWS_Z \
-	VADDPS (DX), Z0, Z0; VMOVUPS Z0, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Z1, Z1; VMOVUPS Z1, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Z2, Z2; VMOVUPS Z2, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Z3, Z3; VMOVUPS Z3, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Z4, Z4; VMOVUPS Z4, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Z5, Z5; VMOVUPS Z5, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Z6, Z6; VMOVUPS Z6, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Z7, Z7; VMOVUPS Z7, (DX)
-
-// STORE_C_AND_RETURN_Z writes Z0–Z7 to C as STORE_C_AND_RETURN writes
-// Y0–Y7.
-#define STORE_C_AND_RETURN_Z(c, ldc, accumulate, store) \
-	MOVQ c, DX; MOVQ ldc, R8; SHLQ $2, R8; MOVQ accumulate, AX; \
-	TESTQ AX, AX; JZ store; \
-	ADD_STORE_ROWS_Z; VZEROUPPER; RET; \
-store: \
-	STORE_ROWS_Z; VZEROUPPER; RET
 
 // func kernel8x16AVX512(depth int, a, b *float32, ldbBytes, bstride int, c *float32, ldc int, accumulate int)
 //
@@ -87,7 +56,7 @@ packedloop:
 	DECQ CX
 	JNZ  packedloop
 
-	STORE_C_AND_RETURN_Z(c+40(FP), ldc+48(FP), accumulate+56(FP), packedstore)
+	STORE_C_AND_RETURN(c+40(FP), ldc+48(FP), accumulate+56(FP), packedstore, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 // func kernel8x16OffsAVX512(depth int, a *float32, offs *[8]int, b *float32, ldbBytes, bstride int, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
 //
@@ -98,14 +67,7 @@ TEXT ·kernel8x16OffsAVX512(SB), NOSPLIT, $0-96
 	MOVQ depth+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ offs+16(FP), DX
-	MOVQ 0(DX), AX; SHLQ $2, AX
-	MOVQ 8(DX), BX; SHLQ $2, BX
-	MOVQ 16(DX), R8; SHLQ $2, R8
-	MOVQ 24(DX), R9; SHLQ $2, R9
-	MOVQ 32(DX), R10; SHLQ $2, R10
-	MOVQ 40(DX), R11; SHLQ $2, R11
-	MOVQ 48(DX), R12; SHLQ $2, R12
-	MOVQ 56(DX), R13; SHLQ $2, R13
+	LOAD_ROW_OFFSETS
 	MOVQ b+24(FP), DI
 	MOVQ ldbBytes+32(FP), R15
 	MOVQ bstride+40(FP), R14
@@ -125,4 +87,4 @@ offsnext:
 	DECQ CX
 	JNZ  offsloop
 
-	STORE_C_AND_RETURN_Z(c+48(FP), ldc+56(FP), accumulate+64(FP), offsstore)
+	STORE_C_AND_RETURN(c+48(FP), ldc+56(FP), accumulate+64(FP), offsstore, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)

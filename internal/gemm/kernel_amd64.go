@@ -42,11 +42,7 @@ func kernelAVX2(depth int, a, b []float32, ldb int, c []float32, ldc int, accumu
 	_ = a[depth*MR-1]
 	_ = b[(depth-1)*ldb+NR-1]
 	_ = c[(MR-1)*ldc+NR-1]
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
-	kernel8x8AVX2(depth, &a[0], &b[0], 4*ldb, &c[0], ldc, acc)
+	kernel8x8AVX2(depth, &a[0], &b[0], 4*ldb, &c[0], ldc, flag(accumulate))
 }
 
 // dotRowsAVX2 runs the assembly over the multiple-of-8 part of depth (eight
@@ -106,20 +102,10 @@ func kernelOffsAVX2(depth int, a []float32, offs *[MR]int, runs Runs, b []float3
 		kernelGo(0, nil, nil, NR, c, ldc, accumulate)
 		return
 	}
-	if !runs.valid() {
-		panic("gemm: invalid runs")
-	}
-	span := runs.Index(depth-1) + 1
-	for _, o := range offs { // indexes, not a[o:o+span], which checks against cap(a)
-		_, _ = a[o], a[o+span-1]
-	}
+	checkRows(depth, a, offs, runs)
 	_ = b[(depth-1)*ldb+NR-1]
 	_ = c[(MR-1)*ldc+NR-1]
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
-	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], 4*ldb, &c[0], ldc, acc, runs.First, runs.Len, 4*runs.Gap)
+	kernel8x8OffsAVX2(depth, &a[0], offs, &b[0], 4*ldb, &c[0], ldc, flag(accumulate), runs.First, runs.Len, 4*runs.Gap)
 }
 
 //go:noescape
@@ -193,4 +179,25 @@ func mustCount(n, passes int) {
 	if n <= 0 || passes <= 0 {
 		panic("gemm: a stencil kernel called with nothing to do")
 	}
+}
+
+// checkRows panics unless the MR rows of A at a[offs[r]:], laid out as
+// runs over depth > 0, lie within a: the bounds the assembly kernels that
+// read rows in place cannot check.
+func checkRows(depth int, a []float32, offs *[MR]int, runs Runs) {
+	if !runs.valid() {
+		panic("gemm: invalid runs")
+	}
+	span := runs.Index(depth-1) + 1
+	for _, o := range offs { // indexes, not a[o:o+span], which checks against cap(a)
+		_, _ = a[o], a[o+span-1]
+	}
+}
+
+// flag is the assembly's form of a bool.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

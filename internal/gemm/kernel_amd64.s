@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // TAPS_ARGS loads the taps kernels' strides, passes, pass count and
 // accumulators (R8 xstep, R9 tapBytes, R11 3·tapBytes, R10 ystep, BX
@@ -17,52 +18,6 @@
 #define TAPS_NEXT \
 	VMOVUPS Y0, 0(DX); VMOVUPS Y1, 32(DX); VMOVUPS Y2, 64(DX); VMOVUPS Y3, 96(DX); VMOVUPS Y4, 128(DX); \
 	ADDQ $160, DX; ADDQ $16, BX; DECQ R12
-
-// LOAD_ROW_OFFSETS reads the 8 row offsets at DX (in floats) into AX, BX,
-// R8–R13 (in bytes).
-#define LOAD_ROW_OFFSETS \
-	MOVQ 0(DX), AX; SHLQ $2, AX; \
-	MOVQ 8(DX), BX; SHLQ $2, BX; \
-	MOVQ 16(DX), R8; SHLQ $2, R8; \
-	MOVQ 24(DX), R9; SHLQ $2, R9; \
-	MOVQ 32(DX), R10; SHLQ $2, R10; \
-	MOVQ 40(DX), R11; SHLQ $2, R11; \
-	MOVQ 48(DX), R12; SHLQ $2, R12; \
-	MOVQ 56(DX), R13; SHLQ $2, R13
-
-// STORE_ROWS stores Y0–Y7 to the 8 rows of C at DX, R8 bytes apart.
-#define STORE_ROWS \
-	VMOVUPS Y0, (DX); ADDQ R8, DX; \
-	VMOVUPS Y1, (DX); ADDQ R8, DX; \
-	VMOVUPS Y2, (DX); ADDQ R8, DX; \
-	VMOVUPS Y3, (DX); ADDQ R8, DX; \
-	VMOVUPS Y4, (DX); ADDQ R8, DX; \
-	VMOVUPS Y5, (DX); ADDQ R8, DX; \
-	VMOVUPS Y6, (DX); ADDQ R8, DX; \
-	VMOVUPS Y7, (DX)
-
-// ADD_STORE_ROWS adds the 8 rows of C at DX (R8 bytes apart) into Y0–Y7
-// and stores the sums back.
-#define ADD_STORE_ROWS \
-	VADDPS (DX), Y0, Y0; VMOVUPS Y0, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Y1, Y1; VMOVUPS Y1, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Y2, Y2; VMOVUPS Y2, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Y3, Y3; VMOVUPS Y3, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Y4, Y4; VMOVUPS Y4, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Y5, Y5; VMOVUPS Y5, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Y6, Y6; VMOVUPS Y6, (DX); ADDQ R8, DX; \
-	VADDPS (DX), Y7, Y7; VMOVUPS Y7, (DX)
-
-// STORE_C_AND_RETURN writes Y0–Y7 to C (the arguments c, ldc in floats
-// and accumulate, read into DX, R8 in bytes and AX), added to C's old
-// values when accumulate ≠ 0, and returns; store is a label of the calling
-// function's own.
-#define STORE_C_AND_RETURN(c, ldc, accumulate, store) \
-	MOVQ c, DX; MOVQ ldc, R8; SHLQ $2, R8; MOVQ accumulate, AX; \
-	TESTQ AX, AX; JZ store; \
-	ADD_STORE_ROWS; VZEROUPPER; RET; \
-store: \
-	STORE_ROWS; VZEROUPPER; RET
 
 // FMA_8x8 is one step k of the 8×8 kernels: B's row k at DI into Y8, the
 // k-th element of each of A's 8 rows (addresses r0–r7) broadcast and
@@ -171,7 +126,7 @@ packedloop:
 	DECQ CX
 	JNZ  packedloop
 
-	STORE_C_AND_RETURN(c+32(FP), ldc+40(FP), accumulate+48(FP), packedstore)
+	STORE_C_AND_RETURN(c+32(FP), ldc+40(FP), accumulate+48(FP), packedstore, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 
 // func kernel8x8OffsAVX2(depth int, a *float32, offs *[8]int, b *float32, ldbBytes int, c *float32, ldc int, accumulate int, first, runLen, gapBytes int)
 //
@@ -207,7 +162,7 @@ offsnext:
 	DECQ CX
 	JNZ  offsloop
 
-	STORE_C_AND_RETURN(c+40(FP), ldc+48(FP), accumulate+56(FP), offsstore)
+	STORE_C_AND_RETURN(c+40(FP), ldc+48(FP), accumulate+56(FP), offsstore, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 
 // func dot8x8OffsAVX2(depth8 int, a *float32, offs *[8]int, b *float32, acc *[64]float32, first8, runLen8, gapBytes int, sum int)
 //

@@ -378,20 +378,27 @@ func arithmetic[T number](op backends.OpType, out, a, c []T) bool {
 	return true
 }
 
+// vecOp returns package vec's form of the arithmetic op, and whether op
+// is one of the four it has.
+func vecOp(op backends.OpType) (vec.Op, bool) {
+	switch op {
+	case backends.OpTypeAdd:
+		return vec.Add, true
+	case backends.OpTypeSub:
+		return vec.Sub, true
+	case backends.OpTypeMul:
+		return vec.Mul, true
+	case backends.OpTypeDiv:
+		return vec.Div, true
+	}
+	return 0, false
+}
+
 // arithmeticFloat32 is arithmetic for float32, in package vec's assembly
 // where the CPU has AVX (bit-identical to the plain loops).
 func arithmeticFloat32(op backends.OpType, out, a, c []float32) bool {
-	var v vec.Op
-	switch op {
-	case backends.OpTypeAdd:
-		v = vec.Add
-	case backends.OpTypeSub:
-		v = vec.Sub
-	case backends.OpTypeMul:
-		v = vec.Mul
-	case backends.OpTypeDiv:
-		v = vec.Div
-	default:
+	v, ok := vecOp(op)
+	if !ok {
 		return false
 	}
 	n := len(out)

@@ -217,17 +217,8 @@ const rowBlock = 1024
 // for element.
 func execRowBinary(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 	attr := n.attr.(rowBinaryAttr)
-	var op vec.Op
-	switch attr.op {
-	case backends.OpTypeAdd:
-		op = vec.Add
-	case backends.OpTypeSub:
-		op = vec.Sub
-	case backends.OpTypeMul:
-		op = vec.Mul
-	case backends.OpTypeDiv:
-		op = vec.Div
-	default:
+	op, ok := vecOp(attr.op)
+	if !ok {
 		return fmt.Errorf("row broadcast of %s: not an arithmetic operation", attr.op)
 	}
 	x, row, o := in[0].flat.([]float32), in[1].flat.([]float32), out.flat.([]float32)
