@@ -129,8 +129,10 @@ type Options struct {
 	// calling one only).
 	Workers int
 	// Kernel is the family of micro-kernels to run (the zero value: the
-	// fastest this CPU has). Mul does not check it: a caller that lets a
-	// user choose checks Kernel.Runs first.
+	// fastest this CPU has). Mul does not check it — KernelAVX512 on a CPU
+	// without AVX-512 runs KernelAVX2's kernels, and either without AVX2
+	// the portable ones — so a caller that lets a user choose checks
+	// Kernel.Runs first.
 	Kernel Kernel
 }
 
@@ -212,7 +214,7 @@ func (opts Options) family() Kernel {
 // arithmetic, whatever their width).
 func (opts Options) assembly() bool {
 	k := opts.family()
-	return haveAVX2FMA && (k == KernelAVX2 || k == KernelAVX512 && haveAVX512)
+	return haveAVX2FMA && (k == KernelAVX2 || k == KernelAVX512) // AVX512 without AVX-512: AVX2's kernels
 }
 
 // wide reports whether opts runs the 16-column AVX-512 kernels.
@@ -229,7 +231,9 @@ func (opts Options) KernelName() string {
 	return "portable go 8x8"
 }
 
-// Mul sets c (row-major m×n) to A·B where A is m×k and B is k×n. It splits
+// Mul sets c (row-major m×n) to A·B where A is m×k and B is k×n; c must
+// not overlap A's or B's memory (B may be read in place while c is
+// written). It splits
 // the rows of C among the workers when there are enough of them, and
 // otherwise the contraction (each worker then sums into a private C, added
 // at the end).

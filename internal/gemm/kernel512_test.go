@@ -149,12 +149,25 @@ func TestBInPlaceSameAsPacked(t *testing.T) {
 			if bp := packB(b, s.k, s.n, 1); bp.ld != b.RowStride {
 				t.Fatalf("%+v: B packed (ld %d), want it read in place", s, bp.ld)
 			}
+			// and B inside a larger row-major matrix: an offset, rows 5
+			// floats longer than n, the data ending at B's last element
+			const pad, off = 5, 3
+			wide := make([]float32, off+(s.k-1)*(s.n+pad)+s.n)
+			for kk := range s.k {
+				for j := range s.n {
+					wide[off+kk*(s.n+pad)+j] = b.Data[b.Offset+kk*b.RowStride+j*b.ColStride]
+				}
+			}
+			bw := Matrix{Data: wide, Offset: off, RowStride: s.n + pad, ColStride: 1}
 			for _, opts := range everyKernel(1, 2) {
 				want := make([]float32, s.m*s.n)
 				got := make([]float32, s.m*s.n)
 				Mul(want, s.m, s.n, s.k, a, colsOnly{b}, opts)
 				Mul(got, s.m, s.n, s.k, a, b, opts)
-				sameBits(t, fmt.Sprintf("%+v %s %s workers %d", s, lay, opts.KernelName(), opts.Workers), got, want)
+				name := fmt.Sprintf("%+v %s %s workers %d", s, lay, opts.KernelName(), opts.Workers)
+				sameBits(t, name, got, want)
+				Mul(got, s.m, s.n, s.k, a, bw, opts)
+				sameBits(t, name+" (B with offset and padded rows)", got, want)
 			}
 		}
 	}

@@ -75,9 +75,10 @@ func isOnes(n *node) bool {
 }
 
 // repeatedRow returns v if n is ones [N, 1] · v [1, C] as a float32
-// DotGeneral with N > 1: the matrix with v's values in every row.
+// DotGeneral with N > 1 and C ≥ 1: the matrix with v's values in every
+// row.
 func repeatedRow(n *node) (*node, bool) {
-	if n.op != backends.OpTypeDotGeneral || n.shape.DType != dtypes.Float32 || n.shape.Rank() != 2 || n.shape.Dimensions[0] < 2 {
+	if n.op != backends.OpTypeDotGeneral || n.shape.DType != dtypes.Float32 || n.shape.Rank() != 2 || n.shape.Dimensions[0] < 2 || n.shape.Dimensions[1] < 1 {
 		return nil, false
 	}
 	a := n.attr.(dotAttr)

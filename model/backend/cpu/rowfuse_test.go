@@ -46,7 +46,9 @@ func rowGraph(t *testing.T, config string, n, c int, x, v, w []float32) (map[bac
 	left, _ := bld.Sub(neg, normed) // a row on the left
 	tr, _ := bld.Transpose(r, 1, 0) // a matrix reader of R
 	sq, _ := bld.Sqrt(ss)           // a row output, written out
-	exe, err := bld.Compile([]backends.Op{normed, left, tr, sq}, nil)
+	flat, _ := bld.Reshape(s, n*c)  // a reshape to another shape reads the matrix
+	// R itself is an output too
+	exe, err := bld.Compile([]backends.Op{normed, left, tr, sq, flat, r}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +82,15 @@ func rowGraph(t *testing.T, config string, n, c int, x, v, w []float32) (map[bac
 // compiles (no outer product left but the one a matrix reader needs, one
 // pass per row operand) and that every output equals the graph's without
 // it bit for bit, −0, NaN and infinities in the rows included, on rows of
-// 1, 8 and 37 channels (a row block's pattern of whole rows).
+// 1, 8, 37 and 1,100 channels (a row block's pattern of whole rows, or of
+// one row).
 func TestRowFusionBitIdentical(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	for _, c := range []int{1, 8, 37} {
+	for _, c := range []int{1, 8, 37, 1100} {
 		n := 3000
+		if c > rowBlock {
+			n = 60 // blocks of one row each
+		}
 		x, v, w := make([]float32, n*c), make([]float32, c), make([]float32, c)
 		for i := range x {
 			x[i] = float32(r.NormFloat64())
@@ -98,7 +104,7 @@ func TestRowFusionBitIdentical(t *testing.T) {
 		}
 		name := fmt.Sprintf("%d channels", c)
 		ops, got := rowGraph(t, "", n, c, x, v, w)
-		want := map[backends.OpType]int{opRowBinary: 3, opRepeatRow: 2, backends.OpTypeDotGeneral: 0, backends.OpTypeBroadcastInDim: 0, backends.OpTypeIdentity: 0}
+		want := map[backends.OpType]int{opRowBinary: 3, opRepeatRow: 3, backends.OpTypeDotGeneral: 0, backends.OpTypeBroadcastInDim: 0, backends.OpTypeIdentity: 0}
 		for op, k := range want {
 			if ops[op] != k {
 				t.Fatalf("%s: compiled ops %v: want %d of op %d", name, ops, k, op)
