@@ -74,17 +74,21 @@ func isOnes(n *node) bool {
 	return true
 }
 
-// repeatedRow returns v if n is ones [N, 1] · v [1, C] as a float32
-// DotGeneral with N > 1 and C ≥ 1: the matrix with v's values in every
-// row.
+// repeatedRow returns v if n is ones [N, 1] · v [1, C] — or onesᵀ · v,
+// ones [1, N] contracted on its first axis, as the gradient of a column
+// mean writes it — as a float32 DotGeneral with N > 1 and C ≥ 1: the
+// matrix with v's values in every row.
 func repeatedRow(n *node) (*node, bool) {
 	if n.op != backends.OpTypeDotGeneral || n.shape.DType != dtypes.Float32 || n.shape.Rank() != 2 || n.shape.Dimensions[0] < 2 || n.shape.Dimensions[1] < 1 {
 		return nil, false
 	}
 	a := n.attr.(dotAttr)
 	l, r := n.inputs[0], n.inputs[1]
-	if len(a.lhsBatch) != 0 || len(a.lhsContract) != 1 || a.lhsContract[0] != 1 || a.rhsContract[0] != 0 ||
-		l.shape.Rank() != 2 || l.shape.Dimensions[1] != 1 || r.shape.Rank() != 2 || r.shape.Dimensions[0] != 1 || !isOnes(l) {
+	if len(a.lhsBatch) != 0 || len(a.lhsContract) != 1 || a.rhsContract[0] != 0 || l.shape.Rank() != 2 ||
+		r.shape.Rank() != 2 || r.shape.Dimensions[0] != 1 || !isOnes(l) {
+		return nil, false
+	}
+	if lc := a.lhsContract[0]; l.shape.Dimensions[lc] != 1 || l.shape.Dimensions[1-lc] != n.shape.Dimensions[0] {
 		return nil, false
 	}
 	return r, true

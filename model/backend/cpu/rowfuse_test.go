@@ -34,10 +34,11 @@ func rowGraph(t *testing.T, config string, n, c int, x, v, w []float32) (map[bac
 	onesID, _ := bld.Identity(ones) // as StopGradient leaves it
 	r0, _ := bld.DotGeneral(onesID, []int{1}, nil, vp, []int{0}, nil)
 	r, _ := bld.Identity(r0) // as a custom gradient leaves it
-	s, _ := bld.DotGeneral(ones, []int{1}, nil, wp, []int{0}, nil)
-	centred, _ := bld.Sub(xp, r)     // a row on the right
-	normed, _ := bld.Div(centred, s) // and again
-	ss, _ := bld.Mul(s, s)           // rows alone
+	onesT, _ := bld.BroadcastInDim(oneS, shapes.Make(f32, 1, n), nil)
+	s, _ := bld.DotGeneral(onesT, []int{0}, nil, wp, []int{0}, nil) // onesᵀ·w, as a column mean's gradient
+	centred, _ := bld.Sub(xp, r)                                    // a row on the right
+	normed, _ := bld.Div(centred, s)                                // and again
+	ss, _ := bld.Mul(s, s)                                          // rows alone
 	half, _ := bld.Constant([]float32{0.5})
 	halfS, _ := bld.Reshape(half)
 	rs2, _ := bld.Div(r, ss)
