@@ -77,6 +77,10 @@ func benchConv(b *testing.B, name string, batch, h, w, c, kh, cout int) {
 // BenchmarkTranspose times the transposes into canonical layout that the
 // kernel gradients need: the batch axis moved inside the channels.
 func BenchmarkTranspose(b *testing.B) {
+	be, err := New("workers=2")
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, s := range []struct {
 		name string
 		dims []int
@@ -99,6 +103,11 @@ func BenchmarkTranspose(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			for b.Loop() {
 				stridedCopy(dst, od, rowStrides(od), 0, src, ss, 0)
+			}
+		})
+		b.Run(s.name+"/2-workers", func(b *testing.B) {
+			for b.Loop() {
+				be.copyStrided(dst, od, rowStrides(od), 0, src, ss, 0)
 			}
 		})
 	}

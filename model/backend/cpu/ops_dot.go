@@ -55,7 +55,7 @@ func (b *Backend) operandView(x *Buffer, batch, rows, cols []int) (flat any, bSt
 		pdims[i], src[i] = dims[p], strides[p]
 	}
 	t := b.newBuffer(shapes.Make(x.shape.DType, pdims...))
-	stridedCopy(t.flat, pdims, rowStrides(pdims), 0, x.flat, src, 0)
+	b.copyStrided(t.flat, pdims, rowStrides(pdims), 0, x.flat, src, 0)
 	f32, _ := t.flat.([]float32)
 	return t.flat, gr.size * gc.size, gemm.Matrix{Data: f32, RowStride: gc.size, ColStride: 1}, sizes, true
 }
@@ -238,7 +238,7 @@ func (b *Backend) canonical(x *Buffer, order []int) (flat any, dims []int, temp 
 		return x.flat, dims, false
 	}
 	t := b.newBuffer(shapes.Make(x.shape.DType, dims...))
-	stridedCopy(t.flat, dims, rowStrides(dims), 0, x.flat, src, 0)
+	b.copyStrided(t.flat, dims, rowStrides(dims), 0, x.flat, src, 0)
 	return t.flat, dims, true
 }
 
@@ -292,7 +292,7 @@ func execConvGeneral(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 		for i, a := range outOrder {
 			dst[i] = outStrides[a]
 		}
-		stridedCopy(out.flat, od, dst, 0, tmp.flat, rowStrides(od), 0)
+		b.copyStrided(out.flat, od, dst, 0, tmp.flat, rowStrides(od), 0)
 		b.pool.put(tmp.shape.DType, tmp.flat)
 	}
 	return nil

@@ -212,7 +212,7 @@ func (b *Backend) operand(x *Buffer, out shapes.Shape) (flat any, temp bool) {
 			strides[a] = 0
 		}
 	}
-	stridedCopy(t.flat, out.Dimensions, rowStrides(out.Dimensions), 0, x.flat, strides, 0)
+	b.copyStrided(t.flat, out.Dimensions, rowStrides(out.Dimensions), 0, x.flat, strides, 0)
 	return t.flat, true
 }
 

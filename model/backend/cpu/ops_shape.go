@@ -36,6 +36,35 @@ func stridedCopy(dst any, dims, dstStrides []int, dstOff int, src any, srcStride
 	}
 }
 
+// parallelCopy is the number of elements from which copyStrided splits a
+// copy among the workers: below it a second goroutine costs more than it
+// saves (-bench Transpose: 2 workers 15–20 % slower on 100k elements, 10–35 %
+// faster on 0.8–1.6M).
+const parallelCopy = 1 << 18
+
+// copyStrided is stridedCopy with large copies split among the backend's
+// workers along their outermost axis of more than one element: each part
+// is a copy of its own, so the result is the same.
+func (b *Backend) copyStrided(dst any, dims, dstStrides []int, dstOff int, src any, srcStrides []int, srcOff int) {
+	total, axis := 1, -1
+	for a, d := range dims {
+		total *= d
+		if axis < 0 && d > 1 {
+			axis = a
+		}
+	}
+	if b.workers <= 1 || total < parallelCopy || axis < 0 {
+		stridedCopy(dst, dims, dstStrides, dstOff, src, srcStrides, srcOff)
+		return
+	}
+	inner := total / dims[axis]
+	b.parallel(dims[axis], max(1, parallelCopy/2/inner), func(lo, hi int) {
+		part := slices.Clone(dims)
+		part[axis] = hi - lo
+		stridedCopy(dst, part, dstStrides, dstOff+lo*dstStrides[axis], src, srcStrides, srcOff+lo*srcStrides[axis])
+	})
+}
+
 // simplify drops axes of size 1 and merges neighbouring axes that are
 // contiguous in both source and destination.
 func simplify(dims, ds, ss []int) ([]int, []int, []int) {
@@ -190,18 +219,18 @@ func copyRunT[T any](dst []T, doff, dsl int, src []T, soff, ssl, n int) {
 	}
 }
 
-func execTranspose(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
+func execTranspose(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 	perm := n.attr.(axesAttr)
 	inStrides := rowStrides(in[0].shape.Dimensions)
 	src := make([]int, len(perm))
 	for i, p := range perm {
 		src[i] = inStrides[p]
 	}
-	stridedCopy(out.flat, out.shape.Dimensions, rowStrides(out.shape.Dimensions), 0, in[0].flat, src, 0)
+	b.copyStrided(out.flat, out.shape.Dimensions, rowStrides(out.shape.Dimensions), 0, in[0].flat, src, 0)
 	return nil
 }
 
-func execBroadcastInDim(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
+func execBroadcastInDim(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 	axes := n.attr.(axesAttr)
 	inDims := in[0].shape.Dimensions
 	inStrides := rowStrides(inDims)
@@ -211,11 +240,11 @@ func execBroadcastInDim(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 			src[a] = inStrides[i]
 		}
 	}
-	stridedCopy(out.flat, out.shape.Dimensions, rowStrides(out.shape.Dimensions), 0, in[0].flat, src, 0)
+	b.copyStrided(out.flat, out.shape.Dimensions, rowStrides(out.shape.Dimensions), 0, in[0].flat, src, 0)
 	return nil
 }
 
-func execSlice(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
+func execSlice(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 	s := n.attr.(sliceAttr)
 	inStrides := rowStrides(in[0].shape.Dimensions)
 	src := make([]int, len(inStrides))
@@ -224,11 +253,11 @@ func execSlice(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 		off += s.starts[a] * inStrides[a]
 		src[a] = inStrides[a] * s.strides[a]
 	}
-	stridedCopy(out.flat, out.shape.Dimensions, rowStrides(out.shape.Dimensions), 0, in[0].flat, src, off)
+	b.copyStrided(out.flat, out.shape.Dimensions, rowStrides(out.shape.Dimensions), 0, in[0].flat, src, off)
 	return nil
 }
 
-func execReverse(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
+func execReverse(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 	dims := in[0].shape.Dimensions
 	src := rowStrides(dims)
 	off := 0
@@ -236,27 +265,27 @@ func execReverse(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 		off += (dims[a] - 1) * src[a]
 		src[a] = -src[a]
 	}
-	stridedCopy(out.flat, dims, rowStrides(dims), 0, in[0].flat, src, off)
+	b.copyStrided(out.flat, dims, rowStrides(dims), 0, in[0].flat, src, off)
 	return nil
 }
 
-func execConcatenate(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
+func execConcatenate(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 	axis := int(n.attr.(axisAttr))
 	outStrides := rowStrides(out.shape.Dimensions)
 	off := 0
 	for _, x := range in {
-		stridedCopy(out.flat, x.shape.Dimensions, outStrides, off, x.flat, rowStrides(x.shape.Dimensions), 0)
+		b.copyStrided(out.flat, x.shape.Dimensions, outStrides, off, x.flat, rowStrides(x.shape.Dimensions), 0)
 		off += x.shape.Dimensions[axis] * outStrides[axis]
 	}
 	return nil
 }
 
-func execPad(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
+func execPad(b *Backend, n *node, in []*Buffer, out *Buffer) error {
 	cfg := n.attr.(padAttr)
 	if zeroBits(in[1].flat) { // the gradients of slices pad with +0: one memclr
 		clearFlat(out.flat)
 	} else {
-		stridedCopy(out.flat, []int{out.shape.Size()}, []int{1}, 0, in[1].flat, []int{0}, 0) // the fill value everywhere
+		b.copyStrided(out.flat, []int{out.shape.Size()}, []int{1}, 0, in[1].flat, []int{0}, 0) // the fill value everywhere
 	}
 	outStrides := rowStrides(out.shape.Dimensions)
 	dst := make([]int, len(outStrides))
@@ -265,7 +294,7 @@ func execPad(_ *Backend, n *node, in []*Buffer, out *Buffer) error {
 		off += p.Start * outStrides[a]
 		dst[a] = outStrides[a] * (p.Interior + 1)
 	}
-	stridedCopy(out.flat, in[0].shape.Dimensions, dst, off, in[0].flat, rowStrides(in[0].shape.Dimensions), 0)
+	b.copyStrided(out.flat, in[0].shape.Dimensions, dst, off, in[0].flat, rowStrides(in[0].shape.Dimensions), 0)
 	return nil
 }
 
@@ -363,7 +392,7 @@ func (b *Backend) reduceLayout(x *Buffer, axes []int) (flat any, outer, r, inner
 		dims[i], src[i] = x.shape.Dimensions[p], inStrides[p]
 	}
 	t := b.newBuffer(shapes.Make(x.shape.DType, dims...))
-	stridedCopy(t.flat, dims, rowStrides(dims), 0, x.flat, src, 0)
+	b.copyStrided(t.flat, dims, rowStrides(dims), 0, x.flat, src, 0)
 	outer, r, inner = split3(dims, len(perm)-len(axes), len(perm))
 	return t.flat, outer, r, inner, true
 }

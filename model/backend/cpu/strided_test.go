@@ -79,3 +79,42 @@ func TestTransposesMatchDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyStridedSplitsExactly checks copies large enough to be split among
+// workers — a transpose, a slice, a broadcast and a reversed axis —
+// against the element-by-element definition.
+func TestCopyStridedSplitsExactly(t *testing.T) {
+	b, err := New("workers=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := make([]float32, 128*28*28*4)
+	for i := range src {
+		src[i] = float32(i + 1)
+	}
+	for _, tc := range []struct {
+		name     string
+		dims, ss []int
+		soff     int
+	}{
+		{"transpose", []int{28, 28, 128, 4}, []int{112, 4, 3136, 1}, 0},
+		{"slice", []int{128, 28, 28, 3}, []int{3136, 112, 4, 1}, 1},
+		{"broadcast", []int{3, 128, 28, 28}, []int{0, 784, 28, 1}, 0},
+		{"reversed", []int{128, 28, 28, 4}, []int{-3136, 112, 4, 1}, 127 * 3136},
+		{"odd split", []int{7, 5, 9000}, []int{9000, 63000, 1}, 0},
+	} {
+		n := 1
+		for _, d := range tc.dims {
+			n *= d
+		}
+		if n < parallelCopy {
+			t.Fatalf("%s: %d elements, below the split threshold %d", tc.name, n, parallelCopy)
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		b.copyStrided(got, tc.dims, rowStrides(tc.dims), 0, src, tc.ss, tc.soff)
+		naiveCopy(want, tc.dims, rowStrides(tc.dims), 0, src, tc.ss, tc.soff)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: split copy differs from the definition", tc.name)
+		}
+	}
+}
