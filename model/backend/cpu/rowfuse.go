@@ -128,13 +128,12 @@ func fuseRowBroadcasts(nodes []*node, outputs []*node, nextID int) ([]*node, int
 			out = append(out, n)
 			continue
 		}
-		lazy, scalars, others := 0, 0, 0
+		lazy, others := 0, 0 // operands that are repeated rows, and full ones (scalars are neither)
 		for _, in := range n.inputs {
 			switch {
 			case rows[in.id] != nil && in.shape.Equal(n.shape):
 				lazy++
 			case in.shape.Size() == 1:
-				scalars++
 			default:
 				others++
 			}
