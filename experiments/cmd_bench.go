@@ -41,10 +41,14 @@ func runBench(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintln(a.stderr, "bench: no python3 that imports torch (PATH, /usr/bin/python3): PyTorch rows skipped; install it with 'apt-get install python3-torch' or pass --python")
 		}
 	}
-	if b, err := backend.Open(*backendSpec); err == nil {
-		fmt.Fprintf(a.stderr, "bench: backend %s: %s\n", *backendSpec, b.Description())
-		b.Finalize()
+	// Open the backend once before the table starts, so a bad spec is one
+	// line and no half-printed table.
+	b, err := backend.Open(*backendSpec)
+	if err != nil {
+		return usageError{fmt.Errorf("--backend: %w", err)}
 	}
+	fmt.Fprintf(a.stderr, "bench: backend %s: %s\n", *backendSpec, b.Description())
+	b.Finalize()
 	fmt.Fprintln(a.stdout, "| data set | engine | CAE step samples/s | NCAE step samples/s | inference samples/s | first CAE / NCAE step (compile) s |")
 	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|")
 	for _, ds := range strings.Split(*dsList, ",") {
