@@ -52,3 +52,47 @@ func Lookup(dataset, method string, rho float64) (Cell, bool) {
 	c, ok := Table1()[dataset][method][rho]
 	return c, ok
 }
+
+// variantOf maps the harness's named variants of a paper method — the same
+// method with a setting changed where the paper's value fails or is
+// unstated — to the paper's column they stand in for. Ablations (a part of
+// the method removed, such as ncae-noadv) are not here: they are not the
+// paper's method under another setting, and have no paper value to meet.
+func variantOf(method string) string {
+	switch method {
+	case "ncae-ganlr": // the GAN learning rate of the authors' code
+		return "ncae"
+	case "ncae-code": // the authors' released code's settings and step
+		return "ncae"
+	case "ocsvm-nusel": // ν chosen on the hold-out with γ
+		return "ocsvm"
+	}
+	return ""
+}
+
+// Counterpart returns the paper's column that method's numbers are
+// compared with: its own name for one of the paper's columns (Methods),
+// the paper's method for a named variant of it (variant true), and ok false
+// for a method the paper has no column for.
+func Counterpart(method string) (column string, variant, ok bool) {
+	if c := variantOf(method); c != "" {
+		return c, true, true
+	}
+	for _, m := range Methods() {
+		if m == method {
+			return m, false, true
+		}
+	}
+	return "", false, false
+}
+
+// LookupFor returns the paper's cell that method's cell is compared with
+// (Counterpart), and the paper's column it came from.
+func LookupFor(dataset, method string, rho float64) (c Cell, column string, ok bool) {
+	column, _, ok = Counterpart(method)
+	if !ok {
+		return Cell{}, "", false
+	}
+	c, ok = Lookup(dataset, column, rho)
+	return c, column, ok
+}

@@ -27,3 +27,36 @@ func TestLookup(t *testing.T) {
 		t.Error("the paper has no ncae-code column")
 	}
 }
+
+func TestCounterpart(t *testing.T) {
+	tests := []struct {
+		method, column string
+		variant, ok    bool
+	}{
+		{"ncae", "ncae", false, true},
+		{"ncae-ganlr", "ncae", true, true},
+		{"ncae-code", "ncae", true, true},
+		{"ocsvm-nusel", "ocsvm", true, true},
+		{"ncae-noadv-euclid", "", false, false}, // an ablation, not the paper's method
+		{"external:knn", "", false, false},
+		{"classifier", "classifier", false, true},
+	}
+	for _, tt := range tests {
+		column, variant, ok := Counterpart(tt.method)
+		if column != tt.column || variant != tt.variant || ok != tt.ok {
+			t.Errorf("Counterpart(%q) = %q, %v, %v; want %q, %v, %v", tt.method, column, variant, ok, tt.column, tt.variant, tt.ok)
+		}
+	}
+	for _, v := range []string{"ncae-ganlr", "ncae-code", "ocsvm-nusel"} {
+		c := variantOf(v)
+		if _, variant, ok := Counterpart(c); !ok || variant {
+			t.Errorf("variant %s stands in for %q, which is not one of the paper's columns", v, c)
+		}
+	}
+	if c, col, ok := LookupFor("fmnist", "ncae-ganlr", 0.2); !ok || col != "ncae" || c != (Cell{88.9, 9.2}) {
+		t.Errorf("LookupFor(fmnist, ncae-ganlr, 0.2) = %v, %q, %v", c, col, ok)
+	}
+	if _, _, ok := LookupFor("mnist", "ncae-noadv", 0.2); ok {
+		t.Error("an ablation got the paper's value")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ncae-repro/ncae/experiments/paperref"
 	"github.com/ncae-repro/ncae/protocol"
 )
 
@@ -15,6 +16,20 @@ func TestDefaultMethods(t *testing.T) {
 	for _, name := range []string{"ncae", "ncae-ganlr", "ncae-code", "ncae-noadv", "ncae-noadv-euclid", "cae", "ocsvm", "ocsvm-nusel", "iforest", "kde"} {
 		if _, ok := Default().Lookup(name); !ok {
 			t.Errorf("method %s missing", name)
+		}
+	}
+}
+
+// TestEveryMethodHasAPlaceInTable1 makes a new method say where its numbers
+// stand against the paper: one of the paper's columns, a named variant of
+// one (paperref.Counterpart), or an ablation listed here, with no paper
+// value to meet.
+func TestEveryMethodHasAPlaceInTable1(t *testing.T) {
+	ablations := map[string]bool{"ncae-noadv": true, "ncae-noadv-euclid": true}
+	for _, m := range defaultMethods() {
+		_, _, ok := paperref.Counterpart(m.Name)
+		if ok == ablations[m.Name] {
+			t.Errorf("method %s: paper counterpart %v, listed as an ablation %v: give it one or the other (experiments/paperref)", m.Name, ok, ablations[m.Name])
 		}
 	}
 }

@@ -17,7 +17,9 @@ import (
 // configuration (named and ordered by names), a column per ρ, each cell
 // "ours / paper (Δ)" in AUC %, rounded as Markdown rounds them. A cell whose
 // run count differs from the data set's usual one says ", n = k"; failed or
-// diverged runs add ", k not ok". With paperColumns, the paper's columns
+// diverged runs add ", k not ok". A named variant of a paper method
+// (paperref.Counterpart) is set beside that method's values, its row
+// label saying so ("ncae-ganlr (paper: ncae)"). With paperColumns, the paper's columns
 // with no cells here follow as "— / paper" rows, so that every column of
 // the paper's table is there.
 func PaperLayout(cells []summary.Cell, names Namer, paperColumns bool) []byte {
@@ -67,6 +69,9 @@ func PaperLayout(cells []summary.Cell, names Namer, paperColumns bool) []byte {
 			if names.Label != nil {
 				label = names.Label(k.method, k.hash)
 			}
+			if column, variant, _ := paperref.Counterpart(k.method); variant {
+				label += " (paper: " + column + ")"
+			}
 			fmt.Fprintf(&buf, "| %s |", label)
 			for _, rho := range rhos {
 				c, ok := byKey[k][rho]
@@ -113,7 +118,7 @@ func layoutCell(c summary.Cell, usual int) string {
 		parts = append(parts, "—")
 	} else {
 		s := fmt.Sprintf("%.1f", 100*c.Mean)
-		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
+		if p, _, ok := paperref.LookupFor(c.Dataset, c.Method, c.Rho); ok {
 			s += fmt.Sprintf(" / %.1f (%+.1f)", p.Mean, 100*c.Mean-p.Mean)
 		}
 		parts = append(parts, s)

@@ -122,21 +122,25 @@ func pct(x float64) string {
 // Table1CSV renders cells with AUCs in percent: dataset, method, rho,
 // config_hash, n, not_ok, auc_mean, auc_std, paper_auc_mean, paper_auc_std,
 // delta (ours − paper, points), aupr_mean (average precision, percent, over
-// the n_aupr ok runs that recorded it: none before that column existed).
+// the n_aupr ok runs that recorded it: none before that column existed),
+// n_aupr, paper_method (the paper's column the paper values are from: the
+// method's own, or for a named variant the method it stands in for,
+// paperref.Counterpart).
 func Table1CSV(cells []summary.Cell) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"dataset", "method", "rho", "config_hash", "n", "not_ok", "auc_mean", "auc_std", "paper_auc_mean", "paper_auc_std", "delta", "aupr_mean", "n_aupr"})
+	w.Write([]string{"dataset", "method", "rho", "config_hash", "n", "not_ok", "auc_mean", "auc_std", "paper_auc_mean", "paper_auc_std", "delta", "aupr_mean", "n_aupr", "paper_method"})
 	for _, c := range cells {
 		pm, ps, delta := "", "", ""
-		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
+		p, column, ok := paperref.LookupFor(c.Dataset, c.Method, c.Rho)
+		if ok {
 			pm, ps = strconv.FormatFloat(p.Mean, 'f', 1, 64), strconv.FormatFloat(p.Std, 'f', 1, 64)
 			if c.N > 0 {
 				delta = strconv.FormatFloat(100*c.Mean-p.Mean, 'f', 2, 64)
 			}
 		}
 		w.Write([]string{c.Dataset, c.Method, protocol.FormatRho(c.Rho), c.ConfigHash, strconv.Itoa(c.N),
-			strconv.Itoa(c.NotOK), pct(c.Mean), pct(c.Std), pm, ps, delta, pct(c.AUPRMean), strconv.Itoa(c.NAUPR)})
+			strconv.Itoa(c.NotOK), pct(c.Mean), pct(c.Std), pm, ps, delta, pct(c.AUPRMean), strconv.Itoa(c.NAUPR), column})
 	}
 	w.Flush()
 	return buf.Bytes()
@@ -157,15 +161,20 @@ func ByClassCSV(cells []summary.ClassCell) []byte {
 }
 
 // Markdown renders cells as the table printed by table1 and report: ours
-// (mean ± std, percent, one decimal) beside the paper's, with Δ.
+// (mean ± std, percent, one decimal) beside the paper's, with Δ; a named
+// variant of a paper method is set beside that method's values, named in
+// brackets ("94.0 ± 4.2 (ncae)").
 func Markdown(cells []summary.Cell) []byte {
 	var buf bytes.Buffer
 	fmt.Fprintln(&buf, "| data set | method | ρ | config | n | AUC % (ours) | AUC % (paper) | Δ | not ok |")
 	fmt.Fprintln(&buf, "|---|---|---|---|---|---|---|---|---|")
 	for _, c := range cells {
 		paper, delta := "—", "—"
-		if p, ok := paperref.Lookup(c.Dataset, c.Method, c.Rho); ok {
+		if p, column, ok := paperref.LookupFor(c.Dataset, c.Method, c.Rho); ok {
 			paper = fmt.Sprintf("%.1f ± %.1f", p.Mean, p.Std)
+			if column != c.Method {
+				paper += " (" + column + ")"
+			}
 			if c.N > 0 {
 				delta = fmt.Sprintf("%+.1f", 100*c.Mean-p.Mean)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/experiments/summary"
 )
 
 func rows() []store.Row {
@@ -56,11 +57,11 @@ func TestTable1CSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `dataset,method,rho,config_hash,n,not_ok,auc_mean,auc_std,paper_auc_mean,paper_auc_std,delta,aupr_mean,n_aupr
-mnist,iforest,0.1,h-iforest,2,0,85.00,7.07,82.3,9.5,2.70,40.00,1
-mnist,iforest,0.2,h-iforest,1,0,70.00,,78.7,10.5,-8.70,35.00,1
-mnist,ncae,0.1,h-ncae,1,1,95.00,,92.6,5.7,2.40,47.50,1
-fmnist,kde,0.1,h-kde,0,1,,,81.8,11.2,,,0
+	want := `dataset,method,rho,config_hash,n,not_ok,auc_mean,auc_std,paper_auc_mean,paper_auc_std,delta,aupr_mean,n_aupr,paper_method
+mnist,iforest,0.1,h-iforest,2,0,85.00,7.07,82.3,9.5,2.70,40.00,1,iforest
+mnist,iforest,0.2,h-iforest,1,0,70.00,,78.7,10.5,-8.70,35.00,1,iforest
+mnist,ncae,0.1,h-ncae,1,1,95.00,,92.6,5.7,2.40,47.50,1,ncae
+fmnist,kde,0.1,h-kde,0,1,,,81.8,11.2,,,0,kde
 `
 	if string(got) != want {
 		t.Errorf("table1.csv:\n%s\nwant:\n%s", got, want)
@@ -127,4 +128,45 @@ func TestWriteDeepModels(t *testing.T) {
 // sweepsFor records that miningRows' configuration h2 is a sweep's τ = 0.05.
 func sweepsFor() []store.SweepEntry {
 	return []store.SweepEntry{{Param: "tau", Value: "0.05", Method: "ncae", ConfigHash: "h2", Rho: 0.2}}
+}
+
+// TestVariantsBesideThePapersMethod: a named variant of a paper method is
+// compared with that method's column and says so; an ablation and a
+// method the paper lacks get no paper value.
+func TestVariantsBesideThePapersMethod(t *testing.T) {
+	cells := []summary.Cell{
+		{Dataset: "mnist", Method: "ncae-ganlr", ConfigHash: "h1", Rho: 0.2, N: 10, Mean: 0.885},
+		{Dataset: "mnist", Method: "ncae-noadv", ConfigHash: "h2", Rho: 0.2, N: 10, Mean: 0.80},
+		{Dataset: "mnist", Method: "external:knn", ConfigHash: "h3", Rho: 0.2, N: 10, Mean: 0.75},
+	}
+	csv := string(Table1CSV(cells))
+	for _, want := range []string{
+		"mnist,ncae-ganlr,0.2,h1,10,0,88.50,0.00,89.8,7.4,-1.30,0.00,0,ncae\n",
+		"mnist,ncae-noadv,0.2,h2,10,0,80.00,0.00,,,,0.00,0,\n",
+		"mnist,external:knn,0.2,h3,10,0,75.00,0.00,,,,0.00,0,\n",
+	} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("table1.csv lacks %q:\n%s", want, csv)
+		}
+	}
+	md := string(Markdown(cells))
+	for _, want := range []string{
+		"| mnist | ncae-ganlr | 0.2 | h1 | 10 | 88.5 ± 0.0 | 89.8 ± 7.4 (ncae) | -1.3 | 0 |",
+		"| mnist | ncae-noadv | 0.2 | h2 | 10 | 80.0 ± 0.0 | — | — | 0 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	layout := string(PaperLayout(cells, Namer{}, true))
+	for _, want := range []string{
+		"| ncae-ganlr (paper: ncae) | 88.5 / 89.8 (-1.3) |",
+		"| ncae-noadv | 80.0 |",
+		"| external:knn | 75.0 |",
+		"| ncae (no runs here) | — / 89.8 |", // the paper's own row stays
+	} {
+		if !strings.Contains(layout, want) {
+			t.Errorf("paper layout lacks %q:\n%s", want, layout)
+		}
+	}
 }
