@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,8 +24,12 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("table1", "table1 [--preset smoke|quick|paper] [--config FILE] [--datasets ...] [--methods ...] [--rhos ...] [flags]", a.stderr)
 	cf.register(fs, true)
 	shardFlag := fs.String("shard", "", "run only slice `i/n` of the grid (n machines share a sweep; merge with report)")
+	rerunDirty := fs.Bool("rerun-dirty", false, "run again, from this committed tree, the runs whose recorded row came from a tree with uncommitted changes (git_commit …-dirty); the new rows count, the old stay in runs.csv, and the AUCs are compared")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *rerunDirty && cf.allowDirty {
+		return usageError{errors.New("--rerun-dirty replaces rows from a modified tree with rows from a committed one: it cannot go with --allow-dirty")}
 	}
 	shard, err := plan.ParseShard(*shardFlag)
 	if err != nil {
@@ -44,24 +49,75 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err := provenance.CheckRecordable(r.Commit, cfg.Run.ResultsDir, cf.allowDirty); err != nil {
 		return err
 	}
+	if *rerunDirty && strings.HasSuffix(r.Commit, "-dirty") {
+		return fmt.Errorf("--rerun-dirty: this tree (%s) has uncommitted changes itself; commit or stash them first", r.Commit)
+	}
+	r.RerunDirty = *rerunDirty
 	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil {
 		return err
 	}
 	p := plan.Table1(cfg).Shard(shard)
+	var before map[store.Key]store.Row
+	if *rerunDirty {
+		if before, err = st.Finished(); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(a.stderr, "table1: %d runs (%s, shard %s), results in %s\n", len(p), cfg.Sources()[0], shard, st.Path())
 	sum, err := r.Sweep(ctx, st, p)
 	fmt.Fprintf(a.stderr, "table1: %d run, %d already done, %d failed, %d diverged\n", sum.Ran, sum.Skipped, sum.Failed, sum.Diverged)
+	rows, rowsErr := st.Rows()
+	if *rerunDirty && rowsErr == nil {
+		// Also after an interruption: say what the reruns so far showed.
+		fmt.Fprintf(a.stderr, "table1: --rerun-dirty: %s\n", compareReruns(p, before, store.NewIndex(rows).Finished()))
+	}
 	if err != nil {
 		return err
 	}
-	rows, err := st.Rows()
-	if err != nil {
-		return err
+	if rowsErr != nil {
+		return rowsErr
 	}
 	mine, _ := configRows(cfg, rows)
 	printSummary(a, mine)
 	return writeReport(a, cfg, mine, nil)
+}
+
+// compareReruns says how the runs of p that were recorded from a modified
+// tree (dirty rows in before) came out when run again (their rows in
+// after): how many gave the same AUC to the last bit, how many another
+// (and the largest difference), and how many are not rerun yet.
+func compareReruns(p plan.Plan, before, after map[store.Key]store.Row) string {
+	var same, differ, left int
+	var worst float64
+	var worstKey store.Key
+	for _, t := range p {
+		k := t.StoreKey()
+		old, ok := before[k]
+		if !ok || !old.Dirty() {
+			continue
+		}
+		now, ok := after[k]
+		switch {
+		case !ok || now.Dirty():
+			left++
+		case now.AUC == old.AUC || (math.IsNaN(now.AUC) && math.IsNaN(old.AUC)):
+			same++
+		default:
+			differ++
+			if d := math.Abs(now.AUC - old.AUC); !(d <= worst) {
+				worst, worstKey = d, k
+			}
+		}
+	}
+	msg := fmt.Sprintf("%d dirty runs rerun: AUC identical in %d, different in %d", same+differ, same, differ)
+	if differ > 0 {
+		msg += fmt.Sprintf(" (largest |Δ| %.2g points, %s)", 100*worst, worstKey)
+	}
+	if left > 0 {
+		msg += fmt.Sprintf("; %d still to rerun", left)
+	}
+	return msg
 }
 
 // check fails with "cannot <doing>: …" when one of methods cannot run, and

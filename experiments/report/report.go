@@ -212,13 +212,28 @@ func Configurations(cells []summary.Cell, names Namer) []byte {
 }
 
 // Provenance renders where rows came from, as a Markdown list: the code
-// versions and backends that produced them, when they finished and their
-// summed run time. Every value is read from the rows.
+// versions and backends that produced the rows that count (store.Index),
+// when they finished and their summed run time, and how many rows from a
+// modified tree were superseded by a rerun. Every value is read from the
+// rows.
 func Provenance(rows []store.Row) []byte {
 	commits := map[string]int{}
 	backends := map[string]map[string]bool{}
 	var first, last string
 	var train, score float64
+	latest := store.NewIndex(rows).Latest()
+	superseded := 0
+	for _, r := range rows {
+		if r.Final() && r.Dirty() {
+			superseded++
+		}
+	}
+	for _, r := range latest {
+		if r.Final() && r.Dirty() {
+			superseded--
+		}
+	}
+	rows = latest
 	for _, r := range rows {
 		commits[r.GitCommit]++
 		if backends[r.Backend] == nil {
@@ -248,6 +263,9 @@ func Provenance(rows []store.Row) []byte {
 	fmt.Fprintf(&buf, "- backend: %s\n", strings.Join(bs, "; "))
 	fmt.Fprintf(&buf, "- finished: %s to %s\n", first, last)
 	fmt.Fprintf(&buf, "- run time summed over runs: training %.2f h, scoring %.2f h\n", train/3600, score/3600)
+	if superseded > 0 {
+		fmt.Fprintf(&buf, "- superseded: %d rows made from a tree with uncommitted changes, run again from a committed one (`table1 --rerun-dirty`); they stay in runs.csv and count nowhere\n", superseded)
+	}
 	return buf.Bytes()
 }
 

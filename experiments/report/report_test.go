@@ -170,3 +170,21 @@ func TestVariantsBesideThePapersMethod(t *testing.T) {
 		}
 	}
 }
+
+// TestProvenanceOfSupersededRows: a row from a modified tree that a rerun
+// replaced is not counted as provenance, but said to be there.
+func TestProvenanceOfSupersededRows(t *testing.T) {
+	rs := rows()[:3]
+	for i := range rs {
+		rs[i].GitCommit = "abc123-dirty"
+	}
+	again := rs[0]
+	again.GitCommit, again.FinishedAt = "def456", "2026-12-06T10:00:00Z"
+	md := string(Provenance(append(rs, again)))
+	for _, want := range []string{"Provenance of these 3 runs", "- code (git commit): abc123-dirty (2 runs), def456 (1 runs)",
+		"- finished: 2026-11-29T05:11:00Z to 2026-12-06T10:00:00Z", "- superseded: 1 rows made from a tree with uncommitted changes"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("provenance lacks %q:\n%s", want, md)
+		}
+	}
+}

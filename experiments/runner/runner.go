@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -41,6 +42,10 @@ type Runner struct {
 	// External says where external detectors' folders go and whether they
 	// stay after the run.
 	External external.Options
+	// RerunDirty makes Sweep run again the runs whose recorded row is
+	// Dirty (made from a tree with uncommitted changes); the new rows
+	// supersede them (store.Append).
+	RerunDirty bool
 
 	observeMu sync.Mutex // calls to Observer, one at a time
 }
@@ -218,6 +223,9 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, p plan.Plan) (Summa
 	done, err := st.Finished()
 	if err != nil {
 		return sum, err
+	}
+	if r.RerunDirty {
+		maps.DeleteFunc(done, func(_ store.Key, row store.Row) bool { return row.Dirty() })
 	}
 	groups, skipped := groupPending(p, done)
 	sum.Skipped = skipped

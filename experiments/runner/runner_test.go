@@ -163,6 +163,47 @@ func TestSweepRecordsAndSkips(t *testing.T) {
 	}
 }
 
+// TestRerunDirty: rows from a modified tree are skipped like any other
+// unless RerunDirty is set; then they are run again, the new rows count and
+// the old ones stay in the file.
+func TestRerunDirty(t *testing.T) {
+	r := setup(t, nil)
+	st, _ := store.Open(filepath.Join(t.TempDir(), "runs.csv"))
+	tasks := r.allTasks()
+	r.Commit = "abc123-dirty"
+	if sum, err := r.Sweep(context.Background(), st, tasks[:5]); err != nil || sum.Ran != 5 {
+		t.Fatalf("dirty sweep: %+v, %v", sum, err)
+	}
+	r.Commit = "abc124"
+	if sum, err := r.Sweep(context.Background(), st, tasks); err != nil || sum.Ran != 7 || sum.Skipped != 5 {
+		t.Fatalf("sweep without RerunDirty: %+v, %v", sum, err)
+	}
+	r.RerunDirty = true
+	if sum, err := r.Sweep(context.Background(), st, tasks); err != nil || sum.Ran != 5 || sum.Skipped != 7 {
+		t.Fatalf("sweep with RerunDirty: %+v, %v", sum, err)
+	}
+	if sum, err := r.Sweep(context.Background(), st, tasks); err != nil || sum.Ran != 0 {
+		t.Fatalf("second sweep with RerunDirty: %+v, %v", sum, err)
+	}
+	rows, _ := st.Rows()
+	done, _ := st.Finished()
+	if len(rows) != 17 || len(done) != 12 {
+		t.Fatalf("%d rows, %d keys done; want 17 and 12", len(rows), len(done))
+	}
+	old := map[store.Key]float64{}
+	for _, row := range rows[:5] {
+		old[row.Key()] = row.AUC
+	}
+	for k, row := range done {
+		if row.Dirty() {
+			t.Errorf("%s: the dirty row still counts", k)
+		}
+		if auc, ok := old[k]; ok && auc != row.AUC {
+			t.Errorf("%s: rerun AUC %v, dirty row's %v (same code, same key)", k, row.AUC, auc)
+		}
+	}
+}
+
 func TestDeterministicAUC(t *testing.T) {
 	r := setup(t, nil)
 	key := protocol.Key{Dataset: "mnist", Normal: 1, Anomaly: 2, Seed: 0, Rho: 0.2}

@@ -3,8 +3,8 @@ package store
 // Index is the runs of one or more runs.csv files merged, and the one
 // place that says which row of a run counts: the last final row of its key
 // (ok or diverged), or its last row when none is final. A final row found
-// in two files with the same finish time (a Slurm shard holding a copy of a
-// run the results folder has) is one run, kept once.
+// in two files with the same finish time and commit (a Slurm shard holding
+// a copy of a run the results folder has) is one run, kept once.
 type Index struct {
 	rows   []Row
 	latest map[Key]int // index in rows of the row that counts
@@ -15,14 +15,14 @@ type Index struct {
 func NewIndex(lists ...[]Row) *Index {
 	ix := &Index{latest: map[Key]int{}}
 	type runID struct {
-		key      Key
-		finished string
+		key              Key
+		finished, commit string
 	}
 	seen := map[runID]bool{}
 	for _, rows := range lists {
 		for _, r := range rows {
 			if r.Final() {
-				id := runID{r.Key(), r.FinishedAt}
+				id := runID{r.Key(), r.FinishedAt, r.GitCommit}
 				if seen[id] {
 					continue
 				}

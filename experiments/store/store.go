@@ -106,7 +106,13 @@ func (r Row) Key() Key {
 // Final reports whether the row is a final outcome (not to be rerun).
 func (r Row) Final() bool { return r.Status == OK || r.Status == Diverged }
 
-// ErrDuplicate is returned by Append for a key that already has a final row.
+// Dirty reports whether the row was recorded from a working tree with
+// uncommitted changes (its git commit ends in "-dirty"), so that no
+// commit holds the code that made it.
+func (r Row) Dirty() bool { return strings.HasSuffix(r.GitCommit, "-dirty") }
+
+// ErrDuplicate is returned by Append for a key that already has a final
+// row (other than a dirty one that a clean row supersedes).
 var ErrDuplicate = errors.New("run already recorded")
 
 // Store is a runs.csv file.
@@ -150,7 +156,10 @@ func (s *Store) Finished() (map[Key]Row, error) {
 }
 
 // Append adds row atomically. It fails with ErrDuplicate if the row's key
-// already has a final row, and refuses to touch a file it cannot parse.
+// already has a final row — unless every final row of the key is Dirty and
+// row is not: a run repeated from a committed tree supersedes the rows of
+// a modified one, which stay in the file (the Index counts the last final
+// row). It refuses to touch a file it cannot parse.
 func (s *Store) Append(row Row) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,7 +179,7 @@ func (s *Store) Append(row Row) error {
 	}
 	k := row.Key()
 	for _, r := range rows {
-		if r.Final() && r.Key() == k {
+		if r.Final() && r.Key() == k && !(r.Dirty() && !row.Dirty()) {
 			return fmt.Errorf("store: %s: %w", k, ErrDuplicate)
 		}
 	}

@@ -65,6 +65,57 @@ func TestAppendRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCleanRowSupersedesDirty: a run repeated from a committed tree may
+// follow a final row of a modified one (which stays in the file), and then
+// counts; nothing else may repeat a final row.
+func TestCleanRowSupersedesDirty(t *testing.T) {
+	tests := []struct {
+		name          string
+		first, second string // git commits
+		wantErr       bool
+	}{
+		{"clean over dirty", "deadbee-dirty", "cafe123", false},
+		{"clean over clean", "deadbee", "cafe123", true},
+		{"dirty over dirty", "deadbee-dirty", "cafe123-dirty", true},
+		{"dirty over clean", "deadbee", "cafe123-dirty", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(filepath.Join(t.TempDir(), "runs.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			old, again := row(0, OK), row(0, OK)
+			old.GitCommit, again.GitCommit = tt.first, tt.second
+			again.AUC, again.FinishedAt = 0.75, "2026-12-06T00:00:00Z"
+			if err := s.Append(old); err != nil {
+				t.Fatal(err)
+			}
+			err = s.Append(again)
+			if gotErr := errors.Is(err, ErrDuplicate); gotErr != tt.wantErr {
+				t.Fatalf("second append: %v, want duplicate %v", err, tt.wantErr)
+			}
+			rows, _ := s.Rows()
+			done, _ := s.Finished()
+			want, wantRows := old, 1
+			if !tt.wantErr {
+				want, wantRows = again, 2
+			}
+			if len(rows) != wantRows || done[old.Key()].GitCommit != want.GitCommit || done[old.Key()].AUC != want.AUC {
+				t.Errorf("%d rows, counting row %+v; want %d rows, commit %s", len(rows), done[old.Key()], wantRows, want.GitCommit)
+			}
+			// Once superseded, the key has a clean final row: no third one.
+			if !tt.wantErr {
+				third := again
+				third.GitCommit = "f00d456"
+				if err := s.Append(third); !errors.Is(err, ErrDuplicate) {
+					t.Errorf("third append: %v, want ErrDuplicate", err)
+				}
+			}
+		})
+	}
+}
+
 // TestLegacyHeader reads a runs.csv written before the aupr column and
 // upgrades it on the next Append, keeping its rows' bytes.
 func TestLegacyHeader(t *testing.T) {
