@@ -41,11 +41,14 @@ func runBench(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintln(a.stderr, "bench: no python3 that imports torch (PATH, /usr/bin/python3): PyTorch rows skipped; install it with 'apt-get install python3-torch' or pass --python")
 		}
 	}
-	// Open the backend once before the table starts, so a bad spec is one
-	// line and no half-printed table.
+	// Open the backend once before the table starts, so a bad spec (a usage
+	// error) or a missing plugin is one line and no half-printed table.
+	if err := backend.Check(*backendSpec); err != nil {
+		return usageError{fmt.Errorf("--backend: %w", err)}
+	}
 	b, err := backend.Open(*backendSpec)
 	if err != nil {
-		return usageError{fmt.Errorf("--backend: %w", err)}
+		return fmt.Errorf("bench: %w", err)
 	}
 	fmt.Fprintf(a.stderr, "bench: backend %s: %s\n", *backendSpec, b.Description())
 	b.Finalize()

@@ -24,7 +24,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("table1", "table1 [--preset smoke|quick|paper] [--config FILE] [--datasets ...] [--methods ...] [--rhos ...] [flags]", a.stderr)
 	cf.register(fs, true)
 	shardFlag := fs.String("shard", "", "run only slice `i/n` of the grid (n machines share a sweep; merge with report)")
-	rerunDirty := fs.Bool("rerun-dirty", false, "run again, from this committed tree, the runs whose recorded row came from a tree with uncommitted changes (git_commit …-dirty); the new rows count, the old stay in runs.csv, and the AUCs are compared")
+	rerunDirty := fs.Bool("rerun-dirty", false, "also run again, from this committed tree, the runs whose recorded row came from a tree with uncommitted changes (git_commit …-dirty); the new rows count, the old stay in runs.csv, and the AUCs are compared (missing and failed runs run as always)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err := provenance.CheckRecordable(r.Commit, cfg.Run.ResultsDir, cf.allowDirty); err != nil {
 		return err
 	}
-	if *rerunDirty && strings.HasSuffix(r.Commit, "-dirty") {
+	if *rerunDirty && (store.Row{GitCommit: r.Commit}).Dirty() {
 		return fmt.Errorf("--rerun-dirty: this tree (%s) has uncommitted changes itself; commit or stash them first", r.Commit)
 	}
 	r.RerunDirty = *rerunDirty
@@ -86,9 +86,10 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 // compareReruns says how the runs of p that were recorded from a modified
 // tree (dirty rows in before) came out when run again (their rows in
 // after): how many gave the same AUC to the last bit, how many another
-// (and the largest difference), and how many are not rerun yet.
+// (and the largest difference), how many changed status (ok ↔ diverged)
+// and how many are not rerun yet.
 func compareReruns(p plan.Plan, before, after map[store.Key]store.Row) string {
-	var same, differ, left int
+	var same, differ, changed, left int
 	var worst float64
 	var worstKey store.Key
 	for _, t := range p {
@@ -101,18 +102,23 @@ func compareReruns(p plan.Plan, before, after map[store.Key]store.Row) string {
 		switch {
 		case !ok || now.Dirty():
 			left++
+		case now.Status != old.Status:
+			changed++
 		case now.AUC == old.AUC || (math.IsNaN(now.AUC) && math.IsNaN(old.AUC)):
 			same++
 		default:
 			differ++
-			if d := math.Abs(now.AUC - old.AUC); !(d <= worst) {
+			if d := math.Abs(now.AUC - old.AUC); d > worst {
 				worst, worstKey = d, k
 			}
 		}
 	}
-	msg := fmt.Sprintf("%d dirty runs rerun: AUC identical in %d, different in %d", same+differ, same, differ)
+	msg := fmt.Sprintf("%d dirty runs rerun: AUC identical in %d, different in %d", same+differ+changed, same, differ)
 	if differ > 0 {
 		msg += fmt.Sprintf(" (largest |Δ| %.2g points, %s)", 100*worst, worstKey)
+	}
+	if changed > 0 {
+		msg += fmt.Sprintf(", status changed (ok ↔ diverged) in %d", changed)
 	}
 	if left > 0 {
 		msg += fmt.Sprintf("; %d still to rerun", left)

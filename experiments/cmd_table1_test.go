@@ -21,9 +21,13 @@ func TestCompareReruns(t *testing.T) {
 	}
 	row := func(i int, auc float64, commit string) store.Row {
 		k := p[i].StoreKey()
+		status := store.OK
+		if math.IsNaN(auc) {
+			status = store.Diverged
+		}
 		return store.Row{Dataset: k.Experiment.Dataset, NormalClass: k.Experiment.Normal, AnomalyClass: k.Experiment.Anomaly,
 			Seed: k.Experiment.Seed, Rho: k.Experiment.Rho, Method: k.Method, ConfigHash: k.ConfigHash,
-			AUC: auc, GitCommit: commit, Status: store.OK}
+			AUC: auc, GitCommit: commit, Status: status}
 	}
 	index := func(rows ...store.Row) map[store.Key]store.Row { return store.NewIndex(rows).Finished() }
 	tests := []struct {
@@ -40,6 +44,11 @@ func TestCompareReruns(t *testing.T) {
 		before: index(row(0, math.NaN(), "a-dirty")),
 		after:  index(row(0, math.NaN(), "c")),
 		want:   "1 dirty runs rerun: AUC identical in 1, different in 0",
+	}, {
+		name:   "diverged once, ok when run again, beside a larger AUC change",
+		before: index(row(0, math.NaN(), "a-dirty"), row(1, 0.8, "a-dirty"), row(2, 0.7, "a-dirty")),
+		after:  index(row(0, 0.9, "c"), row(1, 0.75, "c"), row(2, 0.71, "c")),
+		want:   "3 dirty runs rerun: AUC identical in 0, different in 2 (largest |Δ| 5 points, " + p[1].StoreKey().String() + "), status changed (ok ↔ diverged) in 1",
 	}, {
 		name: "nothing dirty",
 		want: "0 dirty runs rerun: AUC identical in 0, different in 0",

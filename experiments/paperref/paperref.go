@@ -53,21 +53,17 @@ func Lookup(dataset, method string, rho float64) (Cell, bool) {
 	return c, ok
 }
 
-// variantOf maps the harness's named variants of a paper method — the same
+// variants maps the harness's named variants of a paper method — the same
 // method with a setting changed where the paper's value fails or is
 // unstated — to the paper's column they stand in for. Ablations (a part of
 // the method removed, such as ncae-noadv) are not here: they are not the
 // paper's method under another setting, and have no paper value to meet.
-func variantOf(method string) string {
-	switch method {
-	case "ncae-ganlr": // the GAN learning rate of the authors' code
-		return "ncae"
-	case "ncae-code": // the authors' released code's settings and step
-		return "ncae"
-	case "ocsvm-nusel": // ν chosen on the hold-out with γ
-		return "ocsvm"
+func variants() map[string]string {
+	return map[string]string{
+		"ncae-ganlr":  "ncae",  // the GAN learning rate of the authors' code
+		"ncae-code":   "ncae",  // the authors' released code's settings and step
+		"ocsvm-nusel": "ocsvm", // ν chosen on the hold-out with γ
 	}
-	return ""
 }
 
 // Counterpart returns the paper's column that method's numbers are
@@ -75,7 +71,7 @@ func variantOf(method string) string {
 // the paper's method for a named variant of it (variant true), and ok false
 // for a method the paper has no column for.
 func Counterpart(method string) (column string, variant, ok bool) {
-	if c := variantOf(method); c != "" {
+	if c, ok := variants()[method]; ok {
 		return c, true, true
 	}
 	for _, m := range Methods() {
@@ -93,6 +89,8 @@ func LookupFor(dataset, method string, rho float64) (c Cell, column string, ok b
 	if !ok {
 		return Cell{}, "", false
 	}
-	c, ok = Lookup(dataset, column, rho)
-	return c, column, ok
+	if c, ok = Lookup(dataset, column, rho); !ok {
+		return Cell{}, "", false
+	}
+	return c, column, true
 }

@@ -47,8 +47,7 @@ func TestCounterpart(t *testing.T) {
 			t.Errorf("Counterpart(%q) = %q, %v, %v; want %q, %v, %v", tt.method, column, variant, ok, tt.column, tt.variant, tt.ok)
 		}
 	}
-	for _, v := range []string{"ncae-ganlr", "ncae-code", "ocsvm-nusel"} {
-		c := variantOf(v)
+	for v, c := range variants() {
 		if _, variant, ok := Counterpart(c); !ok || variant {
 			t.Errorf("variant %s stands in for %q, which is not one of the paper's columns", v, c)
 		}
@@ -58,5 +57,8 @@ func TestCounterpart(t *testing.T) {
 	}
 	if _, _, ok := LookupFor("mnist", "ncae-noadv", 0.2); ok {
 		t.Error("an ablation got the paper's value")
+	}
+	if _, col, ok := LookupFor("mnist", "ncae-ganlr", 0.3); ok || col != "" {
+		t.Errorf("a ρ the paper lacks: column %q, ok %v", col, ok)
 	}
 }

@@ -26,7 +26,9 @@ type errorPoints struct {
 
 // Plot draws AUC against ρ for the data set's cells: one solid line per
 // method and configuration with ±1 std error bars, and the paper's value
-// for the same method dashed in the same colour. It returns PNG bytes.
+// for the same method dashed in the same colour (the paper's own columns
+// only: a variant's paper column, paperref.Counterpart, is in the tables,
+// not drawn again here). It returns PNG bytes.
 func Plot(cells []summary.Cell, dataset string) ([]byte, error) {
 	type series struct {
 		method, hash string

@@ -221,19 +221,16 @@ func Provenance(rows []store.Row) []byte {
 	backends := map[string]map[string]bool{}
 	var first, last string
 	var train, score float64
-	latest := store.NewIndex(rows).Latest()
+	ix := store.NewIndex(rows)
 	superseded := 0
-	for _, r := range rows {
+	for _, r := range ix.Rows() {
 		if r.Final() && r.Dirty() {
-			superseded++
+			if counting, _ := ix.Get(r.Key()); counting.Final() && !counting.Dirty() {
+				superseded++
+			}
 		}
 	}
-	for _, r := range latest {
-		if r.Final() && r.Dirty() {
-			superseded--
-		}
-	}
-	rows = latest
+	rows = ix.Latest()
 	for _, r := range rows {
 		commits[r.GitCommit]++
 		if backends[r.Backend] == nil {

@@ -187,4 +187,10 @@ func TestProvenanceOfSupersededRows(t *testing.T) {
 			t.Errorf("provenance lacks %q:\n%s", want, md)
 		}
 	}
+	// A dirty row that another dirty row follows was not rerun from a
+	// committed tree: nothing is said to be superseded.
+	again.GitCommit = "def456-dirty"
+	if md := string(Provenance(append(rs, again))); strings.Contains(md, "superseded") {
+		t.Errorf("dirty over dirty counted as superseded:\n%s", md)
+	}
 }

@@ -44,7 +44,7 @@ type Runner struct {
 	External external.Options
 	// RerunDirty makes Sweep run again the runs whose recorded row is
 	// Dirty (made from a tree with uncommitted changes); the new rows
-	// supersede them (store.Append).
+	// supersede them (store.Append), so Commit must be a clean one.
 	RerunDirty bool
 
 	observeMu sync.Mutex // calls to Observer, one at a time
@@ -225,6 +225,9 @@ func (r *Runner) Sweep(ctx context.Context, st *store.Store, p plan.Plan) (Summa
 		return sum, err
 	}
 	if r.RerunDirty {
+		if (store.Row{GitCommit: r.Commit}).Dirty() {
+			return sum, fmt.Errorf("rerunning runs recorded from a modified tree needs a committed one, and this is %s: commit or stash the changes", r.Commit)
+		}
 		maps.DeleteFunc(done, func(_ store.Key, row store.Row) bool { return row.Dirty() })
 	}
 	groups, skipped := groupPending(p, done)

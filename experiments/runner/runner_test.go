@@ -179,6 +179,11 @@ func TestRerunDirty(t *testing.T) {
 		t.Fatalf("sweep without RerunDirty: %+v, %v", sum, err)
 	}
 	r.RerunDirty = true
+	r.Commit = "abc124-dirty"
+	if _, err := r.Sweep(context.Background(), st, tasks); err == nil || !strings.Contains(err.Error(), "needs a committed one") {
+		t.Fatalf("rerun from a modified tree: %v", err)
+	}
+	r.Commit = "abc124"
 	if sum, err := r.Sweep(context.Background(), st, tasks); err != nil || sum.Ran != 5 || sum.Skipped != 7 {
 		t.Fatalf("sweep with RerunDirty: %+v, %v", sum, err)
 	}

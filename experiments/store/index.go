@@ -2,7 +2,8 @@ package store
 
 // Index is the runs of one or more runs.csv files merged, and the one
 // place that says which row of a run counts: the last final row of its key
-// (ok or diverged), or its last row when none is final. A final row found
+// (ok or diverged) — but never a Dirty row over a clean one, in whatever
+// order the files come — or its last row when none is final. A final row found
 // in two files with the same finish time and commit (a Slurm shard holding
 // a copy of a run the results folder has) is one run, kept once.
 type Index struct {
@@ -35,7 +36,7 @@ func NewIndex(lists ...[]Row) *Index {
 			case !ok:
 				ix.order = append(ix.order, k)
 				ix.latest[k] = len(ix.rows) - 1
-			case r.Final() || !ix.rows[i].Final():
+			case !ix.rows[i].Final() || (r.Final() && !(r.Dirty() && !ix.rows[i].Dirty())):
 				ix.latest[k] = len(ix.rows) - 1
 			}
 		}

@@ -46,3 +46,35 @@ func TestIndex(t *testing.T) {
 		t.Error("Get of an unknown key succeeded")
 	}
 }
+
+// TestIndexCleanOverDirty: whichever file comes first, a clean final row
+// counts over a dirty one; between two of a kind the later counts.
+func TestIndexCleanOverDirty(t *testing.T) {
+	mk := func(commit, finished string, auc float64) Row {
+		r := row(0, OK)
+		r.GitCommit, r.FinishedAt, r.AUC = commit, finished, auc
+		return r
+	}
+	failed := func(r Row) Row { r.Status = Failed; return r }
+	clean, dirty := mk("c1", "t2", 0.8), mk("d1-dirty", "t1", 0.7)
+	tests := []struct {
+		name  string
+		lists [][]Row
+		want  Row
+	}{
+		{"dirty then clean", [][]Row{{dirty}, {clean}}, clean},
+		{"clean then dirty (a shard's dirty copy merged last)", [][]Row{{clean}, {dirty}}, clean},
+		{"clean, failed clean, then dirty", [][]Row{{clean, failed(mk("c2", "t3", math.NaN()))}, {dirty}}, clean},
+		{"two clean", [][]Row{{clean}, {mk("c2", "t3", 0.85)}}, mk("c2", "t3", 0.85)},
+		{"two dirty", [][]Row{{dirty}, {mk("d2-dirty", "t3", 0.6)}}, mk("d2-dirty", "t3", 0.6)},
+		{"dirty, then a failed clean", [][]Row{{dirty}, {failed(mk("c2", "t3", math.NaN()))}}, dirty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := NewIndex(tt.lists...).Get(clean.Key())
+			if got.GitCommit != tt.want.GitCommit || got.FinishedAt != tt.want.FinishedAt {
+				t.Errorf("counting row from %s at %s, want %s at %s", got.GitCommit, got.FinishedAt, tt.want.GitCommit, tt.want.FinishedAt)
+			}
+		})
+	}
+}

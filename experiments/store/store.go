@@ -5,7 +5,9 @@
 // the new one — never a torn row — and several processes may share one file.
 // A run is identified by its Key (experiment, method and config hash); once a
 // row with a final status exists for a key, the store refuses a second one,
-// so a resumed sweep can neither lose nor duplicate a finished run.
+// so a resumed sweep can neither lose nor duplicate a finished run — with
+// one exception: a row from a committed tree may follow final rows made
+// from a modified one (Row.Dirty), and supersedes them.
 package store
 
 import (
