@@ -14,9 +14,11 @@ import (
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/report"
 	"github.com/ncae-repro/ncae/experiments/runner"
+	"github.com/ncae-repro/ncae/experiments/stats"
 	"github.com/ncae-repro/ncae/experiments/store"
 	"github.com/ncae-repro/ncae/experiments/summary"
 	"github.com/ncae-repro/ncae/internal/provenance"
+	"github.com/ncae-repro/ncae/protocol"
 )
 
 func runTable1(ctx context.Context, a *app, args []string) error {
@@ -25,6 +27,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	cf.register(fs, true)
 	shardFlag := fs.String("shard", "", "run only slice `i/n` of the grid (n machines share a sweep; merge with report)")
 	rerunDirty := fs.Bool("rerun-dirty", false, "also run again, from this committed tree, the runs whose recorded row came from a tree with uncommitted changes (git_commit …-dirty); the new rows count, the old stay in runs.csv, and the AUCs are compared (missing and failed runs run as always)")
+	dryRun := fs.Bool("dry-run", false, "run nothing: print, per method, data set and ρ, the runs done, failed and left in runs.csv, and an estimate of the time left")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +42,9 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	cfg, err := cf.load(fs, reg)
 	if err != nil {
 		return err
+	}
+	if *dryRun {
+		return printPlanState(a, cfg, plan.Table1(cfg).Shard(shard), *rerunDirty)
 	}
 	r := newRunner(a, cfg, reg)
 	r.External.Keep = cf.keep
@@ -81,6 +87,70 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	mine, _ := configRows(cfg, rows)
 	printSummary(a, mine)
 	return writeReport(a, cfg, mine, nil)
+}
+
+// printPlanState prints, without running or creating anything, how far p
+// has got in cfg's runs.csv: a Markdown table of cells, then the runs left
+// and the run time they may take (each cell's runs left times the median
+// train + score seconds of the method's finished runs on that data set).
+func printPlanState(a *app, cfg *config.Config, p plan.Plan, rerunDirty bool) error {
+	path := filepath.Join(cfg.Run.ResultsDir, "runs.csv")
+	rows, err := store.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	ix := store.NewIndex(rows)
+	seconds := map[[2]string][]float64{} // method, data set → run times of finished runs
+	for _, r := range p.Finished(ix) {
+		if r.Status == store.OK {
+			k := [2]string{r.Method, r.Dataset}
+			seconds[k] = append(seconds[k], r.TrainSeconds+r.ScoreSeconds)
+		}
+	}
+	fmt.Fprintf(a.stdout, "%d runs (%s), recorded in %s\n\n", len(p), cfg.Sources()[0], path)
+	fmt.Fprintln(a.stdout, "| method | data set | ρ | runs | ok | diverged | failed | missing | dirty | median run, s |")
+	fmt.Fprintln(a.stdout, "|---|---|---|---|---|---|---|---|---|---|")
+	var total plan.Count
+	var dirty, unknown int
+	var left float64
+	for _, c := range p.CountByCell(ix) {
+		median := math.NaN()
+		if s := seconds[[2]string{c.Method, c.Dataset}]; len(s) > 0 {
+			median = stats.Median(s)
+		}
+		todo := c.ToDo()
+		if rerunDirty {
+			todo += c.Dirty
+		}
+		if todo > 0 && math.IsNaN(median) {
+			unknown += todo
+		} else if todo > 0 {
+			left += float64(todo) * median
+		}
+		med := "—"
+		if !math.IsNaN(median) {
+			med = fmt.Sprintf("%.0f", median)
+		}
+		fmt.Fprintf(a.stdout, "| %s | %s | %s | %d | %d | %d | %d | %d | %d | %s |\n", c.Method, c.Dataset,
+			protocol.FormatRho(c.Rho), c.Total, c.OK, c.Diverged, c.Failed, c.Missing, c.Dirty, med)
+		total = total.Add(c.Count)
+		dirty += c.Dirty
+	}
+	todo := total.ToDo()
+	what := fmt.Sprintf("%d missing, %d failed", total.Missing, total.Failed)
+	if rerunDirty {
+		todo += dirty
+		what += fmt.Sprintf(", %d from a modified tree", dirty)
+	}
+	fmt.Fprintf(a.stdout, "\n%d of %d runs to do (%s)", todo, total.Total, what)
+	if unknown > 0 {
+		fmt.Fprintf(a.stdout, "; %d of them of a method with no finished run on the data set to time them by", unknown)
+	}
+	if left > 0 {
+		fmt.Fprintf(a.stdout, "; ≈ %.1f h of run time summed over the others at the medians above (a run's recorded seconds; two runs sharing the cores each take about twice as long, so at --jobs 2 the wall time is about half the sum)", left/3600)
+	}
+	fmt.Fprintln(a.stdout)
+	return nil
 }
 
 // compareReruns says how the runs of p that were recorded from a modified

@@ -59,6 +59,8 @@ func TestCommandLine(t *testing.T) {
 		{"run bad ncr mode", []string{"run", "--method", "ncae", "--dataset", "mnist", "--normal", "3", "--set", `ncae.ncr_mode="flip"`}, 2, "", "ncr_mode"},
 		{"missing XLA plugin", []string{"table1", "--preset", "smoke", "--methods", "cae", "--backend", "xla:/nonexistent/plugin.so"}, 1, "", "fix: give the path of a PJRT plugin"},
 		{"bench bad data set", []string{"bench", "--datasets", "cifar"}, 2, "", `unknown data set "cifar"`},
+		{"dry run", []string{"table1", "--preset", "smoke", "--methods", "kde,cae", "--dry-run", "--results-dir", "/nonexistent/results"}, 0, "| cae | mnist | 0.1 | 1 | 0 | 0 | 0 | 1 | 0 | — |", ""},
+		{"dry run estimate", []string{"table1", "--preset", "smoke", "--methods", "kde", "--dry-run", "--results-dir", "/nonexistent/results"}, 0, "runs to do (", ""},
 		{"rerun dirty with allow dirty", []string{"table1", "--preset", "smoke", "--rerun-dirty", "--allow-dirty"}, 2, "", "cannot go with --allow-dirty"},
 		{"bench bad backend", []string{"bench", "--backend", "cpu:kernel=sse"}, 2, "", "--backend: "},
 		{"config show", []string{"config", "show", "--preset", "paper"}, 0, "900 experiments × 8 methods", ""},

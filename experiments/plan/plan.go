@@ -172,3 +172,40 @@ func (c Count) Add(d Count) Count {
 
 // ToDo is the number of runs a submission would run: missing or failed.
 func (c Count) ToDo() int { return c.Missing + c.Failed }
+
+// Cell is the runs of one method on one data set at one ρ: a row of a
+// plan's progress.
+type Cell struct {
+	Method, Dataset string
+	Rho             float64
+}
+
+// CellCount is a cell's Count, and how many of its counting rows were
+// made from a modified tree (store.Row.Dirty).
+type CellCount struct {
+	Cell
+	Count
+	Dirty int
+}
+
+// CountByCell is Count per cell, the cells in the order the plan first
+// reaches them.
+func (p Plan) CountByCell(ix *store.Index) []CellCount {
+	var out []CellCount
+	at := map[Cell]int{}
+	for _, t := range p {
+		c := Cell{t.Method, t.Key.Dataset, t.Key.Rho}
+		i, ok := at[c]
+		if !ok {
+			i = len(out)
+			at[c] = i
+			out = append(out, CellCount{Cell: c})
+		}
+		cc := &out[i]
+		cc.Count = cc.Count.Add(Plan{t}.Count(ix))
+		if row, ok := ix.Get(t.StoreKey()); ok && row.Final() && row.Dirty() {
+			cc.Dirty++
+		}
+	}
+	return out
+}

@@ -107,6 +107,38 @@ func TestCount(t *testing.T) {
 	}
 }
 
+func TestCountByCell(t *testing.T) {
+	cfg, _ := load(t, `grid.methods=["kde","iforest"]`, `grid.datasets=["mnist"]`, "grid.rhos=[0,0.1]", "grid.normal_classes=[0,1]")
+	p := Table1(cfg)
+	row := func(task Task, status store.Status, commit string) store.Row {
+		k := task.Key
+		return store.Row{Dataset: k.Dataset, Method: task.Method, Rho: k.Rho, NormalClass: k.Normal, AnomalyClass: k.Anomaly,
+			Seed: k.Seed, ConfigHash: task.ConfigHash, Status: status, GitCommit: commit, FinishedAt: "t1"}
+	}
+	var rows []store.Row
+	for _, task := range p {
+		switch {
+		case task.Method == "kde" && task.Key.Rho == 0:
+			rows = append(rows, row(task, store.OK, "abc-dirty"))
+		case task.Method == "iforest" && task.Key.Rho == 0:
+			rows = append(rows, row(task, store.Failed, "abc"))
+		case task.Method == "kde":
+			rows = append(rows, row(task, store.OK, "abc"))
+		}
+	}
+	got := p.CountByCell(store.NewIndex(rows))
+	n := len(p) / 4 // runs per cell
+	want := []CellCount{
+		{Cell{"kde", "mnist", 0}, Count{Total: n, OK: n}, n},
+		{Cell{"iforest", "mnist", 0}, Count{Total: n, Failed: n}, 0},
+		{Cell{"kde", "mnist", 0.1}, Count{Total: n, OK: n}, 0},
+		{Cell{"iforest", "mnist", 0.1}, Count{Total: n, Missing: n}, 0},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("CountByCell =\n%v\nwant\n%v", got, want)
+	}
+}
+
 func TestSweep(t *testing.T) {
 	_, base := load(t, `grid.datasets=["mnist"]`, "grid.normal_classes=[0,1]", "grid.rhos=[0,0.1]")
 	reg := registry.Default()

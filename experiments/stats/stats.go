@@ -159,6 +159,15 @@ func HodgesLehmann(d []float64) float64 {
 	return median(walsh)
 }
 
+// Median returns the median of xs (the mean of the middle two for an even
+// count; NaN for none), leaving xs as it was.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	return median(xs)
+}
+
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
