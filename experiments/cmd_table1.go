@@ -55,10 +55,7 @@ func runTable1(ctx context.Context, a *app, args []string) error {
 	if err := provenance.CheckRecordable(r.Commit, cfg.Run.ResultsDir, cf.allowDirty); err != nil {
 		return err
 	}
-	if *rerunDirty && (store.Row{GitCommit: r.Commit}).Dirty() {
-		return fmt.Errorf("--rerun-dirty: this tree (%s) has uncommitted changes itself; commit or stash them first", r.Commit)
-	}
-	r.RerunDirty = *rerunDirty
+	r.RerunDirty = *rerunDirty // Sweep refuses it from a modified tree
 	st, err := store.Open(filepath.Join(cfg.Run.ResultsDir, "runs.csv"))
 	if err != nil {
 		return err
