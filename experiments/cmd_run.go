@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/ncae-repro/ncae/experiments/config"
 	"github.com/ncae-repro/ncae/experiments/plan"
 	"github.com/ncae-repro/ncae/experiments/registry"
 	"github.com/ncae-repro/ncae/experiments/runner"
 	"github.com/ncae-repro/ncae/experiments/store"
+	"github.com/ncae-repro/ncae/internal/npy"
 	"github.com/ncae-repro/ncae/internal/provenance"
 	"github.com/ncae-repro/ncae/model/backend"
 )
@@ -43,6 +46,7 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("run", "run --method NAME --dataset mnist|fmnist --normal C [--anomaly A] [--rho R] [--seed S] [flags]", a.stderr)
 	cf.register(fs, false)
 	method := fs.String("method", "", "method to run (see: go run ./experiments methods)")
+	scoresPath := fs.String("scores", "", "also write the test scores to this .npy file (float64, one per test image in the official test split's order; `export` writes the labels)")
 	var kf keyFlags
 	kf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -54,6 +58,12 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	key, err := kf.key()
 	if err != nil {
 		return err
+	}
+	if *scoresPath != "" {
+		// Checked before training, so a long run is not lost to a typo.
+		if dir := filepath.Dir(*scoresPath); !isDir(dir) {
+			return usageError{fmt.Errorf("--scores %s: folder %s does not exist; create it first", *scoresPath, dir)}
+		}
 	}
 	reg := registry.Default()
 	// The grid keys are validated too, so the one experiment is put in them.
@@ -73,9 +83,14 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	row, err := r.Evaluate(ctx, exp, plan.NewTask(cfg, key, *method))
+	row, scores, err := r.EvaluateScores(ctx, exp, plan.NewTask(cfg, key, *method))
 	if err != nil {
 		return err
+	}
+	if *scoresPath != "" && scores != nil {
+		if err := npy.Write(*scoresPath, npy.Float64s(scores, len(scores))); err != nil {
+			return fmt.Errorf("--scores: %w", err)
+		}
 	}
 	line, err := json.Marshal(resultOf(row))
 	if err != nil {
@@ -117,4 +132,10 @@ func round3(x float64) float64 {
 		return 0
 	}
 	return math.Round(x*1000) / 1000
+}
+
+// isDir reports whether path is an existing folder.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ncae-repro/ncae/protocol"
 	"github.com/ncae-repro/ncae/protocol/datasets"
 	"github.com/ncae-repro/ncae/protocol/datasets/datasetstest"
+	"github.com/ncae-repro/ncae/protocol/roc"
 )
 
 func TestCommandLine(t *testing.T) {
@@ -52,6 +53,7 @@ func TestCommandLine(t *testing.T) {
 		{"sweep rho with rhos", []string{"sweep", "--param", "rho", "--values", "0.1", "--rhos", "0.2"}, 2, "", "give the ρ values with --values"},
 		{"run needs a method", []string{"run", "--dataset", "mnist", "--normal", "0"}, 2, "", "--method is required"},
 		{"run bad class", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "12"}, 2, "", "--normal 12"},
+		{"run scores to a missing folder", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--scores", "/nonexistent-ncae/s.npy"}, 2, "", "--scores /nonexistent-ncae/s.npy: folder /nonexistent-ncae does not exist"},
 		{"run same classes", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--anomaly", "3"}, 2, "", "--anomaly 3"},
 		{"run unknown data set", []string{"run", "--method", "kde", "--dataset", "cifar", "--normal", "3"}, 2, "", `grid.datasets[0] = "cifar"`},
 		{"run bad backend", []string{"run", "--method", "cae", "--dataset", "mnist", "--normal", "3", "--backend", "tpu"}, 2, "", "backend"},
@@ -149,6 +151,50 @@ func TestRunPrintsJSON(t *testing.T) {
 	// smoke: 300 normal training images, ⌊0.25·300⌋ = 75 anomalies, 500 test images.
 	if res.Status != "ok" || res.AUC == nil || *res.AUC < 0.5 || res.AUPR == nil || !(*res.AUPR > 0.2 && *res.AUPR <= 1) || res.NTrain != 375 || res.NAnomaliesTrain != 75 || res.NTest != 500 {
 		t.Errorf("result %+v", res)
+	}
+}
+
+// TestRunWritesScores checks `run --scores`: one float64 score per test
+// image, in the order of the experiment's labels, giving back the AUC the
+// run printed.
+func TestRunWritesScores(t *testing.T) {
+	datasetstest.Load(t, datasets.MNIST())
+	path := filepath.Join(t.TempDir(), "scores.npy")
+	var out, errOut bytes.Buffer
+	args := []string{"run", "--preset", "smoke", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--rho", "0.1", "--scores", path}
+	if code := runMain(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var res runResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.AUC == nil {
+		t.Fatalf("%v: %q", err, out.String())
+	}
+	a, err := npy.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Dtype != npy.Float64 || fmt.Sprint(a.Shape) != "[500]" {
+		t.Fatalf("scores.npy is %s %v, want float64 [500]", a.Dtype, a.Shape)
+	}
+	scores, err := a.Float64s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.Layers{Preset: "smoke"}, registry.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(&app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}, cfg, registry.Default())
+	exp, err := r.Experiment(protocol.Key{Dataset: "mnist", Normal: 3, Anomaly: 4, Seed: 0, Rho: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auc, err := roc.AUC(scores, exp.TestIsAnomaly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auc != *res.AUC {
+		t.Errorf("AUC of the written scores %v, run printed %v", auc, *res.AUC)
 	}
 }
 

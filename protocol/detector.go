@@ -87,6 +87,10 @@ type Outcome struct {
 	TrainSeconds float64
 	ScoreSeconds float64
 	Info         map[string]string
+	// Scores are the detector's test scores, one per test sample in the
+	// test set's order (higher = more anomalous); nil unless scoring
+	// succeeded.
+	Scores []float64
 }
 
 // holdOut is exp's labelled hold-out.
@@ -141,6 +145,7 @@ func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error)
 			return out, fmt.Errorf("score: %w: score %d is NaN", ErrDiverged, i)
 		}
 	}
+	out.Scores = scores
 	if out.AUC, err = roc.AUC(scores, exp.TestIsAnomaly); err != nil {
 		return out, err
 	}

@@ -129,12 +129,19 @@ func (r *Runner) observe(f func(Observer)) {
 // (there is then nothing to record); a failing or diverging method gives a
 // row with that status.
 func (r *Runner) Evaluate(ctx context.Context, exp *protocol.Experiment, task plan.Task) (store.Row, error) {
+	row, _, err := r.EvaluateScores(ctx, exp, task)
+	return row, err
+}
+
+// EvaluateScores is Evaluate that also returns the test scores, one per
+// test sample in exp's test order (nil unless the row's status is ok).
+func (r *Runner) EvaluateScores(ctx context.Context, exp *protocol.Experiment, task plan.Task) (store.Row, []float64, error) {
 	return r.evaluate(ctx, exp, task, 0)
 }
 
 // evaluate is Evaluate with the detector told to use workers goroutines
 // (protocol.Parallel) when workers > 0.
-func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task plan.Task, workers int) (store.Row, error) {
+func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task plan.Task, workers int) (store.Row, []float64, error) {
 	row := store.Row{
 		Dataset: exp.Key.Dataset, Method: task.Method, Rho: exp.Key.Rho, NormalClass: exp.Key.Normal,
 		AnomalyClass: exp.Key.Anomaly, Seed: exp.Key.Seed, ConfigHash: task.ConfigHash,
@@ -143,7 +150,7 @@ func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task pl
 	}
 	m, err := r.Registry.Runnable(task.Method)
 	if err != nil {
-		return row, err
+		return row, nil, err
 	}
 	if m.UsesBackend {
 		row.Backend = backend.Label(r.Backend())
@@ -167,7 +174,7 @@ func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task pl
 	}
 	det, err := m.New(task.Params, env)
 	if err != nil {
-		return finish(store.Failed, fmt.Errorf("build detector: %w", err)), nil
+		return finish(store.Failed, fmt.Errorf("build detector: %w", err)), nil, nil
 	}
 	if p, ok := det.(protocol.Parallel); ok && workers > 0 {
 		p.SetWorkers(workers)
@@ -179,14 +186,14 @@ func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task pl
 	row.TrainSeconds, row.ScoreSeconds, row.Info = out.TrainSeconds, out.ScoreSeconds, out.Info
 	switch {
 	case ctx.Err() != nil:
-		return row, ctx.Err()
+		return row, nil, ctx.Err()
 	case errors.Is(err, protocol.ErrDiverged):
-		return finish(store.Diverged, err), nil
+		return finish(store.Diverged, err), nil, nil
 	case err != nil:
-		return finish(store.Failed, err), nil
+		return finish(store.Failed, err), nil, nil
 	}
 	row.AUC, row.AUPR = out.AUC, out.AUPR
-	return finish(store.OK, nil), nil
+	return finish(store.OK, nil), out.Scores, nil
 }
 
 // DefaultJobs is the number of parallel experiments when the config says 0:
@@ -356,7 +363,7 @@ func (s *sweep) runGroup(ctx context.Context, group []plan.Task) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		row, err := s.r.evaluate(ctx, exp, t, workers)
+		row, _, err := s.r.evaluate(ctx, exp, t, workers)
 		if err != nil {
 			return err
 		}

@@ -91,6 +91,15 @@ func Float32s(v []float32, shape ...int) Array {
 	return Array{Dtype: Float32, Shape: shape, Data: b}
 }
 
+// Float64s is an array of float64 values with a shape.
+func Float64s(v []float64, shape ...int) Array {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+	}
+	return Array{Dtype: Float64, Shape: shape, Data: b}
+}
+
 // Uint8s is an array of bytes with a shape.
 func Uint8s(v []byte, shape ...int) Array {
 	return Array{Dtype: Uint8, Shape: shape, Data: v}
