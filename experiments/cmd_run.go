@@ -64,6 +64,9 @@ func runOne(ctx context.Context, a *app, args []string) error {
 		if dir := filepath.Dir(*scoresPath); !isDir(dir) {
 			return usageError{fmt.Errorf("--scores %s: folder %s does not exist; create it first", *scoresPath, dir)}
 		}
+		if isDir(*scoresPath) {
+			return usageError{fmt.Errorf("--scores %s is a folder; give a file name, e.g. %s", *scoresPath, filepath.Join(*scoresPath, "scores.npy"))}
+		}
 	}
 	reg := registry.Default()
 	// The grid keys are validated too, so the one experiment is put in them.

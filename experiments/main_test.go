@@ -54,6 +54,7 @@ func TestCommandLine(t *testing.T) {
 		{"run needs a method", []string{"run", "--dataset", "mnist", "--normal", "0"}, 2, "", "--method is required"},
 		{"run bad class", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "12"}, 2, "", "--normal 12"},
 		{"run scores to a missing folder", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--scores", "/nonexistent-ncae/s.npy"}, 2, "", "--scores /nonexistent-ncae/s.npy: folder /nonexistent-ncae does not exist"},
+		{"run scores to a folder", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--scores", os.TempDir()}, 2, "", "is a folder; give a file name"},
 		{"run same classes", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--anomaly", "3"}, 2, "", "--anomaly 3"},
 		{"run unknown data set", []string{"run", "--method", "kde", "--dataset", "cifar", "--normal", "3"}, 2, "", `grid.datasets[0] = "cifar"`},
 		{"run bad backend", []string{"run", "--method", "cae", "--dataset", "mnist", "--normal", "3", "--backend", "tpu"}, 2, "", "backend"},
