@@ -46,7 +46,7 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("run", "run --method NAME --dataset mnist|fmnist --normal C [--anomaly A] [--rho R] [--seed S] [flags]", a.stderr)
 	cf.register(fs, false)
 	method := fs.String("method", "", "method to run (see: go run ./experiments methods)")
-	scoresPath := fs.String("scores", "", "also write the test scores to this .npy file (float64, one per test image in the official test split's order; `export` writes the labels)")
+	scoresPath := fs.String("scores", "", "also write the run's test scores to `FILE` (.npy, float64, higher = more anomalous: one per test image of the experiment, in the order of export's test_labels.npy; written only when the run is ok)")
 	var kf keyFlags
 	kf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -58,15 +58,6 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	key, err := kf.key()
 	if err != nil {
 		return err
-	}
-	if *scoresPath != "" {
-		// Checked before training, so a long run is not lost to a typo.
-		if dir := filepath.Dir(*scoresPath); !isDir(dir) {
-			return usageError{fmt.Errorf("--scores %s: folder %s does not exist; create it first", *scoresPath, dir)}
-		}
-		if isDir(*scoresPath) {
-			return usageError{fmt.Errorf("--scores %s is a folder; give a file name, e.g. %s", *scoresPath, filepath.Join(*scoresPath, "scores.npy"))}
-		}
 	}
 	reg := registry.Default()
 	// The grid keys are validated too, so the one experiment is put in them.
@@ -82,6 +73,12 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	if _, err := r.Check([]string{*method}); err != nil {
 		return err
 	}
+	if *scoresPath != "" {
+		// Before training, so that a long run is not lost to a bad path.
+		if err := checkWritable(*scoresPath); err != nil {
+			return err
+		}
+	}
 	exp, err := r.Experiment(key)
 	if err != nil {
 		return err
@@ -90,16 +87,18 @@ func runOne(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *scoresPath != "" && scores != nil {
-		if err := npy.Write(*scoresPath, npy.Float64s(scores, len(scores))); err != nil {
-			return fmt.Errorf("--scores: %w", err)
-		}
-	}
 	line, err := json.Marshal(resultOf(row))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(a.stdout, string(line))
+	if *scoresPath != "" {
+		if scores == nil {
+			fmt.Fprintf(a.stderr, "run: --scores: nothing written to %s: the run is %s\n", *scoresPath, row.Status)
+		} else if err := npy.Write(*scoresPath, npy.Float64s(scores, len(scores))); err != nil {
+			return fmt.Errorf("--scores: %w", err)
+		}
+	}
 	if row.Status == store.Failed {
 		return fmt.Errorf("run failed: %s", row.Error)
 	}
@@ -137,8 +136,20 @@ func round3(x float64) float64 {
 	return math.Round(x*1000) / 1000
 }
 
-// isDir reports whether path is an existing folder.
-func isDir(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
+// checkWritable makes sure a file can be written at path: path is not a
+// folder, and its folder exists (it is created if missing) and takes files.
+func checkWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError{fmt.Errorf("--scores %s is a folder; give a file name, e.g. %s", path, filepath.Join(path, "scores.npy"))}
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--scores %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, ".scores-check-*")
+	if err != nil {
+		return fmt.Errorf("--scores %s: cannot write in %s: %w", path, dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

@@ -53,7 +53,7 @@ func TestCommandLine(t *testing.T) {
 		{"sweep rho with rhos", []string{"sweep", "--param", "rho", "--values", "0.1", "--rhos", "0.2"}, 2, "", "give the ρ values with --values"},
 		{"run needs a method", []string{"run", "--dataset", "mnist", "--normal", "0"}, 2, "", "--method is required"},
 		{"run bad class", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "12"}, 2, "", "--normal 12"},
-		{"run scores to a missing folder", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--scores", "/nonexistent-ncae/s.npy"}, 2, "", "--scores /nonexistent-ncae/s.npy: folder /nonexistent-ncae does not exist"},
+		{"run scores under a file", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--scores", "/dev/null/s.npy"}, 1, "", "--scores /dev/null/s.npy: mkdir /dev/null: not a directory"},
 		{"run scores to a folder", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--scores", os.TempDir()}, 2, "", "is a folder; give a file name"},
 		{"run same classes", []string{"run", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--anomaly", "3"}, 2, "", "--anomaly 3"},
 		{"run unknown data set", []string{"run", "--method", "kde", "--dataset", "cifar", "--normal", "3"}, 2, "", `grid.datasets[0] = "cifar"`},
@@ -155,47 +155,50 @@ func TestRunPrintsJSON(t *testing.T) {
 	}
 }
 
-// TestRunWritesScores checks `run --scores`: one float64 score per test
-// image, in the order of the experiment's labels, giving back the AUC the
-// run printed.
+// TestRunWritesScores checks `run --scores`: the folder is created, and
+// the file holds one float64 score per test image, in the order of export's
+// test_labels.npy, giving back the AUC the run printed.
 func TestRunWritesScores(t *testing.T) {
 	datasetstest.Load(t, datasets.MNIST())
-	path := filepath.Join(t.TempDir(), "scores.npy")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new", "scores.npy")
+	exp := []string{"--preset", "smoke", "--dataset", "mnist", "--normal", "3", "--rho", "0.1"}
 	var out, errOut bytes.Buffer
-	args := []string{"run", "--preset", "smoke", "--method", "kde", "--dataset", "mnist", "--normal", "3", "--rho", "0.1", "--scores", path}
-	if code := runMain(context.Background(), args, &out, &errOut); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
+	if code := runMain(context.Background(), append([]string{"run", "--method", "kde", "--scores", path}, exp...), &out, &errOut); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut.String())
 	}
 	var res runResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.AUC == nil {
 		t.Fatalf("%v: %q", err, out.String())
 	}
+	if code := runMain(context.Background(), append(append([]string{"export"}, exp...), filepath.Join(dir, "exp")), &out, &errOut); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut.String())
+	}
 	a, err := npy.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Dtype != npy.Float64 || fmt.Sprint(a.Shape) != "[500]" {
-		t.Fatalf("scores.npy is %s %v, want float64 [500]", a.Dtype, a.Shape)
+	if a.Dtype != npy.Float64 || fmt.Sprint(a.Shape) != fmt.Sprintf("[%d]", res.NTest) {
+		t.Fatalf("scores.npy is %s %v, want float64 [%d]", a.Dtype, a.Shape, res.NTest)
 	}
 	scores, err := a.Float64s()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(config.Layers{Preset: "smoke"}, registry.Default())
+	labels, err := npy.Read(filepath.Join(dir, "exp", "test_labels.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRunner(&app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}, cfg, registry.Default())
-	exp, err := r.Experiment(protocol.Key{Dataset: "mnist", Normal: 3, Anomaly: 4, Seed: 0, Rho: 0.1})
-	if err != nil {
-		t.Fatal(err)
+	isAnomaly := make([]bool, len(labels.Data))
+	for i, b := range labels.Data {
+		isAnomaly[i] = b == 1
 	}
-	auc, err := roc.AUC(scores, exp.TestIsAnomaly)
+	auc, err := roc.AUC(scores, isAnomaly)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if auc != *res.AUC {
-		t.Errorf("AUC of the written scores %v, run printed %v", auc, *res.AUC)
+		t.Errorf("AUC of the written scores against export's labels %v, run printed %v", auc, *res.AUC)
 	}
 }
 

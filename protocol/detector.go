@@ -103,7 +103,7 @@ func holdOut(exp *Experiment) Labelled {
 }
 
 // Evaluate fits d on exp's training set and returns its AUC and average
-// precision on the test set.
+// precision on the test set, with the test scores they come from.
 func Evaluate(ctx context.Context, d Detector, exp *Experiment) (Outcome, error) {
 	var out Outcome
 	if o, ok := d.(TruthObserver); ok {

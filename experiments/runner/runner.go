@@ -139,8 +139,8 @@ func (r *Runner) EvaluateScores(ctx context.Context, exp *protocol.Experiment, t
 	return r.evaluate(ctx, exp, task, 0)
 }
 
-// evaluate is Evaluate with the detector told to use workers goroutines
-// (protocol.Parallel) when workers > 0.
+// evaluate is EvaluateScores with the detector told to use workers
+// goroutines (protocol.Parallel) when workers > 0.
 func (r *Runner) evaluate(ctx context.Context, exp *protocol.Experiment, task plan.Task, workers int) (store.Row, []float64, error) {
 	row := store.Row{
 		Dataset: exp.Key.Dataset, Method: task.Method, Rho: exp.Key.Rho, NormalClass: exp.Key.Normal,

@@ -91,7 +91,8 @@ func Float32s(v []float32, shape ...int) Array {
 	return Array{Dtype: Float32, Shape: shape, Data: b}
 }
 
-// Float64s is an array of float64 values with a shape.
+// Float64s is an array of float64 values with a shape (the method
+// Array.Float64s goes the other way).
 func Float64s(v []float64, shape ...int) Array {
 	b := make([]byte, 8*len(v))
 	for i, x := range v {
