@@ -6,13 +6,13 @@ reference scores and `ncae` with adv_weight = 0).
 
     python3 results/studies/gan-rate/compare.py
 
-SciPy (Debian's python3-scipy) gives the Spearman p-values; without it they
-print as "—".
+SciPy (Debian's python3-scipy) gives the Spearman correlations and the
+Wilcoxon p-values; without it they print as "nan" and "—".
 """
 import csv
 import math
 import os
-from collections import defaultdict
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -24,14 +24,23 @@ SWEPT = {"81c76bb7a1bf": "ncae adv_weight=0", "7ff20d9eb3a3": "ncae adv_weight=0
 NOADV = SWEPT["81c76bb7a1bf"]
 
 
-def load(path, rename=None):
-    """Returns {(method, dataset, rho, class): row}, the last clean ok row per key."""
+def load(path, methods, rename=None):
+    """Returns {(method, dataset, rho, class): row} of the clean ok rows of
+    methods (their names in the file, before rename). Each
+    key must have one experiment and configuration: another anomaly class,
+    seed or config hash under the same key stops the script rather than
+    replace the run silently."""
     out = {}
     for r in csv.DictReader(open(path)):
-        if r["status"] != "ok" or r["git_commit"].endswith("-dirty"):
+        if r["method"] not in methods or r["status"] != "ok" or r["git_commit"].endswith("-dirty"):
             continue
         m = rename(r) if rename else r["method"]
-        out[(m, r["dataset"], float(r["rho"]), int(r["normal_class"]))] = r
+        k = (m, r["dataset"], float(r["rho"]), int(r["normal_class"]))
+        same = ("anomaly_class", "seed", "config_hash")
+        if k in out and any(out[k][f] != r[f] for f in same):
+            sys.exit("compare.py: %s: two runs of %s differ in %s; this script compares one configuration per method"
+                     % (path, k, ", ".join(same)))
+        out[k] = r
     return out
 
 
@@ -67,9 +76,9 @@ def spearman(x, y):
 
 
 def main():
-    paper = load(os.path.join(ROOT, "results", "paper", "runs.csv"))
-    here = load(os.path.join(HERE, "runs.csv"),
-                lambda r: SWEPT.get(r["config_hash"], r["method"]) if r["method"] == "ncae" else r["method"])
+    paper = load(os.path.join(ROOT, "results", "paper", "runs.csv"), METHODS[2:])
+    here = load(os.path.join(HERE, "runs.csv"), METHODS[:2] + ["ncae"],
+                lambda r: SWEPT.get(r["config_hash"], r["method"] + " " + r["config_hash"]) if r["method"] == "ncae" else r["method"])
     runs = {**paper, **here}
     auc = {k: 100 * float(r["auc"]) for k, r in runs.items()}
 
@@ -94,7 +103,7 @@ def main():
             cells.append(" / ".join("%.1f" % x for x in v) + ", %.1f (%s)" % (sum(v) / 3, m))
         print("| %s | %s |" % (rate, " | ".join(cells)))
 
-    print("\nPer normal class, ρ = 0 and 0.2: AUC % and the final NCR (reconstruction) loss of the NCAE runs:\n")
+    print("\nPer normal class, ρ = 0 and 0.2: AUC % and the final NCR loss of the NCAE runs (on the mined samples not a reconstruction error; README.md):\n")
     cols = ["external:template-ink", "external:template-mean", "cae", "ncae-ganlr", NOADV, "ncae"]
     print("| data set | ρ | class | " + " | ".join(c.replace("external:", "") for c in cols) + " |")
     print("|---|---|---|" + "---|" * len(cols))
