@@ -28,6 +28,7 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	values := fs.String("values", "", "comma-separated values, numbers or words (default for sigma and tau: the paper's Figure 2 values)")
 	method := fs.String("method", "ncae", "method whose parameter is swept")
 	shardFlag := fs.String("shard", "", "run only slice `i/n` of the grid (n machines share a sweep; merge with report)")
+	dryRun := fs.Bool("dry-run", false, "run nothing: print, per data set and ρ, the sweep's runs done, failed and left in runs.csv (all values together), and an estimate of the time left")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +52,9 @@ func runSweep(ctx context.Context, a *app, args []string) error {
 	// One runner serves every value: only a method parameter (or ρ)
 	// differs between them, and each task carries its parameters.
 	cfg := sw.Configs[0]
+	if *dryRun {
+		return printPlanState(a, cfg, sw.Plan(shard), false)
+	}
 	r := newRunner(a, cfg, reg)
 	r.External.Keep = cf.keep
 	defer r.Backends.Close()

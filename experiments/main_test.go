@@ -63,6 +63,7 @@ func TestCommandLine(t *testing.T) {
 		{"missing XLA plugin", []string{"table1", "--preset", "smoke", "--methods", "cae", "--backend", "xla:/nonexistent/plugin.so"}, 1, "", "fix: give the path of a PJRT plugin"},
 		{"bench bad data set", []string{"bench", "--datasets", "cifar"}, 2, "", `unknown data set "cifar"`},
 		{"dry run", []string{"table1", "--preset", "smoke", "--methods", "kde,cae", "--dry-run", "--results-dir", "/nonexistent/results"}, 0, "| cae | mnist | 0.1 | 1 | 0 | 0 | 0 | 1 | 0 | — |", ""},
+		{"sweep dry run", []string{"sweep", "--preset", "smoke", "--param", "tau", "--values", "0,0.1", "--dry-run", "--results-dir", "/nonexistent/results"}, 0, "| ncae | fmnist | 0.2 | 2 | 0 | 0 | 0 | 2 | 0 | — |", ""},
 		{"dry run estimate", []string{"table1", "--preset", "smoke", "--methods", "kde", "--dry-run", "--results-dir", "/nonexistent/results"}, 0, "runs to do (", ""},
 		{"rerun dirty with allow dirty", []string{"table1", "--preset", "smoke", "--rerun-dirty", "--allow-dirty"}, 2, "", "cannot go with --allow-dirty"},
 		{"bench bad backend", []string{"bench", "--backend", "cpu:kernel=sse"}, 2, "", "--backend: "},
